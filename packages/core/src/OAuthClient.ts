@@ -1,0 +1,254 @@
+/**
+ * The OAuth client: refresh, code exchange, usage and profile on
+ * `@effect/platform`'s `HttpClient`. Every failure is a classification from
+ * the classifier, with the endpoint it came from.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as C from "./Classification.js"
+import * as Credential from "./Credential.js"
+import type { Endpoint } from "./Endpoint.js"
+import { type Exchange, exchange } from "./internal/exchange.js"
+import { OAuthConfig, type Settings } from "./OAuthConfig.js"
+import * as Scopes from "./Scopes.js"
+import * as Usage from "./Usage.js"
+
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** The token endpoint's success body. @since 0.1.0 */
+export const TokenResponse = Schema.Struct(
+  {
+    access_token: Schema.String.pipe(Schema.minLength(1)),
+    refresh_token: Schema.optional(Schema.NullOr(Schema.String)),
+    expires_in: Schema.Number,
+    scope: Schema.optional(Schema.NullOr(Schema.String)),
+    refresh_token_expires_in: Schema.optional(Schema.NullOr(Schema.Number)),
+    account: Schema.optional(
+      Schema.NullOr(
+        Schema.Struct({ uuid: Schema.optional(Schema.String), email_address: Schema.optional(Schema.String) }, Rest)
+      )
+    ),
+    organization: Schema.optional(Schema.NullOr(Schema.Struct({ uuid: Schema.optional(Schema.String) }, Rest)))
+  },
+  Rest
+)
+
+/**
+ * A fresh token set. `refreshToken` is `null` when the response omitted it:
+ * the old refresh token then stays valid and must be kept.
+ *
+ * @since 0.1.0
+ */
+export interface TokenGrant {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly refreshToken: Redacted.Redacted<string> | null
+  /** Epoch milliseconds. */
+  readonly expiresAt: number
+  /** From the response's `scope`; `null` when it sent none. */
+  readonly scopes: ReadonlyArray<string> | null
+  readonly refreshTokenExpiresAt: number | null
+  readonly accountUuid: string | null
+  readonly emailAddress: string | null
+  readonly organizationUuid: string | null
+}
+
+/** The profile endpoint's body, with the subscription it implies. @since 0.1.0 */
+export interface Profile {
+  readonly raw: Readonly<Record<string, unknown>>
+  readonly subscriptionType: string | null
+  readonly rateLimitTier: string | null
+}
+
+/** @since 0.1.0 */
+export interface RefreshRequest {
+  readonly refreshToken: Redacted.Redacted<string>
+  /** The stored scopes; `null` sends no `scope` field. */
+  readonly scopes: ReadonlyArray<string> | null
+}
+
+/** @since 0.1.0 */
+export interface CodeExchangeRequest {
+  readonly code: Redacted.Redacted<string>
+  readonly verifier: Redacted.Redacted<string>
+  readonly state: string
+  readonly redirectUri: string
+}
+
+/** @since 0.1.0 */
+export interface BearerRequest {
+  readonly accessToken: Redacted.Redacted<string>
+  /** What is known about the token; lets the client refuse doomed calls. */
+  readonly credential?: Credential.Snapshot | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export class OAuthClient extends Context.Tag("@tollgate/core/OAuthClient")<
+  OAuthClient,
+  {
+    readonly settings: Settings
+    readonly refresh: (request: RefreshRequest) => Effect.Effect<TokenGrant, C.Failure>
+    readonly exchangeCode: (request: CodeExchangeRequest) => Effect.Effect<TokenGrant, C.Failure>
+    /** Refuses without a call when the token is known to lack `user:profile` or is past `expiresAt`. */
+    readonly usage: (request: BearerRequest) => Effect.Effect<Usage.Report, C.Failure>
+    readonly profile: (request: BearerRequest) => Effect.Effect<Profile, C.Failure>
+  }
+>() {}
+
+const fail = (c: C.Classification): Effect.Effect<never, C.Failure> =>
+  Effect.fail(c._tag === "Ok" ? new C.Decode({ ...c, action: "backoff", retryable: true }) : c)
+
+const decodeOk =
+  <A, I>(schema: Schema.Schema<A, I>) =>
+  (x: Exchange): Effect.Effect<A, C.Failure> => {
+    if (x.classification._tag !== "Ok") return fail(x.classification)
+    const ok = x.classification
+    return Effect.try(() => JSON.parse(new TextDecoder().decode(x.body)) as unknown).pipe(
+      Effect.flatMap(Schema.decodeUnknown(schema)),
+      Effect.mapError(() => new C.Decode({ ...ok, action: "backoff", retryable: true }))
+    )
+  }
+
+const refusal = (endpoint: Endpoint, capability: Scopes.Capability, now: number, credential?: Credential.Snapshot) => {
+  if (!credential) return null
+  const check = Scopes.check(credential.scopes, capability)
+  const common = { endpoint, status: null, retryAfterMs: null, requestId: null } as const
+  if (check._tag === "Missing") {
+    return new C.MissingScope({ ...common, action: "skip_endpoint", retryable: false, scope: check.scope })
+  }
+  if (credential.expiresAt !== null && now >= credential.expiresAt) {
+    return new C.TokenExpired({ ...common, action: "refresh", retryable: true, reason: "stale" })
+  }
+  return null
+}
+
+const SUBSCRIPTIONS: Record<string, string> = {
+  claude_max: "max",
+  claude_pro: "pro",
+  claude_team: "team",
+  claude_enterprise: "enterprise"
+}
+
+/**
+ * Builds the client from `OAuthConfig` and an `HttpClient`.
+ *
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function* () {
+  const settings = yield* OAuthConfig
+  const http = yield* HttpClient.HttpClient
+  const run = (endpoint: Endpoint, request: HttpClientRequest.HttpClientRequest, credential?: Credential.Snapshot) =>
+    exchange(endpoint, request, settings, credential).pipe(Effect.provideService(HttpClient.HttpClient, http))
+
+  const tokenCall = (body: Record<string, unknown>) =>
+    HttpClientRequest.post(`${settings.oauthBaseUrl}/v1/oauth/token`).pipe(
+      HttpClientRequest.setHeaders({ "user-agent": settings.userAgent.token, accept: "application/json" }),
+      HttpClientRequest.bodyUnsafeJson(body)
+    )
+
+  const grant = (x: Exchange) =>
+    Effect.gen(function* () {
+      const body = yield* decodeOk(TokenResponse)(x)
+      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+      return {
+        accessToken: Redacted.make(body.access_token),
+        refreshToken: body.refresh_token ? Redacted.make(body.refresh_token) : null,
+        expiresAt: Math.round(now + body.expires_in * 1000),
+        scopes: typeof body.scope === "string" ? Scopes.parse(body.scope) : null,
+        refreshTokenExpiresAt:
+          typeof body.refresh_token_expires_in === "number"
+            ? Math.round(now + body.refresh_token_expires_in * 1000)
+            : null,
+        accountUuid: body.account?.uuid ?? null,
+        emailAddress: body.account?.email_address ?? null,
+        organizationUuid: body.organization?.uuid ?? null
+      } satisfies TokenGrant
+    })
+
+  const bearer = (endpoint: "usage" | "profile", path: string, request: BearerRequest) =>
+    HttpClientRequest.get(`${settings.apiBaseUrl}${path}`).pipe(
+      HttpClientRequest.setHeaders({
+        authorization: `Bearer ${Redacted.value(request.accessToken)}`,
+        "anthropic-beta": settings.oauthBeta,
+        "user-agent": settings.userAgent[endpoint],
+        accept: "application/json"
+      })
+    )
+
+  const guarded = <A>(
+    endpoint: "usage" | "profile",
+    request: BearerRequest,
+    call: Effect.Effect<A, C.Failure>
+  ): Effect.Effect<A, C.Failure> =>
+    Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
+      Effect.flatMap((now) => {
+        const refused = refusal(endpoint, endpoint === "usage" ? "usage" : "profile", now, request.credential)
+        return refused ? Effect.fail(refused) : call
+      })
+    )
+
+  return OAuthClient.of({
+    settings,
+    refresh: (request) =>
+      run(
+        "token",
+        tokenCall({
+          grant_type: "refresh_token",
+          refresh_token: Redacted.value(request.refreshToken),
+          client_id: settings.clientId,
+          ...(request.scopes ? { scope: Scopes.forRefresh(request.scopes).join(" ") } : {})
+        })
+      ).pipe(Effect.flatMap(grant)),
+    exchangeCode: (request) =>
+      run(
+        "token",
+        tokenCall({
+          grant_type: "authorization_code",
+          code: Redacted.value(request.code),
+          state: request.state,
+          client_id: settings.clientId,
+          redirect_uri: request.redirectUri,
+          code_verifier: Redacted.value(request.verifier)
+        })
+      ).pipe(Effect.flatMap(grant)),
+    usage: (request) =>
+      guarded(
+        "usage",
+        request,
+        run("usage", bearer("usage", "/api/oauth/usage", request), request.credential).pipe(
+          Effect.flatMap(decodeOk(Usage.Report))
+        )
+      ),
+    profile: (request) =>
+      guarded(
+        "profile",
+        request,
+        run("profile", bearer("profile", "/api/oauth/profile", request), request.credential).pipe(
+          Effect.flatMap(decodeOk(Schema.Record({ key: Schema.String, value: Schema.Unknown }))),
+          Effect.map((raw) => {
+            const org = (raw["organization"] ?? {}) as Record<string, unknown>
+            const type = typeof org["organization_type"] === "string" ? org["organization_type"] : ""
+            return {
+              raw,
+              subscriptionType: SUBSCRIPTIONS[type] ?? null,
+              rateLimitTier: typeof org["rate_limit_tier"] === "string" ? org["rate_limit_tier"] : null
+            } satisfies Profile
+          })
+        )
+      )
+  })
+})
+
+/** The client, needing `OAuthConfig` and `HttpClient`. @since 0.1.0 */
+export const layer: Layer.Layer<OAuthClient, never, OAuthConfig | HttpClient.HttpClient> = Layer.effect(
+  OAuthClient,
+  make
+)

@@ -1,0 +1,100 @@
+// What the classifier reads out of a response body. Bodies are looked at only
+// up to a prefix: a multi-megabyte body costs the same as a small one.
+
+export const INSPECT_LIMIT = 64 * 1024
+
+export interface ErrorFacts {
+  /** `error.type` of the API envelope, e.g. `rate_limit_error`. */
+  readonly type: string | null
+  /** `error.message` of the envelope, or an OAuth `error_description`. */
+  readonly message: string | null
+  /** OAuth-style `error` code from the token endpoint, e.g. `invalid_grant`. */
+  readonly oauthError: string | null
+  /** `details.error_code`, e.g. `claude_code_version_too_old`. */
+  readonly errorCode: string | null
+  readonly requestId: string | null
+}
+
+export interface BodyFacts {
+  readonly text: string
+  /** Whether the inspected text parsed as JSON. */
+  readonly json: boolean
+  readonly sse: boolean
+  /** The error a JSON body or an SSE `error` event carried, if any. */
+  readonly error: ErrorFacts | null
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false })
+
+export const inspect = (body: string | Uint8Array | null | undefined, contentType: string | undefined): BodyFacts => {
+  const text =
+    body == null
+      ? ""
+      : typeof body === "string"
+        ? body.length > INSPECT_LIMIT
+          ? body.slice(0, INSPECT_LIMIT)
+          : body
+        : decoder.decode(body.length > INSPECT_LIMIT ? body.subarray(0, INSPECT_LIMIT) : body)
+  const trimmed = text.trimStart()
+  const sse = (contentType ?? "").includes("text/event-stream") || /^(event|data):/.test(trimmed)
+  if (sse) return { text, json: false, sse, error: sseError(text) }
+  const parsed = parseJson(trimmed)
+  return { text, json: parsed !== undefined, sse, error: parsed === undefined ? null : errorFacts(parsed) }
+}
+
+const parseJson = (text: string): unknown => {
+  if (!(text.startsWith("{") || text.startsWith("["))) return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const str = (u: unknown): string | null => (typeof u === "string" ? u : null)
+
+export const errorFacts = (json: unknown): ErrorFacts | null => {
+  if (!isObject(json)) return null
+  const requestId = str(json["request_id"])
+  const error = json["error"]
+  if (isObject(error)) {
+    const details = isObject(error["details"]) ? error["details"] : isObject(json["details"]) ? json["details"] : null
+    return {
+      type: str(error["type"]),
+      message: str(error["message"]),
+      oauthError: null,
+      errorCode: details ? str(details["error_code"]) : null,
+      requestId
+    }
+  }
+  if (typeof error === "string") {
+    return {
+      type: null,
+      message: str(json["error_description"]),
+      oauthError: error,
+      errorCode: null,
+      requestId
+    }
+  }
+  return null
+}
+
+// A 200 stream can carry `event: error` with the API error envelope.
+const sseError = (text: string): ErrorFacts | null => {
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    let event: string | null = null
+    const data: Array<string> = []
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith("event:")) event = line.slice(6).trim()
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart())
+    }
+    if (data.length === 0) continue
+    const payload = parseJson(data.join("\n"))
+    if (event === "error" || (isObject(payload) && payload["type"] === "error")) {
+      return errorFacts(payload) ?? { type: null, message: null, oauthError: null, errorCode: null, requestId: null }
+    }
+  }
+  return null
+}
