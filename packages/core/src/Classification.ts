@@ -85,7 +85,11 @@ const where = (endpoint: Endpoint): string =>
     messages: "the messages endpoint"
   })[endpoint]
 
-const clock = (epochMs: number): string => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z")
+// Never throws: a reset time beyond what Date can show is still a time.
+const clock = (epochMs: number): string => {
+  const date = new Date(epochMs)
+  return Number.isNaN(date.getTime()) ? `epoch ${epochMs} ms` : date.toISOString().replace(/\.\d{3}Z$/, "Z")
+}
 
 const waitWords = (retryAfterMs: number | null, resetsAt: number | null): string =>
   resetsAt !== null

@@ -24,7 +24,7 @@ export const classify = (input: Input): C.Classification => {
     return unsafeClassify(input)
   } catch {
     // Unreachable by design; the guarantee is that callers never see a throw.
-    return new C.Decode({ ...base(input, safeStatus(input.status), null), action: "backoff", retryable: true })
+    return new C.Decode({ ...base(input, null, null), action: "backoff", retryable: true })
   }
 }
 
@@ -42,12 +42,13 @@ const base = (input: Input, status: number | null, retryAfterMs: number | null, 
   requestId
 })
 
+// Anything that is not a plausible HTTP status is treated as "no response".
 const safeStatus = (status: number | null): number | null =>
-  typeof status === "number" && Number.isInteger(status) ? status : null
+  typeof status === "number" && Number.isInteger(status) && status >= 0 && status <= 999 ? status : null
 
 const unsafeClassify = (input: Input): C.Classification => {
   const status = safeStatus(input.status)
-  const now = Number.isFinite(input.now) ? input.now : 0
+  const now = Number.isFinite(input.now) ? Math.round(Math.min(Math.max(input.now, 0), 8.64e15)) : 0
   if (status === null) {
     return new C.Transport({
       ...base(input, null, null),

@@ -1,0 +1,121 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as OAuthClient from "../src/OAuthClient.js"
+import * as OAuthConfig from "../src/OAuthConfig.js"
+import * as RefreshCoordinator from "../src/RefreshCoordinator.js"
+import { type ScriptedServer, startServer } from "./support/server.js"
+
+let server: ScriptedServer
+let issued = 0
+beforeAll(async () => {
+  server = await startServer()
+})
+afterAll(() => server.close())
+beforeEach(() => {
+  server.reset()
+  server.fallback(() => {
+    issued++
+    return {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      delayMs: 50,
+      body: JSON.stringify({
+        access_token: `sk-ant-oat01-new-${issued}`,
+        refresh_token: `sk-ant-ort01-new-${issued}`,
+        expires_in: 28_800,
+        scope: "user:inference user:profile"
+      })
+    }
+  })
+})
+
+interface Tokens extends RefreshCoordinator.Tokens {}
+
+const setup = (expiresAt: number) =>
+  Effect.gen(function* () {
+    const client = yield* OAuthClient.OAuthClient
+    const store = yield* Ref.make<Tokens>({
+      accessToken: Redacted.make("sk-ant-oat01-old"),
+      refreshToken: Redacted.make("sk-ant-ort01-old"),
+      expiresAt
+    })
+    const coordinator = yield* RefreshCoordinator.make({
+      load: Ref.get(store),
+      refresh: (current: Tokens) =>
+        client.refresh({ refreshToken: current.refreshToken!, scopes: ["user:inference"] }).pipe(
+          Effect.map((grant) => ({
+            accessToken: grant.accessToken,
+            refreshToken: grant.refreshToken ?? current.refreshToken,
+            expiresAt: grant.expiresAt
+          })),
+          Effect.tap((next) => Ref.set(store, next))
+        )
+    })
+    return { coordinator, store }
+  })
+
+// Provided around the whole test: the HTTP client's dispatcher lives as long as the layer.
+const live = <A, E>(effect: Effect.Effect<A, E, OAuthClient.OAuthClient>) =>
+  effect.pipe(
+    Effect.provide(OAuthClient.layer),
+    Effect.provide(OAuthConfig.layer({ oauthBaseUrl: server.url, apiBaseUrl: server.url })),
+    Effect.provide(NodeHttpClient.layerUndici)
+  )
+
+describe("single-flight refresh", () => {
+  it.live("100 concurrent callers with an expiring token → exactly one refresh request", () =>
+    live(Effect.gen(function* () {
+      const { coordinator } = yield* setup(Date.now() + 60_000)
+      const results = yield* Effect.all(
+        Array.from({ length: 100 }, () => coordinator.ensure()),
+        { concurrency: "unbounded" }
+      )
+      expect(server.requests.filter((r) => r.path === "/v1/oauth/token")).toHaveLength(1)
+      const tokens = new Set(results.map((r) => Redacted.value(r.tokens.accessToken)))
+      expect(tokens.size).toBe(1)
+      expect(results.filter((r) => r.outcome === "refreshed")).toHaveLength(1)
+      expect(results.every((r) => r.outcome === "refreshed" || r.outcome === "joined")).toBe(true)
+      const body = JSON.parse(server.requests[0]!.body)
+      expect(body).toMatchObject({ grant_type: "refresh_token", refresh_token: "sk-ant-ort01-old" })
+    }))
+  )
+
+  it.live("a fresh token makes no call; a 401 on a token already replaced makes no second call", () =>
+    live(Effect.gen(function* () {
+      const { coordinator } = yield* setup(Date.now() + 3_600_000)
+      expect((yield* coordinator.ensure()).outcome).toBe("fresh")
+      expect(server.requests).toHaveLength(0)
+      const rejected = Redacted.make("sk-ant-oat01-old")
+      const first = yield* Effect.all([coordinator.ensure({ rejected }), coordinator.ensure({ rejected })], {
+        concurrency: "unbounded"
+      })
+      expect(server.requests).toHaveLength(1)
+      expect(first.map((r) => r.outcome).sort()).toEqual(["joined", "refreshed"])
+      expect((yield* coordinator.ensure({ rejected })).outcome).toBe("fresh")
+      expect(server.requests).toHaveLength(1)
+    }))
+  )
+
+  it.live("a failed refresh fails every waiting caller with the classification, and the next call tries again", () =>
+    live(Effect.gen(function* () {
+      const { coordinator } = yield* setup(Date.now() - 1)
+      server.script({
+        status: 400,
+        headers: { "content-type": "application/json" },
+        delayMs: 50,
+        body: JSON.stringify({ error: "invalid_grant", error_description: "Refresh token not found or invalid" })
+      })
+      const failures = yield* Effect.all(
+        Array.from({ length: 10 }, () => Effect.flip(coordinator.ensure())),
+        { concurrency: "unbounded" }
+      )
+      expect(new Set(failures.map((f) => f._tag))).toEqual(new Set(["RefreshRejected"]))
+      expect(server.requests).toHaveLength(1)
+      expect((yield* coordinator.ensure()).outcome).toBe("refreshed")
+      expect(server.requests).toHaveLength(2)
+    }))
+  )
+})
