@@ -16,6 +16,8 @@ import * as C from "./Classification.js"
 import * as Credential from "./Credential.js"
 import type { Endpoint } from "./Endpoint.js"
 import { type Exchange, exchange } from "./internal/exchange.js"
+import { refusal } from "./internal/refusal.js"
+import { decodeUtf8 } from "./internal/utf8.js"
 import { OAuthConfig, type Settings } from "./OAuthConfig.js"
 import * as Scopes from "./Scopes.js"
 import * as Usage from "./Usage.js"
@@ -111,24 +113,11 @@ const decodeOk =
   (x: Exchange): Effect.Effect<A, C.Failure> => {
     if (x.classification._tag !== "Ok") return fail(x.classification)
     const ok = x.classification
-    return Effect.try(() => JSON.parse(new TextDecoder().decode(x.body)) as unknown).pipe(
+    return Effect.try(() => JSON.parse(decodeUtf8(x.body)) as unknown).pipe(
       Effect.flatMap(Schema.decodeUnknown(schema)),
       Effect.mapError(() => new C.Decode({ ...ok, action: "backoff", retryable: true }))
     )
   }
-
-const refusal = (endpoint: Endpoint, capability: Scopes.Capability, now: number, credential?: Credential.Snapshot) => {
-  if (!credential) return null
-  const check = Scopes.check(credential.scopes, capability)
-  const common = { endpoint, status: null, retryAfterMs: null, requestId: null } as const
-  if (check._tag === "Missing") {
-    return new C.MissingScope({ ...common, action: "skip_endpoint", retryable: false, scope: check.scope })
-  }
-  if (credential.expiresAt !== null && now >= credential.expiresAt) {
-    return new C.TokenExpired({ ...common, action: "refresh", retryable: true, reason: "stale" })
-  }
-  return null
-}
 
 const SUBSCRIPTIONS: Record<string, string> = {
   claude_max: "max",

@@ -27,3 +27,5 @@ export * as RetryAfter from "./RetryAfter.js"
 export * as Scopes from "./Scopes.js"
 /** @since 0.1.0 */
 export * as Usage from "./Usage.js"
+/** @since 0.1.0 */
+export * as UsagePoller from "./UsagePoller.js"

@@ -1,3 +1,5 @@
+import { decodeUtf8 } from "./utf8.js"
+
 // What the classifier reads out of a response body. Bodies are looked at only
 // up to a prefix: a multi-megabyte body costs the same as a small one.
 
@@ -24,8 +26,6 @@ export interface BodyFacts {
   readonly error: ErrorFacts | null
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: false })
-
 export const inspect = (body: string | Uint8Array | null | undefined, contentType: string | undefined): BodyFacts => {
   const text =
     body == null
@@ -34,7 +34,7 @@ export const inspect = (body: string | Uint8Array | null | undefined, contentTyp
         ? body.length > INSPECT_LIMIT
           ? body.slice(0, INSPECT_LIMIT)
           : body
-        : decoder.decode(body.length > INSPECT_LIMIT ? body.subarray(0, INSPECT_LIMIT) : body)
+        : decodeUtf8(body.length > INSPECT_LIMIT ? body.subarray(0, INSPECT_LIMIT) : body)
   const trimmed = text.trimStart()
   const sse = (contentType ?? "").includes("text/event-stream") || /^(event|data):/.test(trimmed)
   if (sse) return { text, json: false, sse, error: sseError(text) }

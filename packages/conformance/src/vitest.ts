@@ -1,0 +1,44 @@
+/**
+ * The suites as vitest tests: an adapter's test file calls the ones that
+ * apply, in a few lines. A case the adapter lacks a capability for is
+ * registered as skipped with the reason in its name — never silently dropped.
+ *
+ * @since 0.1.0
+ */
+import { describe, it } from "vitest"
+import * as ClassifierSuite from "./suites/classifier.js"
+import * as RuntimeFetchSuite from "./suites/runtimeFetch.js"
+import * as UsageSourceSuite from "./suites/usageSource.js"
+import { type Capabilities, inapplicable, runCase, type Suite } from "./Suite.js"
+
+const register = <F>(suite: Suite<F>, adapter: string, factory: F, capabilities: Capabilities): void => {
+  describe(`${suite.name} suite: ${adapter}`, () => {
+    for (const c of suite.cases) {
+      const skip = inapplicable(suite, c, capabilities)
+      const title = `${c.name} [${c.scenario}]`
+      if (skip !== null) it.skip(`${title} — not applicable: ${skip}`, () => {})
+      else it(title, () => runCase(c, factory), 90_000)
+    }
+  })
+}
+
+/** @since 0.1.0 */
+export const classifierSuite = (
+  adapter: string,
+  factory: ClassifierSuite.ClassifierFactory,
+  capabilities: Capabilities
+): void => register(ClassifierSuite.suite, adapter, factory, capabilities)
+
+/** @since 0.1.0 */
+export const usageSourceSuite = (
+  adapter: string,
+  factory: UsageSourceSuite.UsageSourceFactory,
+  capabilities: Capabilities
+): void => register(UsageSourceSuite.suite, adapter, factory, capabilities)
+
+/** @since 0.1.0 */
+export const runtimeFetchSuite = (
+  adapter: string,
+  factory: RuntimeFetchSuite.RuntimeFetchFactory,
+  capabilities: Capabilities
+): void => register(RuntimeFetchSuite.suite, adapter, factory, capabilities)
