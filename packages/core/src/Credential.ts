@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { fingerprint as fingerprintOf } from "./internal/fingerprint.js"
 import * as Scopes from "./Scopes.js"
@@ -46,8 +47,55 @@ export const Document = Schema.Struct({ claudeAiOauth: Schema.optional(OAuthReco
 /** @since 0.1.0 */
 export type Document = typeof Document.Type
 
-/** Decodes a document from JSON text. @since 0.1.0 */
-export const decodeDocumentJson = Schema.decodeUnknown(Schema.parseJson(Document))
+/**
+ * Why a credentials document could not be read. The message never quotes the
+ * file: a parser's error text would show its first bytes, which may be a token.
+ *
+ * @since 0.1.0
+ */
+export class DocumentError extends Schema.TaggedError<DocumentError>("@tollgate/core/Credential/DocumentError")(
+  "DocumentError",
+  { reason: Schema.Literal("not_json", "not_an_object", "malformed_login") }
+) {
+  override get message(): string {
+    return {
+      not_json: "The credentials file is not valid JSON.",
+      not_an_object: "The credentials file does not hold a JSON object.",
+      malformed_login: "The credentials file's claudeAiOauth record is malformed (no access token, or fields of the wrong type)."
+    }[this.reason]
+  }
+}
+
+const decodeDocument = Schema.decodeUnknownEither(Document)
+
+/**
+ * Parses a credentials document, keeping every key; fails with a
+ * {@link DocumentError} that is safe to print.
+ *
+ * @since 0.1.0
+ */
+export const parseDocument = (text: string): Either.Either<Document, DocumentError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(new DocumentError({ reason: "not_json" }))
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return Either.left(new DocumentError({ reason: "not_an_object" }))
+  }
+  return Either.mapLeft(decodeDocument(json), () => new DocumentError({ reason: "malformed_login" }))
+}
+
+/**
+ * Whether Claude Code treats this record as a subscription login: it needs
+ * `user:inference` in `scopes` (observed with 2.1.330: without it,
+ * `claude auth status` says `loggedIn: false`).
+ *
+ * @since 0.1.0
+ */
+export const isClaudeCodeLogin = (record: OAuthRecord): boolean =>
+  record.accessToken.length > 0 && Array.isArray(record.scopes) && record.scopes.includes("user:inference")
 
 /**
  * Claude Code treats a token as expired five minutes early.

@@ -54,6 +54,14 @@ export const login: ReadonlyArray<string> = [
 ]
 
 /**
+ * The only scope a `claude setup-token` token (and `CLAUDE_CODE_OAUTH_TOKEN`)
+ * carries: it can send messages and nothing else.
+ *
+ * @since 0.1.0
+ */
+export const setupToken: ReadonlyArray<string> = ["user:inference"]
+
+/**
  * What we know about a token's scopes.
  *
  * @since 0.1.0

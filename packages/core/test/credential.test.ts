@@ -21,17 +21,39 @@ describe("the claudeAiOauth record", () => {
         mcpOAuth: { server: { token: "x" } },
         pluginSecrets: {}
       }
-      const decoded = yield* Credential.decodeDocumentJson(JSON.stringify(original))
+      const decoded = yield* Credential.parseDocument(JSON.stringify(original))
       expect(Schema.encodeSync(Credential.Document)(decoded)).toEqual(original)
     })
   )
 
   it.effect("accepts a file that holds only mcpOAuth", () =>
     Effect.gen(function* () {
-      const decoded = yield* Credential.decodeDocumentJson('{"mcpOAuth":{}}')
+      const decoded = yield* Credential.parseDocument('{"mcpOAuth":{}}')
       expect(decoded.claudeAiOauth).toBeUndefined()
     })
   )
+
+  it("bad files are typed errors whose messages never quote the file", () => {
+    const secret = "sk-ant-oat01-SECRETSECRET"
+    for (const [text, reason] of [
+      [`{"claudeAiOauth":{"accessToken":"${secret}"`, "not_json"],
+      [`"${secret}"`, "not_an_object"],
+      [`{"claudeAiOauth":{"accessToken":42,"refreshToken":"${secret}"}}`, "malformed_login"]
+    ] as const) {
+      const result = Credential.parseDocument(text)
+      expect(result._tag).toBe("Left")
+      if (result._tag === "Left") {
+        expect(result.left.reason).toBe(reason)
+        expect(result.left.message).not.toContain("SECRET")
+      }
+    }
+  })
+
+  it("Claude Code counts a record as logged in only with user:inference", () => {
+    expect(Credential.isClaudeCodeLogin({ accessToken: "a", scopes: ["user:inference"] })).toBe(true)
+    expect(Credential.isClaudeCodeLogin({ accessToken: "a", scopes: [] })).toBe(false)
+    expect(Credential.isClaudeCodeLogin({ accessToken: "a" })).toBe(false)
+  })
 
   it("expires with Claude Code's five-minute skew; null never expires", () => {
     const t = 1_000_000_000

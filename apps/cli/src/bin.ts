@@ -1,0 +1,62 @@
+/**
+ * The `tollgate` command's composition root: wires the subcommands, provides
+ * the Node layers, and turns the outcome into an exit code.
+ */
+import { Command, ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import pkg from "../package.json" with { type: "json" }
+import { classify } from "./commands/classify.js"
+import { doctor } from "./commands/doctor.js"
+import * as TerminalColor from "./TerminalColor.js"
+import * as UsageError from "./UsageError.js"
+
+const tollgate = Command.make("tollgate", {}, () =>
+  new UsageError.UsageError({
+    command: "tollgate",
+    detail: "missing command: use `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
+  })
+).pipe(
+  Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
+  Command.withSubcommands([classify, doctor])
+)
+
+const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })
+
+const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
+  if (Exit.isSuccess(exit)) return 0
+  if (Cause.isInterruptedOnly(exit.cause)) return 130
+  const error = Cause.failureOption(exit.cause)
+  if (Option.isSome(error)) {
+    if (error.value instanceof UsageError.UsageError) return UsageError.EXIT_CODE
+    // @effect/cli has already printed what was wrong with the arguments.
+    if (ValidationError.isValidationError(error.value)) return UsageError.EXIT_CODE
+  }
+  return 1
+}
+
+// Error reporting is ours rather than runMain's, so that a usage error is one
+// line on stderr instead of a logged cause.
+const report = (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
+  if (Cause.isInterruptedOnly(cause)) return Effect.void
+  const error = Cause.failureOption(cause)
+  if (Option.isNone(error)) return Console.error(`tollgate: internal error\n${Cause.pretty(cause)}`)
+  if (ValidationError.isValidationError(error.value)) return Effect.void
+  if (error.value instanceof UsageError.UsageError) return Console.error(error.value.message)
+  return Console.error(`tollgate: ${error.value instanceof Error ? error.value.message : String(error.value)}`)
+}
+
+run(process.argv).pipe(
+  Effect.tapErrorCause(report),
+  TerminalColor.applyPolicy,
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => onExit(exitCode(exit))
+  })
+)

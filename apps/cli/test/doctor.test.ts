@@ -1,0 +1,160 @@
+import { Credential, Scopes } from "@tollgate/core"
+import { chmod, mkdir, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { describe, expect as globalExpect } from "vitest"
+import { type Run, type Sandbox, test as it, tollgate } from "./tollgate.js"
+
+// Distinctive fixture secrets: none of them may ever appear in doctor's output.
+const ACCESS = "sk-ant-oat01-FixtureAccessToken-9f8e7d6c5b4a3210"
+const REFRESH = "sk-ant-ort01-FixtureRefreshToken-1a2b3c4d5e6f7788"
+const SETUP_TOKEN = "sk-ant-oat01-FixtureSetupToken-00112233445566"
+const MCP_SECRET = "mcp-FixtureMcpSecret-99aabbccdd"
+const SECRETS = [ACCESS, REFRESH, SETUP_TOKEN, MCP_SECRET]
+
+const HOUR = 3_600_000
+
+const record = (overrides: Record<string, unknown> = {}) => ({
+  accessToken: ACCESS,
+  refreshToken: REFRESH,
+  expiresAt: Date.now() + 8 * HOUR,
+  scopes: Scopes.login,
+  subscriptionType: "max",
+  rateLimitTier: "default_claude_max_20x",
+  ...overrides
+})
+
+/** Writes `<dir>/.credentials.json` with an exact mode (umask would loosen or tighten it). */
+const writeStore = async (dir: string, content: unknown, mode = 0o600): Promise<string> => {
+  await mkdir(dir, { recursive: true })
+  const path = join(dir, ".credentials.json")
+  await writeFile(path, typeof content === "string" ? content : JSON.stringify(content))
+  await chmod(path, mode)
+  return path
+}
+
+/** Runs doctor and checks what every run must keep to: exit 0, a quiet stderr, no secret printed. */
+const doctor = async (sandbox: Sandbox, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> => {
+  const run = await tollgate(sandbox, ["doctor", ...args], { env })
+  globalExpect(run.code, run.stderr).toBe(0)
+  globalExpect(run.stderr).toBe("")
+  for (const secret of SECRETS) {
+    globalExpect(run.stdout + run.stderr).not.toContain(secret)
+    // A fragment is as bad as the whole: check each token's distinctive middle too.
+    globalExpect(run.stdout + run.stderr).not.toContain(secret.slice(13, 30))
+  }
+  return run
+}
+
+const json = (run: Run): Record<string, any> => JSON.parse(run.stdout) as Record<string, any>
+
+describe.concurrent("tollgate doctor", () => {
+  it("says plainly that there is no login when nothing is found", async ({ expect, sandbox }) => {
+    const run = await doctor(sandbox, [])
+    const path = join(sandbox.home, ".claude", ".credentials.json")
+    expect(run.stdout).toBe(
+      `No Claude Code login found in ${path} and CLAUDE_CODE_OAUTH_TOKEN is not set; run \`claude\` and log in.\n`
+    )
+  })
+
+  it("--json reports a full login: every capability usable, fingerprint only", async ({ expect, sandbox }) => {
+    const stored = record()
+    const path = await writeStore(join(sandbox.home, ".claude"), { claudeAiOauth: stored, mcpOAuth: { x: MCP_SECRET } })
+    const report = json(await doctor(sandbox, ["--json"]))
+    expect(report).toEqual({
+      found: true,
+      reason: null,
+      detail: null,
+      source: "file",
+      path,
+      mode: "0600",
+      scopes: Scopes.login,
+      scopesKnown: true,
+      expiresAt: stored.expiresAt,
+      expired: false,
+      subscriptionType: "max",
+      rateLimitTier: "default_claude_max_20x",
+      hasRefreshToken: true,
+      fingerprint: Credential.fingerprint(ACCESS),
+      capabilities: {
+        inference: { usable: true, missingScope: null },
+        usage: { usable: true, missingScope: null },
+        profile: { usable: true, missingScope: null },
+        remote_control: { usable: true, missingScope: null }
+      },
+      warnings: []
+    })
+  })
+
+  it("--json: a record without a scopes field has unknown scopes and is not logged in", async ({ expect, sandbox }) => {
+    const { scopes: _dropped, ...withoutScopes } = record()
+    await writeStore(join(sandbox.home, ".claude"), { claudeAiOauth: withoutScopes })
+    const report = json(await doctor(sandbox, ["--json"]))
+    expect(report).toMatchObject({ found: true, scopes: null, scopesKnown: false })
+    expect(report["capabilities"]["usage"]).toEqual({ usable: null, missingScope: null })
+    expect(report["warnings"]).toEqual([expect.stringContaining("not logged in")])
+  })
+
+  it("in plain words: empty scopes, a loose mode, expiry inside the 5-minute skew", async ({ expect, sandbox }) => {
+    await writeStore(
+      join(sandbox.home, ".claude"),
+      { claudeAiOauth: record({ scopes: [], expiresAt: Date.now() + 3 * 60_000 }) },
+      0o644
+    )
+    const { stdout } = await doctor(sandbox, [])
+    expect(stdout).toMatch(/^ {2}scopes +none$/m)
+    expect(stdout).toContain("scopes do not include user:inference: Claude Code treats it as not logged in")
+    expect(stdout).toContain("has mode 0644; it should be 0600")
+    expect(stdout).toMatch(/expired by Claude Code's rule: expiresAt is in [23] min.*5 minutes before expiresAt/)
+    expect(stdout).toMatch(/read quota from the usage endpoint +no, missing scope user:profile/)
+    expect(stdout).toContain(Credential.fingerprint(ACCESS))
+  })
+
+  it("follows CLAUDE_CONFIG_DIR, and CLAUDE_SECURESTORAGE_CONFIG_DIR wins over it", async ({ expect, sandbox }) => {
+    await writeStore(join(sandbox.home, ".claude"), { claudeAiOauth: record({ subscriptionType: "pro" }) })
+    const configPath = await writeStore(join(sandbox.root, "config"), {
+      claudeAiOauth: record({ subscriptionType: "team" })
+    })
+    const securePath = await writeStore(join(sandbox.root, "secure"), {
+      claudeAiOauth: record({ subscriptionType: "enterprise" })
+    })
+    const [config, secure] = await Promise.all([
+      doctor(sandbox, ["--json"], { CLAUDE_CONFIG_DIR: join(sandbox.root, "config") }),
+      doctor(sandbox, ["--json"], {
+        CLAUDE_CONFIG_DIR: join(sandbox.root, "config"),
+        CLAUDE_SECURESTORAGE_CONFIG_DIR: join(sandbox.root, "secure")
+      })
+    ])
+    expect(json(config)).toMatchObject({ found: true, source: "file", path: configPath, subscriptionType: "team" })
+    expect(json(secure)).toMatchObject({ found: true, source: "file", path: securePath, subscriptionType: "enterprise" })
+  })
+
+  it("CLAUDE_CODE_OAUTH_TOKEN is a setup-token: inference only, preferred to the file", async ({ expect, sandbox }) => {
+    await writeStore(join(sandbox.home, ".claude"), { claudeAiOauth: record() })
+    const report = json(await doctor(sandbox, ["--json"], { CLAUDE_CODE_OAUTH_TOKEN: SETUP_TOKEN }))
+    expect(report).toMatchObject({
+      found: true,
+      source: "environment",
+      path: null,
+      scopes: ["user:inference"],
+      scopesKnown: true,
+      expiresAt: null,
+      expired: null,
+      hasRefreshToken: false,
+      fingerprint: Credential.fingerprint(SETUP_TOKEN),
+      capabilities: {
+        inference: { usable: true, missingScope: null },
+        usage: { usable: false, missingScope: "user:profile" },
+        remote_control: { usable: false, missingScope: "user:sessions:claude_code" }
+      }
+    })
+  })
+
+  // A file holding only mcpOAuth is covered in-process by CredentialDiscovery.test.ts.
+  it("survives a garbage file without echoing it", async ({ expect, sandbox }) => {
+    // Truncated JSON that contains a token: Node's parser would quote it in its error.
+    await writeStore(join(sandbox.home, ".claude"), `{"claudeAiOauth":{"accessToken":"${ACCESS}","refreshTo`)
+    const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
+    expect(text.stdout).toMatch(/^No Claude Code login found in .*: the file is not valid JSON\. /)
+    expect(json(report)).toMatchObject({ found: false, reason: "not_json", source: null, fingerprint: null })
+  })
+})
