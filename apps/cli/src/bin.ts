@@ -12,18 +12,20 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import pkg from "../package.json" with { type: "json" }
 import { classify } from "./commands/classify.js"
+import { conformance } from "./commands/conformance.js"
 import { doctor } from "./commands/doctor.js"
+import { sim } from "./commands/sim.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
 
 const tollgate = Command.make("tollgate", {}, () =>
   new UsageError.UsageError({
     command: "tollgate",
-    detail: "missing command: use `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
+    detail: "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([classify, doctor])
+  Command.withSubcommands([conformance, sim, classify, doctor])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })

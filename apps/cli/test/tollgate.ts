@@ -75,6 +75,14 @@ export const tollgate = (
     child.stdin.end(options.stdin ?? "")
   })
 
+/** Starts a long-running `tollgate <args>` (e.g. `sim`) in the sandbox; the caller ends it. */
+export const start = (sandbox: Sandbox, args: ReadonlyArray<string>) =>
+  spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], {
+    cwd: sandbox.root,
+    env: sandbox.env,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+
 /**
  * `test` with a fresh {@link Sandbox} per test, removed afterwards. A fixture
  * rather than `beforeEach` because the tests run concurrently.

@@ -83,3 +83,14 @@ export const fill = (text: string, now: number): string =>
     if (kind === "epoch-s") return String(Math.floor(at / 1000))
     return new Date(at).toISOString()
   })
+
+/**
+ * The body a step sends at `now`: templates filled, and padded to
+ * `bodyBytes` when it asks for a large body.
+ *
+ * @since 0.1.0
+ */
+export const renderBody = (step: Step, now: number): string => {
+  const body = fill(step.body ?? "", now)
+  return step.bodyBytes && step.bodyBytes > body.length ? `{"padding":"${"x".repeat(step.bodyBytes - 16)}"}` : body
+}

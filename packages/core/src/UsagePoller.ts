@@ -110,12 +110,13 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<UsagePoller<E,
       // A new token is a new login (or an account switch): start fresh.
       let view = yield* Ref.updateAndGet(state, (v) => (v.fingerprint === fp ? v : { ...initial(v.account), fingerprint: fp }))
 
+      const decision = yield* backoff.decide(key, fp)
       const refused = refusal("usage", "usage", now, login.snapshot)
       if (refused) {
-        yield* backoff.record(key, fp, refused)
+        // Recorded once per login: the verdict holds until the token changes.
+        if (decision._tag !== "Blocked") yield* backoff.record(key, fp, refused)
         return yield* Ref.updateAndGet(state, (v) => failed(v, refused, null))
       }
-      const decision = yield* backoff.decide(key, fp)
       if (decision._tag === "Blocked") return { ...view, nextCallAt: null }
       if (decision._tag === "Delayed") return { ...view, nextCallAt: decision.until }
       if (view.nextCallAt !== null && now < view.nextCallAt) return view

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto"
 import type * as http from "node:http"
 import { fingerprint } from "@tollgate/core/Credential"
 import type { Endpoint } from "@tollgate/core/Endpoint"
-import { fill, type Step } from "../Scenario.js"
+import { fill, renderBody, type Step } from "../Scenario.js"
 import { ACCESS_TTL_SECONDS, type TokenBook } from "./accounts.js"
 import * as R from "./responses.js"
 
@@ -151,10 +151,7 @@ export class Handler {
         this.hanging.add(res)
         return
       }
-      let body = fill(step.body ?? "", now)
-      if (step.bodyBytes && step.bodyBytes > body.length) {
-        body = `{"padding":"${"x".repeat(step.bodyBytes - 16)}"}`
-      }
+      const body = renderBody(step, now)
       const headers: Record<string, string> = {}
       for (const [k, v] of Object.entries(step.headers ?? {})) headers[k] = fill(v, now)
       const bytes = Buffer.from(body)

@@ -1,0 +1,105 @@
+/**
+ * `tollgate sim`: the loopback Anthropic simulator in the foreground, for
+ * pointing any tollgate command (or, with `--mitm`, a real Claude Code) at it.
+ */
+import { Command, Options } from "@effect/cli"
+import * as FileSystem from "@effect/platform/FileSystem"
+import { Catalog, Simulator } from "@tollgate/conformance"
+import { startMitm } from "@tollgate/conformance/Mitm"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as UsageError from "../UsageError.js"
+
+const scenario = Options.text("scenario").pipe(
+  Options.withDescription("A catalog scenario to play (see --list). Default: happy-path."),
+  Options.optional
+)
+const portFile = Options.file("port-file").pipe(
+  Options.withDescription("Write the port number to this file once listening."),
+  Options.optional
+)
+const ttl = Options.integer("ttl").pipe(
+  Options.withDescription("Stop on its own after this many seconds."),
+  Options.withDefault(600)
+)
+const mitm = Options.boolean("mitm").pipe(
+  Options.withDescription(
+    "Also run an HTTPS CONNECT proxy that impersonates platform.claude.com and api.anthropic.com with a throwaway CA, for runtimes whose URLs cannot be redirected (Claude Code)."
+  )
+)
+const credentialsDir = Options.directory("credentials-dir").pipe(
+  Options.withDescription(
+    "Write the simulator's login as .credentials.json (mode 0600) into this directory, for a Claude Code or tollgate pointed at it with CLAUDE_CONFIG_DIR. Refuses to overwrite an existing file."
+  ),
+  Options.optional
+)
+const list = Options.boolean("list").pipe(Options.withDescription("Name the scenario catalog and exit."))
+
+const storedLogin = (issued: Simulator.Issued) => ({
+  accessToken: issued.accessToken,
+  refreshToken: issued.refreshToken,
+  expiresAt: issued.expiresAt,
+  scopes: issued.scopes,
+  subscriptionType: issued.subscriptionType,
+  rateLimitTier: issued.rateLimitTier
+})
+
+const listCatalog = Console.log(
+  [`${Catalog.catalog.length} scenarios:`, ...Catalog.catalog.map((s) => `  ${s.name.padEnd(32)} ${s.summary}`)].join("\n")
+)
+
+/** The `sim` subcommand. */
+export const sim = Command.make("sim", { scenario, portFile, ttl, mitm, credentialsDir, list }, (options) =>
+  options.list
+    ? listCatalog
+    : Effect.gen(function* () {
+        const name = Option.getOrElse(options.scenario, () => "happy-path")
+        if (!Catalog.catalog.some((s) => s.name === name)) {
+          return yield* new UsageError.UsageError({
+            command: "tollgate sim",
+            detail: `unknown scenario "${name}"; \`tollgate sim --list\` names them`
+          })
+        }
+        if (options.ttl <= 0) {
+          return yield* new UsageError.UsageError({ command: "tollgate sim", detail: "--ttl must be a positive number of seconds" })
+        }
+        const fs = yield* FileSystem.FileSystem
+        const server = yield* Effect.acquireRelease(
+          Effect.promise(() => Simulator.start({ scenario: name, ttlMs: options.ttl * 1000 })),
+          (s) => Effect.promise(() => s.close())
+        )
+        const lines = [
+          `# tollgate simulator: scenario ${name}, stops in ${options.ttl} s (Ctrl-C to stop sooner)`,
+          `export TOLLGATE_API_BASE_URL=${server.env.TOLLGATE_API_BASE_URL}`,
+          `export TOLLGATE_OAUTH_BASE_URL=${server.env.TOLLGATE_OAUTH_BASE_URL}`
+        ]
+        if (options.mitm) {
+          const dir = yield* fs.makeTempDirectoryScoped({ prefix: "tollgate-mitm-" })
+          const proxy = yield* Effect.acquireRelease(
+            Effect.promise(() => startMitm({ handler: server.listener, dir, ttlMs: options.ttl * 1000 })),
+            (p) => Effect.promise(() => p.close())
+          )
+          lines.push("# for Claude Code (the CA lives in a temp dir and is never installed):")
+          for (const [key, value] of Object.entries(proxy.env)) lines.push(`export ${key}=${value}`)
+        }
+        if (Option.isSome(options.credentialsDir)) {
+          const file = `${options.credentialsDir.value.replace(/\/+$/, "")}/.credentials.json`
+          // Never clobber a store: this option is for throwaway config dirs.
+          if (yield* fs.exists(file)) {
+            return yield* new UsageError.UsageError({ command: "tollgate sim", detail: `${file} exists; refusing to overwrite it` })
+          }
+          yield* fs.makeDirectory(options.credentialsDir.value, { recursive: true })
+          yield* fs.writeFileString(file, JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2) + "\n", { mode: 0o600 })
+          lines.push(`# login written to ${file}`)
+        }
+        if (Option.isSome(options.portFile)) yield* fs.writeFileString(options.portFile.value, `${server.port}\n`)
+        yield* Console.log(lines.join("\n"))
+        yield* Effect.promise(() => server.closed)
+        yield* Console.error(`tollgate sim: stopped after ${server.log.length} requests`)
+      }).pipe(Effect.scoped)
+).pipe(
+  Command.withDescription(
+    "Run the loopback Anthropic simulator (token, usage, profile, messages) on 127.0.0.1 and print the TOLLGATE_*_BASE_URL values that point tollgate at it."
+  )
+)
