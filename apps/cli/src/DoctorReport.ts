@@ -191,7 +191,7 @@ const capabilityWords = (facts: CapabilityFacts, scopesKnown: boolean): string =
           ? "no"
           : "no (no login)"
 
-const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> => {
+export const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> => {
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)
 }

@@ -14,6 +14,7 @@ import pkg from "../package.json" with { type: "json" }
 import { classify } from "./commands/classify.js"
 import { conformance } from "./commands/conformance.js"
 import { doctor } from "./commands/doctor.js"
+import { refresh, RefreshFailed } from "./commands/refresh.js"
 import { sim } from "./commands/sim.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
@@ -21,11 +22,11 @@ import * as UsageError from "./UsageError.js"
 const tollgate = Command.make("tollgate", {}, () =>
   new UsageError.UsageError({
     command: "tollgate",
-    detail: "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
+    detail: "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate refresh`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, classify, doctor])
+  Command.withSubcommands([conformance, sim, refresh, classify, doctor])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })
@@ -36,6 +37,7 @@ const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
   const error = Cause.failureOption(exit.cause)
   if (Option.isSome(error)) {
     if (error.value instanceof UsageError.UsageError) return UsageError.EXIT_CODE
+    if (error.value instanceof RefreshFailed) return error.value.exitCode
     // @effect/cli has already printed what was wrong with the arguments.
     if (ValidationError.isValidationError(error.value)) return UsageError.EXIT_CODE
   }
@@ -50,6 +52,8 @@ const report = (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
   if (Option.isNone(error)) return Console.error(`tollgate: internal error\n${Cause.pretty(cause)}`)
   if (ValidationError.isValidationError(error.value)) return Effect.void
   if (error.value instanceof UsageError.UsageError) return Console.error(error.value.message)
+  // Already reported in the command's own words.
+  if (error.value instanceof RefreshFailed) return Effect.void
   return Console.error(`tollgate: ${error.value instanceof Error ? error.value.message : String(error.value)}`)
 }
 

@@ -6,6 +6,7 @@
  */
 import { catalog } from "./Catalog.js"
 import * as ClassifierSuite from "./suites/classifier.js"
+import * as CredentialStoreSuite from "./suites/credentialStore.js"
 import * as RuntimeFetchSuite from "./suites/runtimeFetch.js"
 import * as UsageSourceSuite from "./suites/usageSource.js"
 import { type Capabilities, type Result, run, type Suite } from "./Suite.js"
@@ -14,7 +15,8 @@ import { type Capabilities, type Result, run, type Suite } from "./Suite.js"
 export const suites = {
   classifier: ClassifierSuite.suite,
   "usage-source": UsageSourceSuite.suite,
-  "runtime-fetch": RuntimeFetchSuite.suite
+  "runtime-fetch": RuntimeFetchSuite.suite,
+  "credential-store": CredentialStoreSuite.suite
 } as const
 
 /** @since 0.1.0 */

@@ -10,6 +10,8 @@ export * as Catalog from "./Catalog.js"
 /** @since 0.1.0 */
 export * as ClassifierSuite from "./suites/classifier.js"
 /** @since 0.1.0 */
+export * as CredentialStoreSuite from "./suites/credentialStore.js"
+/** @since 0.1.0 */
 export * as CoreAdapters from "./adapters/core.js"
 /** @since 0.1.0 */
 export * as Login from "./Login.js"

@@ -7,6 +7,7 @@
  */
 import { describe, it } from "vitest"
 import * as ClassifierSuite from "./suites/classifier.js"
+import * as CredentialStoreSuite from "./suites/credentialStore.js"
 import * as RuntimeFetchSuite from "./suites/runtimeFetch.js"
 import * as UsageSourceSuite from "./suites/usageSource.js"
 import { type Capabilities, inapplicable, runCase, type Suite } from "./Suite.js"
@@ -42,3 +43,10 @@ export const runtimeFetchSuite = (
   factory: RuntimeFetchSuite.RuntimeFetchFactory,
   capabilities: Capabilities
 ): void => register(RuntimeFetchSuite.suite, adapter, factory, capabilities)
+
+/** @since 0.1.0 */
+export const credentialStoreSuite = (
+  adapter: string,
+  factory: CredentialStoreSuite.CredentialStoreFactory,
+  capabilities: Capabilities
+): void => register(CredentialStoreSuite.suite, adapter, factory, capabilities)

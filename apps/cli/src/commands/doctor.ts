@@ -9,6 +9,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as CredentialDiscovery from "../CredentialDiscovery.js"
 import * as DoctorReport from "../DoctorReport.js"
+import * as StoreReport from "../StoreReport.js"
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object instead of plain words."))
 
@@ -18,11 +19,17 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
     const discovery = yield* CredentialDiscovery.discover
     const now = yield* Clock.currentTimeMillis
     const report = DoctorReport.make(discovery, now)
-    yield* Console.log(json ? JSON.stringify(report, null, 2) : DoctorReport.render(report, now))
+    const store = yield* StoreReport.gather
+    yield* Console.log(
+      json
+        ? JSON.stringify({ ...report, ...store }, null, 2)
+        : [DoctorReport.render(report, now), "", "Store and locks", ...DoctorReport.table(StoreReport.render(store))].join("\n")
+    )
   })
 ).pipe(
   Command.withDescription(
     "Inspect the local Claude Code login (CLAUDE_CODE_OAUTH_TOKEN or .credentials.json) without any network " +
-      "call: source, file mode, scopes, expiry, subscription, and which capabilities it can use. Never prints a token."
+      "call: source, file mode, scopes, expiry, subscription, which capabilities it can use, the store backend, " +
+      "Claude Code's lock state and the last refresh. Never prints a token."
   )
 )

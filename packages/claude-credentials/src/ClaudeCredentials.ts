@@ -1,0 +1,59 @@
+/**
+ * The Node composition: Claude Code's store at its location (file, and the
+ * Keychain on macOS), Claude Code's locks, and the refresh protocol on top.
+ *
+ * @since 0.1.0
+ */
+import type { Backoff, OAuthClient } from "@tollgate/core"
+import * as Effect from "effect/Effect"
+import type { StoreError } from "./CredentialStore.js"
+import * as FileStore from "./FileStore.js"
+import * as KeychainStore from "./KeychainStore.js"
+import * as Refresher from "./Refresher.js"
+import * as RefreshLock from "./RefreshLock.js"
+import type { Location } from "./StoreLocation.js"
+import * as Stores from "./Stores.js"
+
+/** @since 0.1.0 */
+export interface Options {
+  /** Follow a `.credentials.json` that is a symbolic link. */
+  readonly followSymlinks?: boolean | undefined
+  /** Which platform's rules apply; default `process.platform` (the Keychain is macOS only). */
+  readonly platform?: NodeJS.Platform | undefined
+  /** The `security` tool; default `/usr/bin/security`. */
+  readonly securityPath?: string | undefined
+  readonly lock?: RefreshLock.Options | undefined
+}
+
+/** @since 0.1.0 */
+export interface Opened {
+  readonly location: Location
+  readonly resolved: Stores.Resolved
+  readonly refresher: Refresher.Refresher<RefreshLock.LockError>
+}
+
+/**
+ * Opens the store Claude Code would use and a refresher over it.
+ *
+ * @since 0.1.0
+ */
+export const open = (
+  location: Location,
+  options: Options = {}
+): Effect.Effect<Opened, StoreError, OAuthClient.OAuthClient | Backoff.Backoff> =>
+  Effect.gen(function* () {
+    const file = FileStore.make(location, { followSymlinks: options.followSymlinks })
+    // The system tool by default: a `security` earlier on PATH would be handed the login.
+    const security = { securityPath: options.securityPath ?? "/usr/bin/security" }
+    const keychain =
+      (options.platform ?? process.platform) === "darwin" && (yield* KeychainStore.isAvailable(security))
+        ? KeychainStore.make(location, security)
+        : null
+    const resolved = yield* Stores.resolve({ file, keychain })
+    const refresher = yield* Refresher.make<RefreshLock.LockError>({
+      store: resolved.store,
+      refreshLock: RefreshLock.withRefreshLock(location, options.lock),
+      writeLock: RefreshLock.withStorageWriteLock(location, options.lock)
+    })
+    return { location, resolved, refresher }
+  })

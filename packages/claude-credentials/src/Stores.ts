@@ -1,0 +1,83 @@
+/**
+ * Which backend holds the login Claude Code would use, and a store that
+ * updates every backend holding one together — or none of them.
+ *
+ * On macOS Claude Code reads the Keychain first and falls back to the file;
+ * everywhere else there is only the file.
+ *
+ * @since 0.1.0
+ */
+import type { Credential } from "@tollgate/core"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { Backend, Store, StoreError } from "./CredentialStore.js"
+
+/** @since 0.1.0 */
+export interface Resolved {
+  /** The store to read and write: one backend, or both kept in step. */
+  readonly store: Store
+  /** The backend Claude Code would read. */
+  readonly chosen: Backend
+  /** Every backend that holds a document. */
+  readonly present: ReadonlyArray<Backend>
+  /** Why, in plain words. */
+  readonly why: string
+}
+
+const hasLogin = (document: Option.Option<Credential.Document>) =>
+  Option.isSome(document) && document.value.claudeAiOauth !== undefined
+
+/**
+ * Picks the backend as Claude Code would. `keychain` is `null` where there is
+ * no Keychain (not macOS, or no `security` tool).
+ *
+ * @since 0.1.0
+ */
+export const resolve = (options: { readonly file: Store; readonly keychain: Store | null }): Effect.Effect<Resolved, StoreError> =>
+  Effect.gen(function* () {
+    const { file, keychain } = options
+    const fileDoc = yield* file.read
+    if (keychain === null) {
+      return { store: file, chosen: "file", present: Option.isSome(fileDoc) ? ["file"] : [], why: "the file is the only store on this platform" }
+    }
+    const keychainDoc = yield* keychain.read
+    if (!hasLogin(keychainDoc)) {
+      return {
+        store: file,
+        chosen: "file",
+        present: [...(Option.isSome(keychainDoc) ? (["keychain"] as const) : []), ...(Option.isSome(fileDoc) ? (["file"] as const) : [])],
+        why: "the Keychain holds no login, so Claude Code falls back to the file"
+      }
+    }
+    if (!hasLogin(fileDoc)) {
+      return { store: keychain, chosen: "keychain", present: ["keychain"], why: "Claude Code on macOS reads the Keychain" }
+    }
+    return {
+      store: together(keychain, file),
+      chosen: "keychain",
+      present: ["keychain", "file"],
+      why: "Claude Code on macOS reads the Keychain first; the file holds a login too, so both are written together"
+    }
+  })
+
+/**
+ * Reads `primary`; writes `primary` then `secondary`, and if the second write
+ * fails puts the first back, so the two never disagree.
+ *
+ * @since 0.1.0
+ */
+export const together = (primary: Store, secondary: Store): Store => ({
+  backend: primary.backend,
+  location: primary.location,
+  read: primary.read,
+  write: (document) =>
+    Effect.gen(function* () {
+      const before = yield* primary.read
+      yield* primary.write(document)
+      yield* secondary.write(document).pipe(
+        Effect.tapError(() =>
+          Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void
+        )
+      )
+    })
+})

@@ -1,0 +1,25 @@
+/**
+ * @tollgate/claude-credentials — refresh and write Claude Code's credential
+ * store safely alongside Claude Code.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as ClaudeCredentials from "./ClaudeCredentials.js"
+/** @since 0.1.0 */
+export * as CredentialStore from "./CredentialStore.js"
+/** @since 0.1.0 */
+export * as FileStore from "./FileStore.js"
+/** @since 0.1.0 */
+export * as KeychainStore from "./KeychainStore.js"
+/** @since 0.1.0 */
+export * as RefreshErrors from "./RefreshErrors.js"
+/** @since 0.1.0 */
+export * as Refresher from "./Refresher.js"
+/** @since 0.1.0 */
+export * as RefreshLock from "./RefreshLock.js"
+/** @since 0.1.0 */
+export * as StoreLocation from "./StoreLocation.js"
+/** @since 0.1.0 */
+export * as Stores from "./Stores.js"
