@@ -54,6 +54,7 @@ export class LockError extends Schema.TaggedError<LockError>("@tollgate/claude-c
   detail: Schema.optional(Schema.String),
   /** The holder's pid, from the owner record. */
   holderPid: Schema.optional(Schema.Number),
+  /** How long we waited before giving up. */
   waitedMs: Schema.optional(Schema.Number)
 }) {
   override get message(): string {

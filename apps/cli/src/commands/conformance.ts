@@ -6,6 +6,7 @@
 import { Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import { ConformanceAdapters as ClaudeCredentialsAdapters } from "@tollgate/claude-credentials"
 import { CoreAdapters, Matrix } from "@tollgate/conformance"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -16,7 +17,10 @@ const reportDir = Options.directory("report-dir").pipe(
 )
 
 /** Every adapter row the matrix runs: core's building blocks, then each adapter package's. */
-export const registrations: ReadonlyArray<Matrix.Registration> = [...CoreAdapters.registrations]
+export const registrations: ReadonlyArray<Matrix.Registration> = [
+  ...CoreAdapters.registrations,
+  ...ClaudeCredentialsAdapters.registrations
+]
 
 /** The `conformance` subcommand. */
 export const conformance = Command.make("conformance", { reportDir }, ({ reportDir }) =>

@@ -1,16 +1,21 @@
-// The credential writer as the conformance suite drives it: the library
-// in-process against the simulator, for the file and the Keychain backend.
+/**
+ * The credential writer as the conformance suites drive it: the library
+ * in-process against the simulator, for the file and the Keychain backend,
+ * and its row in the `tollgate conformance` matrix.
+ *
+ * @since 0.1.0
+ */
 import { mkdir, readFile, writeFile } from "node:fs/promises"
-import { dirname, join } from "node:path"
+import { dirname } from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
-import type { CredentialStoreSuite } from "@tollgate/conformance"
+import type { CredentialStoreSuite, Matrix } from "@tollgate/conformance"
 import { Backoff, Credential, OAuthClient, OAuthConfig } from "@tollgate/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ClaudeCredentials from "../../src/ClaudeCredentials.js"
-import * as KeychainStore from "../../src/KeychainStore.js"
-import * as StoreLocation from "../../src/StoreLocation.js"
+import * as ClaudeCredentials from "./ClaudeCredentials.js"
+import * as KeychainStore from "./KeychainStore.js"
+import * as StoreLocation from "./StoreLocation.js"
 
 type Factory = CredentialStoreSuite.CredentialStoreFactory
 
@@ -29,7 +34,7 @@ const lock = { waitMs: 15_000 }
 const locate = (configDir: string) =>
   StoreLocation.resolve({ CLAUDE_CONFIG_DIR: configDir, HOME: dirname(configDir), USER: "tollgate-test" })
 
-/** The file backend. */
+/** The file backend. @since 0.1.0 */
 export const file: Factory = ({ sim, configDir }) => {
   const location = locate(configDir)
   return {
@@ -52,12 +57,17 @@ export const file: Factory = ({ sim, configDir }) => {
   }
 }
 
-/** The Keychain backend, through the fake `security` tool (this is Linux). */
+/**
+ * The Keychain backend through a given `security` tool (the tests pass a
+ * fake one that keeps items in `$FAKE_SECURITY_STORE`).
+ *
+ * @since 0.1.0
+ */
 export const keychain =
   (securityPath: string): Factory =>
   ({ sim, configDir }) => {
     // The fake tool keeps its items in a file beside the config dir.
-    process.env["FAKE_SECURITY_STORE"] = join(dirname(configDir), "keychain.json")
+    process.env["FAKE_SECURITY_STORE"] = `${dirname(configDir)}/keychain.json`
     const location = locate(configDir)
     const store = KeychainStore.make(location, { securityPath })
     return {
@@ -75,4 +85,11 @@ export const keychain =
     }
   }
 
-export const fakeSecurity = join(import.meta.dirname, "..", "fixtures", "security")
+/**
+ * The rows this package adds to the `tollgate conformance` matrix.
+ *
+ * @since 0.1.0
+ */
+export const registrations: ReadonlyArray<Matrix.Registration> = [
+  { adapter: "claude-credentials (file)", suite: "credential-store", factory: file, capabilities: { file: true, claudeLocks: true } }
+]
