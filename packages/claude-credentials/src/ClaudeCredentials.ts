@@ -22,7 +22,10 @@ export interface Options {
   readonly platform?: NodeJS.Platform | undefined
   /** The `security` tool; default `/usr/bin/security`. */
   readonly securityPath?: string | undefined
+  /** Tuning of the refresh lock. */
   readonly lock?: RefreshLock.Options | undefined
+  /** Tuning of the storage-write lock; its staleness stays Claude Code's 15 s unless set here. */
+  readonly writeLock?: RefreshLock.Options | undefined
 }
 
 /** @since 0.1.0 */
@@ -53,7 +56,7 @@ export const open = (
     const refresher = yield* Refresher.make<RefreshLock.LockError>({
       store: resolved.store,
       refreshLock: RefreshLock.withRefreshLock(location, options.lock),
-      writeLock: RefreshLock.withStorageWriteLock(location, options.lock)
+      writeLock: RefreshLock.withStorageWriteLock(location, options.writeLock)
     })
     return { location, resolved, refresher }
   })
