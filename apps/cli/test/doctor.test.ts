@@ -51,9 +51,10 @@ describe.concurrent("tollgate doctor", () => {
   it("says plainly that there is no login when nothing is found", async ({ expect, sandbox }) => {
     const run = await doctor(sandbox, [])
     const path = join(sandbox.home, ".claude", ".credentials.json")
-    expect(run.stdout).toBe(
-      `No Claude Code login found in ${path} and CLAUDE_CODE_OAUTH_TOKEN is not set; run \`claude\` and log in.\n`
+    expect(run.stdout.split("\n")[0]).toBe(
+      `No Claude Code login found in ${path} and CLAUDE_CODE_OAUTH_TOKEN is not set; run \`claude\` and log in.`
     )
+    expect(run.stdout).toMatch(/Store and locks\n  store +file \(the file is the only store on this platform\)\n  refresh lock +free/)
   })
 
   it("--json reports a full login: every capability usable, fingerprint only", async ({ expect, sandbox }) => {
@@ -81,7 +82,10 @@ describe.concurrent("tollgate doctor", () => {
         profile: { usable: true, missingScope: null },
         remote_control: { usable: true, missingScope: null }
       },
-      warnings: []
+      warnings: [],
+      store: { backend: "file", backends: ["file"], why: "the file is the only store on this platform" },
+      locks: { held: false, stale: false, ageMs: null, owner: null, legacyHeld: false, storageWriteHeld: false },
+      lastRefresh: null
     })
   })
 

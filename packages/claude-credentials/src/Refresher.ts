@@ -127,7 +127,7 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
       )
     )
 
-    const persist = (sent: string, merged: Credential.OAuthRecord) =>
+    const persist = (sent: string, grant: OAuthClient.TokenGrant) =>
       options.writeLock(
         Effect.gen(function* () {
           const latest = yield* store.read
@@ -136,8 +136,8 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
           if (current?.claudeAiOauth?.refreshToken !== sent) {
             return yield* new RefreshNotPersisted({ where, reason: "store_changed" })
           }
-          // Other keys may have changed meanwhile (an MCP login): keep the latest of them.
-          const document = { ...current, claudeAiOauth: { ...current.claudeAiOauth, ...merged } }
+          // Merge into the latest document: anything else changed meanwhile (an MCP login, a field) is kept.
+          const document = { ...current, claudeAiOauth: merge(current.claudeAiOauth, grant) }
           yield* store.write(document)
           return held(document, document.claudeAiOauth, "endpoint")
         })
@@ -182,11 +182,10 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
           return yield* new LoginDead({ where })
         }
         yield* backoff.record(key, fingerprint, refreshed)
-        const merged = merge(current.record, outcome.right)
-        if (!Credential.isClaudeCodeLogin(merged)) {
+        if (!Credential.isClaudeCodeLogin(merge(current.record, outcome.right))) {
           return yield* new RefreshNotPersisted({ where, reason: "response_lacks_inference" })
         }
-        return yield* persist(sent, merged)
+        return yield* persist(sent, outcome.right)
       })
 
     const coordinator = yield* RefreshCoordinator.make<Held, RefreshError<LE>, never>({

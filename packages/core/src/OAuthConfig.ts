@@ -45,7 +45,7 @@ export const defaults: Settings = {
   oauthBaseUrl: "https://platform.claude.com",
   clientId: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
   userAgent: {
-    token: "axios/1.13.2",
+    token: "axios/1.15.2",
     usage: `claude-code/${CLAUDE_CODE_VERSION}`,
     profile: `claude-code/${CLAUDE_CODE_VERSION}`,
     messages: "tollgate/0.1.0"

@@ -23,8 +23,8 @@ const blob = (variant: "A" | "B", entries: number): Record<string, unknown> => {
   return out
 }
 
-/** Entries in the `mcpOAuth` blob: about 250 KB of JSON, so one write takes measurable time. */
-export const CRASH_BLOB_ENTRIES = 1_500
+/** Entries in the `mcpOAuth` blob: about 140 KB of JSON, so one write takes measurable time. */
+export const CRASH_BLOB_ENTRIES = 600
 
 const blobs = new Map<string, Record<string, unknown>>()
 const blobFor = (variant: "A" | "B") => {
