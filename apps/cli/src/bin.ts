@@ -13,9 +13,11 @@ import * as Option from "effect/Option"
 import pkg from "../package.json" with { type: "json" }
 import { classify } from "./commands/classify.js"
 import { conformance } from "./commands/conformance.js"
+import { daemon } from "./commands/daemon.js"
 import { doctor } from "./commands/doctor.js"
 import { refresh, RefreshFailed } from "./commands/refresh.js"
 import { sim } from "./commands/sim.js"
+import { statusline } from "./commands/statusline.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
 
@@ -26,7 +28,7 @@ const tollgate = Command.make("tollgate", {}, () =>
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, refresh, classify, doctor])
+  Command.withSubcommands([conformance, sim, refresh, classify, doctor, daemon, statusline])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })

@@ -11,7 +11,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { test as base } from "vitest"
 
-const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+// The dispatcher, as the built `tollgate` runs it.
+const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 // Loading tsx's ESM hook into one node process is about twice as fast as the
 // tsx CLI, which starts a second node process.
 const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))

@@ -8,6 +8,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { ConformanceAdapters as ClaudeCredentialsAdapters } from "@tollgate/claude-credentials"
 import { CoreAdapters, Matrix } from "@tollgate/conformance"
+import { ConformanceAdapters as DaemonAdapters } from "@tollgate/daemon"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 
@@ -19,7 +20,8 @@ const reportDir = Options.directory("report-dir").pipe(
 /** Every adapter row the matrix runs: core's building blocks, then each adapter package's. */
 export const registrations: ReadonlyArray<Matrix.Registration> = [
   ...CoreAdapters.registrations,
-  ...ClaudeCredentialsAdapters.registrations
+  ...ClaudeCredentialsAdapters.registrations,
+  ...DaemonAdapters.registrations
 ]
 
 /** The `conformance` subcommand. */

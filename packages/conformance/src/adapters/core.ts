@@ -41,8 +41,13 @@ const withClient = <A, E>(
 const settingsFor = (url: string, timeoutMs?: number) =>
   OAuthConfig.make({ apiBaseUrl: url, oauthBaseUrl: url, ...(timeoutMs ? { timeoutMs } : {}) })
 
-// A clock frozen at a simulated instant; sleeping still takes real time.
-const frozenClock = (now: number): Clock.Clock => {
+/**
+ * A clock frozen at a simulated instant (sleeping still takes real time):
+ * how usage-source adapters follow the suite's simulated day.
+ *
+ * @since 0.1.0
+ */
+export const frozenClock = (now: number): Clock.Clock => {
   const real = Clock.make()
   return {
     [Clock.ClockTypeId]: Clock.ClockTypeId,

@@ -1,0 +1,213 @@
+/**
+ * `tollgate statusline` and `tollgate statusline install [--dry-run]`.
+ *
+ * The bare command is the statusline client itself; the dispatcher in
+ * `main.ts` normally runs it without loading this module (or Effect) at all,
+ * and the handler here only covers `bin.ts` run directly.
+ *
+ * `install` points Claude Code's `statusLine` at this very executable, by
+ * absolute paths, in `settings.json` under `$CLAUDE_CONFIG_DIR` (else
+ * `~/.claude`): a read-modify-write of the whole object that keeps every
+ * other setting, a timestamped backup first, then temp file + rename. The
+ * mode is kept; a new file gets 0644 (before umask), as Claude Code creates
+ * it — settings.json holds no credential of Claude Code's own.
+ */
+import { Command, Options } from "@effect/cli"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as os from "node:os"
+import { resolve as resolvePath } from "node:path"
+
+/** What install writes under `statusLine`. */
+export interface StatusLine {
+  readonly type: "command"
+  readonly command: string
+  readonly padding: 0
+}
+
+/** Install could not go ahead; nothing was written. */
+export class InstallRefused extends Schema.TaggedError<InstallRefused>("@tollgate/cli/StatuslineInstallRefused")(
+  "InstallRefused",
+  { path: Schema.String, detail: Schema.String }
+) {
+  override get message(): string {
+    return `statusline install: ${this.detail}`
+  }
+}
+
+/** Mode for a settings.json that does not exist yet (Claude Code's own choice; umask applies). */
+export const NEW_FILE_MODE = 0o644
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
+const shellQuote = (word: string): string => (SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`)
+
+// Flags that make node able to run the entry (tsx's loader when running from source).
+const LOADER_FLAGS = new Set(["--import", "--require", "-r", "--loader", "--experimental-loader"])
+// Claude Code runs the command in the project's directory: a relative loader path must become absolute.
+const absolute = (value: string, cwd: string): string =>
+  value.startsWith("./") || value.startsWith("../") ? resolvePath(cwd, value) : value
+const loaderArgs = (execArgv: ReadonlyArray<string>, cwd: string): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] ?? ""
+    const next = execArgv[i + 1]
+    const eq = arg.indexOf("=")
+    if (LOADER_FLAGS.has(arg) && next !== undefined) {
+      out.push(arg, absolute(next, cwd))
+      i++
+    } else if (eq > 0 && LOADER_FLAGS.has(arg.slice(0, eq))) {
+      out.push(`${arg.slice(0, eq)}=${absolute(arg.slice(eq + 1), cwd)}`)
+    }
+  }
+  return out
+}
+
+/**
+ * The shell command Claude Code will run: this node, this entry, by absolute
+ * paths, so neither PATH nor a version manager decides what runs. From a
+ * TypeScript entry (a development checkout) the loader flags this process
+ * was started with are kept, or node could not run it.
+ */
+export const command = (execPath: string, execArgv: ReadonlyArray<string>, entry: string, cwd: string): string => {
+  const fromSource = /\.[cm]?ts$/.test(entry)
+  return [execPath, ...(fromSource ? loaderArgs(execArgv, cwd) : []), entry, "statusline"].map(shellQuote).join(" ")
+}
+
+/** What install will do to one settings file. */
+export interface Plan {
+  readonly before: unknown
+  readonly after: StatusLine
+  /** The new file text, or `null` when the same statusLine is already there. */
+  readonly text: string | null
+  /** A different statusLine was configured and is being replaced. */
+  readonly replaces: boolean
+}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Plans the change from the current file text (`null`: no file). Left: why
+ * the file must not be touched.
+ */
+export const plan = (current: string | null, statusLine: StatusLine): Either.Either<Plan, string> => {
+  let settings: Record<string, unknown> = {}
+  if (current !== null && current.trim() !== "") {
+    let json: unknown
+    try {
+      json = JSON.parse(current)
+    } catch (e) {
+      return Either.left(`it is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix or move it first`)
+    }
+    if (!isObject(json)) return Either.left("it is valid JSON but not an object; fix or move it first")
+    settings = json
+  }
+  const before = settings["statusLine"]
+  const same = isObject(before) && JSON.stringify(before) === JSON.stringify(statusLine)
+  // Replacing the value in place keeps the key where the user had it; a new key goes last.
+  const next = { ...settings, statusLine }
+  return Either.right({
+    before,
+    after: statusLine,
+    text: same ? null : `${JSON.stringify(next, null, 2)}\n`,
+    replaces: before !== undefined && !same
+  })
+}
+
+const nonEmpty = (name: string) =>
+  Config.option(Config.string(name)).pipe(Config.map(Option.filter((s) => s.trim() !== "")))
+
+/** `$CLAUDE_CONFIG_DIR/settings.json`, else `$HOME/.claude/settings.json`. */
+export const settingsPath = Effect.gen(function* () {
+  const path = yield* Path.Path
+  const configDir = yield* nonEmpty("CLAUDE_CONFIG_DIR")
+  const home = yield* Config.string("HOME").pipe(Config.withDefault(os.homedir()))
+  return path.join(Option.getOrElse(configDir, () => path.join(home, ".claude")), "settings.json")
+})
+
+const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value))
+
+const install = (dryRun: boolean) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const target = yield* settingsPath
+    const refuse = (detail: string) => new InstallRefused({ path: target, detail })
+    const failed = (what: string) => (e: { readonly message: string }) =>
+      refuse(`cannot ${what} ${target}: ${e.message}`)
+
+    const entry = yield* fs.realPath(process.argv[1] ?? "").pipe(Effect.mapError(failed("resolve the tollgate entry for")))
+    const statusLine: StatusLine = {
+      type: "command",
+      command: command(process.execPath, process.execArgv, entry, process.cwd()),
+      padding: 0
+    }
+
+    const exists = yield* fs.exists(target).pipe(Effect.mapError(failed("check")))
+    // Write through a symlinked settings.json (dotfiles) rather than replacing the link.
+    const real = exists ? yield* fs.realPath(target).pipe(Effect.mapError(failed("resolve"))) : target
+    const current = exists ? yield* fs.readFileString(real).pipe(Effect.mapError(failed("read"))) : null
+    const change = yield* Either.mapLeft(plan(current, statusLine), (why) => refuse(`not changing ${target}: ${why}`))
+
+    yield* Console.log(`Claude Code settings: ${target}${exists ? "" : " (new file)"}`)
+    yield* Console.log(`  statusLine before: ${show(change.before)}`)
+    yield* Console.log(`  statusLine after:  ${show(change.after)}`)
+    if (/\.[cm]?ts$/.test(entry)) {
+      yield* Console.log(
+        "Note: running from TypeScript source; for a fast statusline, build the CLI and install from dist/tollgate.js."
+      )
+    }
+    if (change.text === null) return yield* Console.log("Already installed; nothing to write.")
+    if (dryRun) return yield* Console.log("Dry run: nothing written.")
+
+    const mode = exists ? (yield* fs.stat(real).pipe(Effect.mapError(failed("stat")))).mode & 0o777 : NEW_FILE_MODE
+    if (exists) {
+      const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")
+      const backup = `${target}.bak-${stamp}`
+      yield* fs.copyFile(real, backup).pipe(Effect.mapError(failed("back up")))
+      yield* fs.chmod(backup, mode).pipe(Effect.mapError(failed("back up")))
+      yield* Console.log(`Backup: ${backup}`)
+    } else {
+      yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(
+        Effect.mapError(failed("create the directory of"))
+      )
+    }
+    const temp = path.join(path.dirname(real), `.${path.basename(real)}.tollgate-${process.pid}.tmp`)
+    yield* Effect.gen(function* () {
+      yield* fs.writeFileString(temp, change.text ?? "", { mode })
+      // `mode` passed to open is filtered by umask; an existing file's mode is kept exactly.
+      if (exists) yield* fs.chmod(temp, mode)
+      yield* fs.rename(temp, real)
+    }).pipe(
+      Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
+      Effect.mapError(failed("write"))
+    )
+    if (change.replaces) yield* Console.log("Replaced the statusLine that was configured before (it is in the backup).")
+    yield* Console.log("Installed: Claude Code runs it from its next start.")
+  })
+
+const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("Show the change and the target file; write nothing."))
+
+const installCommand = Command.make("install", { dryRun }, ({ dryRun }) => install(dryRun)).pipe(
+  Command.withDescription(
+    "Set Claude Code's statusLine (settings.json in $CLAUDE_CONFIG_DIR, else ~/.claude) to `tollgate statusline`, " +
+      "keeping every other setting and a timestamped backup of the old file."
+  )
+)
+
+/** The `statusline` subcommand. */
+export const statusline = Command.make("statusline", {}, () =>
+  Effect.promise(() => import("@tollgate/daemon/statusline/main").then(({ main }) => main()))
+).pipe(
+  Command.withDescription(
+    "Print one status line for Claude Code (`🚦 5h:42% 7d:13%`) from its stdin JSON and the tollgate daemon, " +
+      "within 100 ms, always exit 0. Put it in settings.json with `tollgate statusline install`."
+  ),
+  Command.withSubcommands([installCommand])
+)

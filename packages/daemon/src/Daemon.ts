@@ -1,0 +1,107 @@
+/**
+ * `tollgate daemon run`: one daemon per user, answering statuslines and
+ * other adapters on a Unix socket from its quota state, persisting that state
+ * so a restart shows numbers at once and keeps its backoff.
+ *
+ * @since 0.1.0
+ */
+import { Backoff, type OAuthClient } from "@tollgate/core"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
+import * as Login from "./Login.js"
+import type { Paths } from "./Paths.js"
+import type * as Protocol from "./Protocol.js"
+import * as Quota from "./Quota.js"
+import * as Server from "./Server.js"
+import * as SingleInstance from "./SingleInstance.js"
+import * as StateFile from "./StateFile.js"
+
+/** @since 0.1.0 */
+export class DaemonError extends Schema.TaggedError<DaemonError>("@tollgate/daemon/DaemonError")("DaemonError", {
+  reason: Schema.Literal("already_running", "socket"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.reason === "already_running"
+      ? `tollgate daemon is already running (${this.detail}); not starting a second one.`
+      : `tollgate daemon could not listen: ${this.detail}`
+  }
+}
+
+/** @since 0.1.0 */
+export interface Options {
+  readonly paths: Paths
+  readonly log: (line: string) => void
+  /** How long a status request waits for a poll it started. Default 30 ms: the statusline's budget is 100 ms. */
+  readonly waitForPollMs?: number | undefined
+}
+
+/**
+ * Answers one request.
+ *
+ * @since 0.1.0
+ */
+export const handler =
+  <R>(quota: Quota.QuotaService<R>, save: Effect.Effect<void>) =>
+  (request: Protocol.Request): Effect.Effect<Protocol.Reply, never, R | OAuthClient.OAuthClient> => {
+    switch (request.op) {
+      case "ping":
+        return Effect.succeed({ v: 1, ok: true, op: "pong", pid: process.pid })
+      case "status":
+        return quota.status(request.rateLimits).pipe(
+          Effect.tap(() => save),
+          Effect.map((q): Protocol.Reply => ({ v: 1, ok: true, op: "status", quota: q }))
+        )
+      case "ingest-headers":
+        return quota.ingestHeaders(request.headers, request.at).pipe(
+          Effect.tap(() => save),
+          Effect.as<Protocol.Reply>({ v: 1, ok: true, op: "ingested" })
+        )
+    }
+  }
+
+/**
+ * Runs until interrupted (SIGTERM / SIGINT through the Effect runtime); every
+ * finalizer runs: state saved, socket removed, instance lock released.
+ *
+ * @since 0.1.0
+ */
+export const run = (options: Options): Effect.Effect<void, DaemonError, OAuthClient.OAuthClient> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { paths, log } = options
+      const acquired = yield* Effect.promise(() => SingleInstance.acquire(paths))
+      if ("running" in acquired) {
+        return yield* new DaemonError({
+          reason: "already_running",
+          detail: `pid ${acquired.pid ?? "unknown"}, socket ${paths.socket}`
+        })
+      }
+      yield* Effect.addFinalizer(() => Effect.promise(() => acquired.release()))
+
+      const initial = yield* StateFile.load(paths)
+      const backoff = yield* Backoff.make()
+      const login = yield* Login.cached()
+      const quota = yield* Quota.make({ login, initial, waitForPollMs: options.waitForPollMs ?? 30 }).pipe(
+        Effect.provideService(Backoff.Backoff, backoff)
+      )
+      const save = quota.persisted.pipe(
+        Effect.flatMap(({ state, changed }) => (changed ? StateFile.save(paths, state) : Effect.void)),
+        Effect.catchAll((error) => Effect.sync(() => log(`tollgate daemon: ${error.message}`)))
+      )
+      yield* Effect.addFinalizer(() => save)
+
+      const runtime = yield* Effect.runtime<OAuthClient.OAuthClient>()
+      const answer = handler(quota, save)
+      yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () => Server.start({ socketPath: paths.socket, handle: (request) => Runtime.runPromise(runtime)(answer(request)), log }),
+          catch: (error) => new DaemonError({ reason: "socket", detail: error instanceof Error ? error.message : String(error) })
+        }),
+        (s) => Effect.promise(() => s.close())
+      )
+      log(`tollgate daemon: listening on ${paths.socket} (pid ${process.pid}); state in ${paths.stateFile}`)
+      return yield* Effect.never
+    })
+  )

@@ -1,0 +1,138 @@
+/**
+ * The daemon's wire protocol: one JSON request and one JSON reply per Unix
+ * socket connection, versioned. Plain TypeScript with hand-written checks and
+ * no dependencies, because the statusline client imports it and its whole
+ * cost is start-up time.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export const VERSION = 1
+
+/** Requests larger than this are refused. @since 0.1.0 */
+export const MAX_REQUEST_BYTES = 64 * 1024
+
+/** A request that has not arrived whole within this is dropped. @since 0.1.0 */
+export const READ_DEADLINE_MS = 1_000
+
+/**
+ * A quota window as a source reported it: `usedPercent` 0..100, `resetsAt`
+ * epoch ms.
+ *
+ * @since 0.1.0
+ */
+export interface Window {
+  readonly usedPercent: number
+  readonly resetsAt: number | null
+}
+
+/** Five-hour and seven-day windows; either may be absent. @since 0.1.0 */
+export interface Windows {
+  readonly fiveHour?: Window | undefined
+  readonly sevenDay?: Window | undefined
+}
+
+/** @since 0.1.0 */
+export type Request =
+  | { readonly v: 1; readonly op: "ping" }
+  /** What the statusline asks on every render, forwarding Claude Code's free `rate_limits` when present. */
+  | { readonly v: 1; readonly op: "status"; readonly rateLimits?: Windows | undefined; readonly sessionId?: string | undefined }
+  /** Unified rate-limit headers another tollgate adapter saw on a messages response. */
+  | { readonly v: 1; readonly op: "ingest-headers"; readonly headers: Readonly<Record<string, string>>; readonly at?: number | undefined }
+
+/** Where the numbers came from. @since 0.1.0 */
+export type Source = "statusline" | "headers" | "usage-endpoint"
+
+/**
+ * What the daemon knows about the current login's quota.
+ *
+ * @since 0.1.0
+ */
+export interface Quota {
+  /** The best numbers available (freshest trustworthy source), or none. */
+  readonly windows: Windows
+  readonly source: Source | null
+  /** Epoch ms of those numbers. */
+  readonly observedAt: number | null
+  /** The verdict that stops or delays the usage endpoint, e.g. `MissingScope`, `RateLimited`; `null` when fine. */
+  readonly verdict: string | null
+  /** When a rate-limit verdict lifts, epoch ms. */
+  readonly until: number | null
+  /** One short sentence for the verdict. */
+  readonly message: string | null
+}
+
+/** @since 0.1.0 */
+export type Reply =
+  | { readonly v: 1; readonly ok: true; readonly op: "pong"; readonly pid: number }
+  | { readonly v: 1; readonly ok: true; readonly op: "status"; readonly quota: Quota }
+  | { readonly v: 1; readonly ok: true; readonly op: "ingested" }
+  | { readonly v: 1; readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } }
+
+/** @since 0.1.0 */
+export type ErrorCode = "bad_json" | "bad_request" | "unsupported_version" | "too_large" | "internal"
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const finite = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
+
+const window = (u: unknown): Window | undefined => {
+  if (!isObject(u) || !finite(u["usedPercent"]) || u["usedPercent"] < 0 || u["usedPercent"] > 1000) return undefined
+  return { usedPercent: u["usedPercent"], resetsAt: finite(u["resetsAt"]) ? u["resetsAt"] : null }
+}
+
+const windows = (u: unknown): Windows | undefined => {
+  if (!isObject(u)) return undefined
+  const fiveHour = window(u["fiveHour"])
+  const sevenDay = window(u["sevenDay"])
+  return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}) }
+}
+
+/**
+ * Checks a decoded request; a string says what is wrong.
+ *
+ * @since 0.1.0
+ */
+export const parseRequest = (json: unknown): Request | { readonly error: ErrorCode; readonly message: string } => {
+  if (!isObject(json)) return { error: "bad_request", message: "a request is a JSON object" }
+  if (json["v"] !== VERSION) return { error: "unsupported_version", message: `this daemon speaks protocol v${VERSION}` }
+  switch (json["op"]) {
+    case "ping":
+      return { v: 1, op: "ping" }
+    case "status": {
+      const rateLimits = windows(json["rateLimits"])
+      const sessionId = typeof json["sessionId"] === "string" ? json["sessionId"].slice(0, 200) : undefined
+      return { v: 1, op: "status", ...(rateLimits ? { rateLimits } : {}), ...(sessionId ? { sessionId } : {}) }
+    }
+    case "ingest-headers": {
+      const headers = json["headers"]
+      if (!isObject(headers)) return { error: "bad_request", message: "ingest-headers needs a headers object" }
+      const clean: Record<string, string> = {}
+      for (const [k, v] of Object.entries(headers)) {
+        if (typeof v === "string" && k.toLowerCase().startsWith("anthropic-ratelimit-")) clean[k.toLowerCase()] = v.slice(0, 200)
+      }
+      return { v: 1, op: "ingest-headers", headers: clean, ...(finite(json["at"]) ? { at: json["at"] } : {}) }
+    }
+    default:
+      return { error: "bad_request", message: "op must be ping, status or ingest-headers" }
+  }
+}
+
+/**
+ * Claude Code's statusline stdin `rate_limits` block (`used_percentage`
+ * 0..100, `resets_at` unix seconds) as windows.
+ *
+ * @since 0.1.0
+ */
+export const fromStatuslineInput = (input: unknown): Windows | undefined => {
+  if (!isObject(input) || !isObject(input["rate_limits"])) return undefined
+  const block = input["rate_limits"]
+  const one = (u: unknown): Window | undefined =>
+    isObject(u) && finite(u["used_percentage"])
+      ? { usedPercent: u["used_percentage"], resetsAt: finite(u["resets_at"]) ? Math.round(u["resets_at"] * 1000) : null }
+      : undefined
+  const fiveHour = one(block["five_hour"])
+  const sevenDay = one(block["seven_day"])
+  if (!fiveHour && !sevenDay) return undefined
+  return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}) }
+}
