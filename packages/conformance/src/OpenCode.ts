@@ -1,0 +1,524 @@
+/**
+ * Running the real opencode (1.18.x) as an offline test peer, safely: every
+ * run gets a throwaway HOME with all XDG dirs and TMPDIR inside it, a scrubbed
+ * environment, stdin closed (or fed exactly what a test says), and a hard
+ * timeout that kills the whole process group.
+ *
+ * What the helpers encode (verified against opencode 1.18.33 on Linux):
+ *
+ * - At start-up opencode "npm installs" `@opencode-ai/plugin` into every config
+ *   dir (`$XDG_CONFIG_HOME/opencode`, `<project>/.opencode`) unless the dir has a
+ *   `node_modules/` directory and a `package-lock.json` whose `packages[""]`
+ *   lists every dependency name of the dir's `package.json` plus
+ *   `@opencode-ai/plugin`. Only the names are compared and `node_modules/` may
+ *   be empty, so a seed of two tiny files makes a run need no registry at all.
+ *   Without the seed a run with a plugin waits for that install (5–15 s online,
+ *   a hang offline).
+ * - A `file://` plugin whose default export is `{ id, server }` loads; without
+ *   `id` it is skipped ("Path plugin … must export id", in the log only). Plain
+ *   exported async functions load too. A plugin that throws on import is
+ *   skipped silently: the run then fails with "Anthropic API key is missing".
+ * - `opencode run` prints the assistant's text on stdout and everything else
+ *   (the `> build · model` banner, errors) on stderr, with ANSI colours
+ *   regardless of NO_COLOR; `--format json` prints one JSON event per line.
+ * - Each run makes two `/v1/messages` calls (a title on the small model
+ *   `claude-haiku-4-5-20251001`, then the prompt) unless `--title` is given.
+ *
+ * @since 0.1.0
+ */
+import { spawn } from "node:child_process"
+import { existsSync, realpathSync, statSync } from "node:fs"
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { basename, dirname, join } from "node:path"
+import { pathToFileURL } from "node:url"
+
+/** The opencode release these helpers were verified against. @since 0.1.0 */
+export const OPENCODE_VERSION = "1.18.33"
+
+/** The model a run asks for by default (`provider/model`). @since 0.1.0 */
+export const DEFAULT_MODEL = "anthropic/claude-sonnet-4-5"
+
+// ---------------------------------------------------------------------------
+// Finding the binary
+// ---------------------------------------------------------------------------
+
+/** @since 0.1.0 */
+export interface BinaryOptions {
+  /**
+   * Directories holding an npm/pnpm install of `opencode-ai`
+   * (`<dir>/node_modules/opencode-ai`), tried after `OPENCODE_BIN` and this
+   * package's own dependency. Example: `["/tmp/oc"]`.
+   */
+  readonly installDirs?: ReadonlyArray<string>
+}
+
+// The platform packages opencode-ai lists as optional dependencies, in the order its postinstall tries them.
+const platformPackages = (): ReadonlyArray<string> => {
+  const os = process.platform === "win32" ? "windows" : process.platform
+  const base = `opencode-${os}-${process.arch}`
+  if (process.platform === "linux" && process.arch === "x64") {
+    return [base, `${base}-baseline`, `${base}-musl`, `${base}-baseline-musl`]
+  }
+  if (process.platform === "linux") return [base, `${base}-musl`]
+  if (process.arch === "x64") return [base, `${base}-baseline`]
+  return [base]
+}
+
+const binaryName = process.platform === "win32" ? "opencode.exe" : "opencode"
+
+// opencode-ai ships `bin/opencode.exe` as a 479-byte shell stub that only prints "postinstall
+// script was not run"; its postinstall replaces it with the real (~185 MB) binary.
+const isRealBinary = (path: string): boolean => {
+  try {
+    return statSync(path).size > 1024 * 1024
+  } catch {
+    return false
+  }
+}
+
+/** Resolves the binary from an `opencode-ai/package.json`, with or without its postinstall having run. */
+const fromManifest = (manifestPath: string): string | undefined => {
+  const dir = dirname(manifestPath)
+  const linked = join(dir, "bin", "opencode.exe")
+  if (isRealBinary(linked)) return linked
+  // pnpm without `onlyBuiltDependencies` skips the postinstall, but still installs the matching
+  // platform package next to opencode-ai in its store: resolve it from opencode-ai's real path.
+  const require = createRequire(realpathSync(manifestPath))
+  for (const name of platformPackages()) {
+    try {
+      const candidate = join(dirname(require.resolve(`${name}/package.json`)), "bin", binaryName)
+      if (isRealBinary(candidate)) return candidate
+    } catch {
+      // Not installed for this platform variant.
+    }
+  }
+  return undefined
+}
+
+/**
+ * The opencode executable, or `undefined` when none is installed. Order:
+ * `$OPENCODE_BIN`; `opencode-ai` resolvable from this package (a dev
+ * dependency); each of `installDirs`.
+ *
+ * @since 0.1.0
+ */
+export const findOpenCodeBinary = (options: BinaryOptions = {}): string | undefined => {
+  const fromEnv = process.env["OPENCODE_BIN"]
+  if (fromEnv !== undefined && fromEnv !== "") return existsSync(fromEnv) ? fromEnv : undefined
+  try {
+    const manifest = createRequire(import.meta.url).resolve("opencode-ai/package.json")
+    const found = fromManifest(manifest)
+    if (found) return found
+  } catch {
+    // Not a dependency (yet): fall through to the install dirs.
+  }
+  for (const dir of options.installDirs ?? []) {
+    const manifest = join(dir, "node_modules", "opencode-ai", "package.json")
+    if (existsSync(manifest)) {
+      const found = fromManifest(manifest)
+      if (found) return found
+    }
+  }
+  return undefined
+}
+
+/**
+ * Like {@link findOpenCodeBinary} but throws when there is none.
+ *
+ * @since 0.1.0
+ */
+export const opencodeBinary = (options: BinaryOptions = {}): string => {
+  const found = findOpenCodeBinary(options)
+  if (found) return found
+  throw new Error(
+    `opencodeBinary: no opencode found (set OPENCODE_BIN, add opencode-ai@${OPENCODE_VERSION} as a dev dependency, ` +
+      `or install it in one of: ${(options.installDirs ?? []).join(", ") || "(none given)"})`
+  )
+}
+
+// ---------------------------------------------------------------------------
+// The throwaway home
+// ---------------------------------------------------------------------------
+
+/** The `auth.json` entry opencode stores for an OAuth login. @since 0.1.0 */
+export interface OAuthEntry {
+  readonly type: "oauth"
+  readonly refresh: string
+  readonly access: string
+  /** Epoch ms. */
+  readonly expires: number
+  readonly accountId?: string
+  readonly enterpriseUrl?: string
+}
+
+/**
+ * `{ anthropic: { type: "oauth", refresh, access, expires } }` from a
+ * simulator login (`sim.account`). opencode's schema requires `refresh` to be
+ * a string, so a login without one stores `""`.
+ *
+ * @since 0.1.0
+ */
+export const anthropicOAuth = (issued: {
+  readonly accessToken: string
+  readonly refreshToken: string | null
+  readonly expiresAt: number
+}): { readonly anthropic: OAuthEntry } => ({
+  anthropic: { type: "oauth", refresh: issued.refreshToken ?? "", access: issued.accessToken, expires: issued.expiresAt }
+})
+
+/** @since 0.1.0 */
+export interface OpenCodeHomeOptions {
+  /**
+   * The Anthropic base URL opencode's AI SDK uses, e.g. `${sim.url}/v1`. A URL
+   * without a path (`sim.url`) gets `/v1` appended.
+   */
+  readonly baseURL: string
+  /** Absolute path of a plugin module (plain ESM, `.js`/`.mjs`/`.ts`). */
+  readonly plugin?: string | undefined
+  /**
+   * How opencode finds the plugin: `"config"` (default) as a `file://` entry in
+   * `opencode.json`'s `plugin` list; `"directory"` copied into
+   * `<project>/.opencode/plugin/`.
+   */
+  readonly pluginPlacement?: "config" | "directory" | undefined
+  /** Options passed as `server(input, options)`'s second argument (config placement only). */
+  readonly pluginOptions?: Readonly<Record<string, unknown>> | undefined
+  /** The whole `auth.json` (written mode 0600); omitted: no `auth.json`. See {@link anthropicOAuth}. */
+  readonly auth?: Readonly<Record<string, unknown>> | undefined
+  /** Default {@link DEFAULT_MODEL}. */
+  readonly model?: string | undefined
+  /** Extra top-level keys merged into the project's `opencode.json`. */
+  readonly config?: Readonly<Record<string, unknown>> | undefined
+  /** Extra environment variables for every run in this home. */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** mkdtemp prefix. */
+  readonly prefix?: string | undefined
+}
+
+/** @since 0.1.0 */
+export interface OpenCodeHome {
+  /** The throwaway HOME. */
+  readonly home: string
+  /** `$HOME/project`: the cwd of every run, holding `opencode.json` and a seeded `.opencode/`. */
+  readonly project: string
+  /** `$XDG_CONFIG_HOME/opencode` (seeded). */
+  readonly configDir: string
+  /** `$XDG_DATA_HOME/opencode`: `auth.json`, `log/`, `opencode.db`. */
+  readonly dataDir: string
+  /** `$XDG_DATA_HOME/opencode/auth.json`. */
+  readonly authFile: string
+  /** The `plugin` entry written to `opencode.json` or the copied file, when a plugin was given. */
+  readonly pluginSpec: string | undefined
+  /** A complete environment for the child: nothing else from `process.env` leaks in. */
+  readonly env: Readonly<Record<string, string>>
+  /** The parsed `auth.json`, or `null` when absent. */
+  readAuth(): Promise<Record<string, unknown> | null>
+  /** opencode's own log files (`$XDG_DATA_HOME/opencode/log/*.log`), concatenated. */
+  readLogs(): Promise<string>
+  /** Removes the whole directory. Idempotent. */
+  cleanup(): Promise<void>
+}
+
+const PLUGIN_PACKAGE = "@opencode-ai/plugin"
+
+/**
+ * Makes `dir` count as "dependencies installed" for opencode: an empty
+ * `node_modules/`, and `package.json` + `package-lock.json` naming
+ * `@opencode-ai/plugin` (opencode compares names only, never versions or the
+ * contents of `node_modules`).
+ *
+ * @since 0.1.0
+ */
+export const seedConfigDir = async (dir: string): Promise<void> => {
+  await mkdir(join(dir, "node_modules"), { recursive: true })
+  const dependencies = { [PLUGIN_PACKAGE]: OPENCODE_VERSION }
+  await writeFile(join(dir, "package.json"), JSON.stringify({ dependencies }, null, 2) + "\n")
+  await writeFile(
+    join(dir, "package-lock.json"),
+    JSON.stringify(
+      { name: basename(dir), lockfileVersion: 3, requires: true, packages: { "": { dependencies } } },
+      null,
+      2
+    ) + "\n"
+  )
+}
+
+const normalizeBaseURL = (raw: string): string => {
+  const url = new URL(raw)
+  if (url.pathname === "/" || url.pathname === "") url.pathname = "/v1"
+  return url.toString().replace(/\/$/, "")
+}
+
+/**
+ * Creates a throwaway HOME for opencode: XDG dirs and TMPDIR inside it, both
+ * config dirs seeded (no registry needed), a project dir with `opencode.json`
+ * pointing the Anthropic provider at `baseURL`, and optionally `auth.json` and
+ * a plugin.
+ *
+ * @since 0.1.0
+ */
+export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<OpenCodeHome> => {
+  const home = await mkdtemp(join(tmpdir(), options.prefix ?? "tollgate-opencode-"))
+  const dirs = {
+    tmp: join(home, "tmp"),
+    project: join(home, "project"),
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_STATE_HOME: join(home, ".local", "state"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    XDG_RUNTIME_DIR: join(home, "run")
+  }
+  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })))
+  const configDir = join(dirs.XDG_CONFIG_HOME, "opencode")
+  const dataDir = join(dirs.XDG_DATA_HOME, "opencode")
+  const projectConfigDir = join(dirs.project, ".opencode")
+  await Promise.all([seedConfigDir(configDir), seedConfigDir(projectConfigDir), mkdir(dataDir, { recursive: true })])
+
+  let pluginSpec: string | undefined
+  if (options.plugin !== undefined) {
+    if ((options.pluginPlacement ?? "config") === "directory") {
+      const target = join(projectConfigDir, "plugin", basename(options.plugin))
+      await mkdir(dirname(target), { recursive: true })
+      await copyFile(options.plugin, target)
+      pluginSpec = target
+    } else {
+      pluginSpec = pathToFileURL(options.plugin).href
+    }
+  }
+  const pluginEntry =
+    pluginSpec === undefined || (options.pluginPlacement ?? "config") === "directory"
+      ? undefined
+      : options.pluginOptions
+        ? [pluginSpec, options.pluginOptions]
+        : pluginSpec
+  const config = {
+    $schema: "https://opencode.ai/config.json",
+    provider: { anthropic: { options: { baseURL: normalizeBaseURL(options.baseURL) } } },
+    model: options.model ?? DEFAULT_MODEL,
+    autoupdate: false,
+    share: "disabled",
+    ...(pluginEntry === undefined ? {} : { plugin: [pluginEntry] }),
+    ...options.config
+  }
+  await writeFile(join(dirs.project, "opencode.json"), JSON.stringify(config, null, 2) + "\n")
+
+  const authFile = join(dataDir, "auth.json")
+  if (options.auth !== undefined) {
+    await writeFile(authFile, JSON.stringify(options.auth, null, 2), { mode: 0o600 })
+    await chmod(authFile, 0o600)
+  }
+
+  const env: Record<string, string> = {
+    HOME: home,
+    TMPDIR: dirs.tmp,
+    XDG_CONFIG_HOME: dirs.XDG_CONFIG_HOME,
+    XDG_DATA_HOME: dirs.XDG_DATA_HOME,
+    XDG_STATE_HOME: dirs.XDG_STATE_HOME,
+    XDG_CACHE_HOME: dirs.XDG_CACHE_HOME,
+    XDG_RUNTIME_DIR: dirs.XDG_RUNTIME_DIR,
+    PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+    OPENCODE_DISABLE_MODELS_FETCH: "1",
+    OPENCODE_DISABLE_AUTOUPDATE: "1",
+    OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+    OPENCODE_DISABLE_SHARE: "1",
+    // `providers login` refreshes the models list from models.opencode.ai even with
+    // OPENCODE_DISABLE_MODELS_FETCH; a closed loopback port makes that fail at once, offline.
+    OPENCODE_MODELS_URL: "http://127.0.0.1:9",
+    ...options.env
+  }
+
+  let removed: Promise<void> | undefined
+  return {
+    home,
+    project: dirs.project,
+    configDir,
+    dataDir,
+    authFile,
+    pluginSpec,
+    env,
+    readAuth: async () => {
+      try {
+        return JSON.parse(await readFile(authFile, "utf8")) as Record<string, unknown>
+      } catch {
+        return null
+      }
+    },
+    readLogs: async () => {
+      const logDir = join(dataDir, "log")
+      const files = (await readdir(logDir).catch(() => [] as Array<string>)).filter((f) => f.endsWith(".log")).sort()
+      const texts = await Promise.all(files.map((f) => readFile(join(logDir, f), "utf8").catch(() => "")))
+      return texts.join("")
+    },
+    cleanup: () => (removed ??= rm(home, { recursive: true, force: true }))
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Running it
+// ---------------------------------------------------------------------------
+
+/** Outcome of one opencode process. @since 0.1.0 */
+export interface OpenCodeResult {
+  /** The exit code; -1 when killed (timeout or signal). */
+  readonly exitCode: number
+  readonly signal: NodeJS.Signals | null
+  readonly timedOut: boolean
+  readonly stdout: string
+  readonly stderr: string
+  /** stdout then stderr with ANSI escapes removed, for `toContain` checks. */
+  readonly text: string
+  readonly durationMs: number
+}
+
+/** @since 0.1.0 */
+export interface SpawnOptions {
+  readonly home: Pick<OpenCodeHome, "env" | "project">
+  readonly args: ReadonlyArray<string>
+  /** Written to stdin, which is then closed; default: stdin is `/dev/null`. */
+  readonly input?: string | undefined
+  /** Default 60 s; the whole process group is SIGKILLed after it. */
+  readonly timeoutMs?: number | undefined
+  /** Extra environment on top of `home.env`. */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** Default {@link opencodeBinary}(). */
+  readonly binary?: string | undefined
+}
+
+// CSI sequences (colours, cursor moves) and the two-byte ESC forms clack uses.
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g
+
+/** Removes ANSI escape sequences. @since 0.1.0 */
+export const stripAnsi = (text: string): string => text.replace(ANSI, "")
+
+/**
+ * Runs `opencode <args>` in `home.project` with exactly `home.env`.
+ *
+ * @since 0.1.0
+ */
+export const opencodeSpawn = (options: SpawnOptions): Promise<OpenCodeResult> =>
+  new Promise((resolvePromise, reject) => {
+    const started = Date.now()
+    const timeoutMs = options.timeoutMs ?? 60_000
+    const child = spawn(options.binary ?? opencodeBinary(), [...options.args], {
+      env: { ...options.home.env, ...options.env },
+      cwd: options.home.project,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      // Its own process group, so a timeout can kill anything it started.
+      detached: true
+    })
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL")
+      } catch {
+        child.kill("SIGKILL")
+      }
+    }, timeoutMs)
+    const stdout: Array<Buffer> = []
+    const stderr: Array<Buffer> = []
+    child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk))
+    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk))
+    if (options.input !== undefined && child.stdin) {
+      child.stdin.on("error", () => {})
+      child.stdin.end(options.input)
+    }
+    child.once("error", (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.once("close", (code, signal) => {
+      clearTimeout(timer)
+      const out = Buffer.concat(stdout).toString("utf8")
+      const err = Buffer.concat(stderr).toString("utf8")
+      resolvePromise({
+        exitCode: code ?? -1,
+        signal,
+        timedOut,
+        stdout: out,
+        stderr: err,
+        text: stripAnsi(out + err),
+        durationMs: Date.now() - started
+      })
+    })
+  })
+
+/** @since 0.1.0 */
+export interface RunOptions extends Omit<SpawnOptions, "args" | "input"> {
+  readonly prompt: string
+  /**
+   * A fixed session title, which skips opencode's title-generation call so the
+   * run makes exactly one `/v1/messages` request. Default: none (two requests).
+   */
+  readonly title?: string | undefined
+  /** `json`: one JSON event per stdout line, parsed into `events`. Default `default`. */
+  readonly format?: "default" | "json" | undefined
+  /** Model override (`provider/model`). */
+  readonly model?: string | undefined
+  /** More CLI flags, e.g. `["--print-logs", "--log-level", "DEBUG"]` or `["--pure"]`. */
+  readonly extraArgs?: ReadonlyArray<string> | undefined
+}
+
+/** @since 0.1.0 */
+export interface RunResult extends OpenCodeResult {
+  /** With `format: "json"`: the parsed stdout lines (non-JSON lines skipped). */
+  readonly events: ReadonlyArray<Record<string, unknown>>
+}
+
+/**
+ * `opencode run <prompt>`, stdin closed. On success stdout holds the
+ * assistant's text; a failure exits 1 with `Error: <message>` on stderr.
+ *
+ * @since 0.1.0
+ */
+export const opencodeRun = async (options: RunOptions): Promise<RunResult> => {
+  const args = ["run"]
+  if (options.format === "json") args.push("--format", "json")
+  if (options.title !== undefined) args.push("--title", options.title)
+  if (options.model !== undefined) args.push("--model", options.model)
+  args.push(...(options.extraArgs ?? []), options.prompt)
+  const result = await opencodeSpawn({ ...options, args })
+  const events: Array<Record<string, unknown>> = []
+  if (options.format === "json") {
+    for (const line of result.stdout.split("\n")) {
+      try {
+        const value: unknown = JSON.parse(line)
+        if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+          events.push(value as Record<string, unknown>)
+        }
+      } catch {
+        // Not an event line.
+      }
+    }
+  }
+  return { ...result, events }
+}
+
+/** @since 0.1.0 */
+export interface LoginOptions extends Omit<SpawnOptions, "args" | "input"> {
+  /** Default `anthropic`. */
+  readonly provider?: string | undefined
+  /** The plugin method's `label` (`-m`), which skips the method menu. */
+  readonly method: string
+  /**
+   * What the user pastes at "Paste the authorization code here:". Sent with a
+   * carriage return (the prompt ignores `\n`); no pty is needed.
+   */
+  readonly code: string
+}
+
+/**
+ * `opencode providers login -p <provider> -m <method>` driving a plugin's
+ * `{ type: "oauth", method: "code" }` login. Prints "Login successful" (or
+ * "Failed to authorize" — still exit 0) and writes `auth.json` on success.
+ *
+ * @since 0.1.0
+ */
+export const opencodeLogin = (options: LoginOptions): Promise<OpenCodeResult> =>
+  opencodeSpawn({
+    ...options,
+    args: ["providers", "login", "-p", options.provider ?? "anthropic", "-m", options.method],
+    input: `${options.code}\r`
+  })
