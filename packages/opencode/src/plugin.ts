@@ -1,0 +1,68 @@
+/**
+ * The opencode (1.x, V1 API) plugin entry: wires the `anthropic` auth hook to
+ * the authorized fetch and the subscription login. Only the default export:
+ * older loaders call every exported function.
+ *
+ * @since 0.1.0
+ */
+import * as OAuthConfig from "@tollgate/core/OAuthConfig"
+import * as Effect from "effect/Effect"
+import * as AuthorizedFetch from "./AuthorizedFetch.js"
+import * as SubscriptionLogin from "./SubscriptionLogin.js"
+
+interface StoredAuth {
+  readonly type: string
+  readonly refresh?: string
+  readonly access?: string
+  readonly expires?: number
+}
+
+interface PluginInput {
+  readonly client: {
+    readonly auth: {
+      readonly set: (options: {
+        path: { id: string }
+        body: { type: "oauth"; refresh: string; access: string; expires: number }
+      }) => Promise<unknown>
+    }
+  }
+}
+
+// TOLLGATE_API_BASE_URL / TOLLGATE_OAUTH_BASE_URL / TOLLGATE_USER_AGENT_* from the environment.
+const settings = () => Effect.runSync(OAuthConfig.fromConfig())
+
+const server = async (input: PluginInput) => ({
+  auth: {
+    provider: "anthropic",
+    loader: async (getAuth: () => Promise<StoredAuth | undefined>) => {
+      const auth = await getAuth()
+      if (auth?.type !== "oauth" || typeof auth.access !== "string") return {}
+      return {
+        apiKey: "",
+        fetch: AuthorizedFetch.make({
+          accounts: [{ type: "oauth", access: auth.access, refresh: auth.refresh ?? null, expires: auth.expires ?? 0 }],
+          settings: settings(),
+          persist: (tokens) =>
+            input.client.auth.set({
+              path: { id: "anthropic" },
+              body: { type: "oauth", refresh: tokens.refresh ?? auth.refresh ?? "", access: tokens.access, expires: tokens.expires }
+            })
+        })
+      }
+    },
+    methods: [
+      {
+        type: "oauth" as const,
+        label: "Claude Pro/Max (OAuth)",
+        authorize: () =>
+          SubscriptionLogin.authorize({
+            settings: settings(),
+            authorizeUrl: process.env["TOLLGATE_AUTHORIZE_URL"] || undefined
+          })
+      },
+      { type: "api" as const, label: "API key" }
+    ]
+  }
+})
+
+export default { id: "tollgate", server }
