@@ -9,6 +9,7 @@ import * as Path from "@effect/platform/Path"
 import { ConformanceAdapters as ClaudeCredentialsAdapters } from "@tollgate/claude-credentials"
 import { CoreAdapters, Matrix } from "@tollgate/conformance"
 import { ConformanceAdapters as DaemonAdapters } from "@tollgate/daemon"
+import * as OpenCodeAdapters from "@tollgate/opencode/ConformanceAdapters"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 
@@ -21,7 +22,8 @@ const reportDir = Options.directory("report-dir").pipe(
 export const registrations: ReadonlyArray<Matrix.Registration> = [
   ...CoreAdapters.registrations,
   ...ClaudeCredentialsAdapters.registrations,
-  ...DaemonAdapters.registrations
+  ...DaemonAdapters.registrations,
+  ...OpenCodeAdapters.registrations
 ]
 
 /** The `conformance` subcommand. */

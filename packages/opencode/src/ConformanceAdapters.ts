@@ -1,0 +1,37 @@
+/**
+ * The plugin's request path as the runtime-fetch suite drives it, and its row
+ * in the `tollgate conformance` matrix.
+ *
+ * @since 0.1.0
+ */
+import type { Matrix, RuntimeFetchSuite } from "@tollgate/conformance"
+import * as AuthorizedFetch from "./AuthorizedFetch.js"
+
+/** @since 0.1.0 */
+export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = ({ sim, logins }) => ({
+  fetch: AuthorizedFetch.make({
+    accounts: logins.map((login) => ({
+      type: "oauth" as const,
+      access: login.accessToken,
+      refresh: login.refreshToken,
+      expires: login.expiresAt,
+      scopes: login.scopes
+    })),
+    settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+  })
+})
+
+/** @since 0.1.0 */
+export const capabilities = {
+  singleFlight: true,
+  retryOn401: true,
+  refreshBackoff: true,
+  retryAfter: true,
+  sse: true,
+  multiAccount: true
+} as const
+
+/** @since 0.1.0 */
+export const registrations: ReadonlyArray<Matrix.Registration> = [
+  { adapter: "opencode plugin fetch", suite: "runtime-fetch", factory: fetchAdapter, capabilities }
+]
