@@ -15,6 +15,7 @@ import { classify } from "./commands/classify.js"
 import { conformance } from "./commands/conformance.js"
 import { daemon } from "./commands/daemon.js"
 import { doctor } from "./commands/doctor.js"
+import { opencode } from "./commands/opencode.js"
 import { refresh, RefreshFailed } from "./commands/refresh.js"
 import { sim } from "./commands/sim.js"
 import { statusline } from "./commands/statusline.js"
@@ -28,7 +29,7 @@ const tollgate = Command.make("tollgate", {}, () =>
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, refresh, classify, doctor, daemon, statusline])
+  Command.withSubcommands([conformance, sim, refresh, classify, doctor, daemon, statusline, opencode])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })

@@ -24,6 +24,7 @@ import * as Redacted from "effect/Redacted"
 import * as Account from "./internal/account.js"
 import { errorResponse, statusFor } from "./internal/envelope.js"
 import { watchErrors } from "./internal/sse.js"
+import * as StatusCommand from "./StatusCommand.js"
 
 /** A login: subscription OAuth or an API key. @since 0.1.0 */
 export type Login = Account.Login
@@ -148,6 +149,11 @@ export const make = (options: Options): AuthorizedFetch => {
     signal: AbortSignal | null | undefined,
     waited = false
   ): Promise<Attempt> => {
+    StatusCommand.report({
+      account: `#${account.index + 1}`,
+      verdict: response.ok ? "ok" : `HTTP ${response.status}`,
+      ...StatusCommand.usageFromHeaders(response.headers)
+    })
     if (response.ok) return { _tag: "Served", response: inspect(response) }
     const text = await response.text()
     const held = account.current()

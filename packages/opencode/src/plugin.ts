@@ -8,6 +8,8 @@
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as Effect from "effect/Effect"
 import * as AuthorizedFetch from "./AuthorizedFetch.js"
+import * as SharedLogin from "./SharedLogin.js"
+import * as StatusCommand from "./StatusCommand.js"
 import * as SubscriptionLogin from "./SubscriptionLogin.js"
 
 interface StoredAuth {
@@ -32,11 +34,29 @@ interface PluginInput {
 const settings = () => Effect.runSync(OAuthConfig.fromConfig())
 
 const server = async (input: PluginInput) => ({
+  // `/tollgate`: a command that has the model call the `tollgate_status` tool.
+  config: StatusCommand.registerCommand,
+  tool: { [StatusCommand.TOOL_NAME]: StatusCommand.tool },
   auth: {
     provider: "anthropic",
     loader: async (getAuth: () => Promise<StoredAuth | undefined>) => {
       const auth = await getAuth()
       if (auth?.type !== "oauth" || typeof auth.access !== "string") return {}
+      if (auth.refresh === SharedLogin.MARKER) {
+        // Shared with Claude Code: tokens come from its store; auth.json only tracks the marker + access token.
+        return {
+          apiKey: "",
+          fetch: AuthorizedFetch.make({
+            accounts: [{ type: "claude-code", location: SharedLogin.location() }],
+            settings: settings(),
+            persist: (tokens) =>
+              input.client.auth.set({
+                path: { id: "anthropic" },
+                body: { type: "oauth", refresh: SharedLogin.MARKER, access: tokens.access, expires: tokens.expires }
+              })
+          })
+        }
+      }
       return {
         apiKey: "",
         fetch: AuthorizedFetch.make({
@@ -60,6 +80,7 @@ const server = async (input: PluginInput) => ({
             authorizeUrl: process.env["TOLLGATE_AUTHORIZE_URL"] || undefined
           })
       },
+      { type: "oauth" as const, label: SharedLogin.LABEL, authorize: SharedLogin.authorize },
       { type: "api" as const, label: "API key" }
     ]
   }

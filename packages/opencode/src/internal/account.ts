@@ -9,6 +9,8 @@ import * as OAuthClient from "@tollgate/core/OAuthClient"
 import * as RefreshCoordinator from "@tollgate/core/RefreshCoordinator"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import type { Location } from "@tollgate/claude-credentials/StoreLocation"
+import * as SharedLogin from "./sharedLogin.js"
 
 /** A subscription login as opencode stores it (`expires` in epoch ms). */
 export interface OAuthLogin {
@@ -26,8 +28,14 @@ export interface ApiKeyLogin {
   readonly key: string
 }
 
+/** The login Claude Code keeps in its own store, shared rather than copied. */
+export interface ClaudeCodeLogin {
+  readonly type: "claude-code"
+  readonly location: Location
+}
+
 /** @since 0.1.0 */
-export type Login = OAuthLogin | ApiKeyLogin
+export type Login = OAuthLogin | ApiKeyLogin | ClaudeCodeLogin
 
 /** What a refresh hands the `persist` callback. */
 export interface Tokens {
@@ -76,6 +84,7 @@ export const make = (
     if (login.type === "api") {
       return { index, login, coordinator: null, current: () => null, skipUntil: 0, failure: null }
     }
+    if (login.type === "claude-code") return yield* SharedLogin.make(index, login, persist)
     let held: Held = {
       accessToken: Redacted.make(login.access),
       refreshToken: login.refresh ? Redacted.make(login.refresh) : null,

@@ -1,0 +1,207 @@
+// `tollgate opencode install`, spawned as a user runs it, in a sandbox HOME;
+// and opencode (the real 1.18 binary, offline) as the judge of the result.
+import { anthropicOAuth, findOpenCodeBinary, makeOpenCodeHome, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
+import { spawn } from "node:child_process"
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { describe, expect } from "vitest"
+import { bundle } from "../../../packages/opencode/build.mjs"
+import { hasComments, plan } from "../src/commands/opencode.js"
+import { type Run, type Sandbox, test as it } from "./tollgate.js"
+
+const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
+
+/** `tollgate <args>` in `cwd` with the sandbox environment (tollgate.ts always runs in the sandbox root). */
+const tollgateIn = (cwd: string, env: Readonly<Record<string, string>>, args: ReadonlyArray<string>): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], {
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+// Any existing file stands in for the bundle where opencode does not run.
+const fakePlugin = async (sandbox: Sandbox) => {
+  const file = join(sandbox.root, "plugin", "tollgate-opencode.js")
+  await mkdir(join(sandbox.root, "plugin"), { recursive: true })
+  await writeFile(file, "export default {}\n")
+  return file
+}
+
+const projectOf = async (sandbox: Sandbox) => {
+  const dir = join(sandbox.root, "project")
+  await mkdir(dir, { recursive: true })
+  return dir
+}
+
+const readJson = async (path: string) => JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>
+const backups = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith("opencode.json.bak-"))
+
+const OTHER = {
+  $schema: "https://opencode.ai/config.json",
+  model: "anthropic/claude-sonnet-4-5",
+  provider: { anthropic: { options: { baseURL: "http://127.0.0.1:1/v1" } } },
+  plugin: ["opencode-other-plugin", ["file:///somewhere/else.js", { x: 1 }]]
+}
+
+describe("plan", () => {
+  it("appends once, keeps entries with options, refuses JSONC and non-objects", () => {
+    const spec = "file:///p/tollgate-opencode.js"
+    const first = plan(JSON.stringify(OTHER), spec)
+    expect(first._tag).toBe("Right")
+    if (first._tag !== "Right") return
+    expect(first.right.after).toEqual([...OTHER.plugin, spec])
+    const again = plan(first.right.text, spec)
+    expect(again._tag === "Right" && again.right.text).toBe(null)
+    expect(plan(JSON.stringify({ plugin: [[spec, {}]] }), spec)).toMatchObject({ _tag: "Right", right: { text: null } })
+    expect(plan("[]", spec)._tag).toBe("Left")
+    expect(plan('{"plugin": "x"}', spec)._tag).toBe("Left")
+    expect(plan('{ // mine\n "model": "a" }', spec)._tag).toBe("Left")
+    expect(hasComments('{"url": "http://x/*y*/"}')).toBe(false)
+    expect(hasComments('{"a": 1 /* c */}')).toBe(true)
+    expect(plan(null, spec)).toMatchObject({ _tag: "Right", right: { before: undefined, after: [spec] } })
+  })
+})
+
+describe("tollgate opencode install", () => {
+  it("--dry-run prints the target and the new plugin list and writes nothing", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const project = await projectOf(sandbox)
+    const file = join(project, "opencode.json")
+    await writeFile(file, JSON.stringify(OTHER))
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--dry-run", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(file)
+    expect(run.stdout).toContain(pathToFileURL(plugin).href)
+    expect(run.stdout).toContain("Dry run: nothing written.")
+    expect(await readFile(file, "utf8")).toBe(JSON.stringify(OTHER))
+    expect(await readdir(project)).toEqual(["opencode.json"])
+  })
+
+  it("--project keeps every other key and plugin, backs up the old file; a second run changes nothing", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const project = await projectOf(sandbox)
+    const file = join(project, "opencode.json")
+    await writeFile(file, JSON.stringify(OTHER, null, 2))
+    await chmod(file, 0o600)
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--project", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    const after = await readJson(file)
+    expect(after).toEqual({ ...OTHER, plugin: [...OTHER.plugin, pathToFileURL(plugin).href] })
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const saved = await backups(project)
+    expect(saved).toHaveLength(1)
+    expect(await readJson(join(project, saved[0]!))).toEqual(OTHER)
+
+    const again = await tollgateIn(project, sandbox.env, ["opencode", "install", "--plugin", plugin])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain("Already installed")
+    expect(await readJson(file)).toEqual(after)
+    expect(await backups(project)).toHaveLength(1)
+  })
+
+  it("--global writes $XDG_CONFIG_HOME/opencode/opencode.json", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const xdg = join(sandbox.root, "xdg-elsewhere")
+    const env = { ...sandbox.env, XDG_CONFIG_HOME: xdg }
+    const run = await tollgateIn(sandbox.root, env, ["opencode", "install", "--global", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    const file = join(xdg, "opencode", "opencode.json")
+    expect((await readJson(file))["plugin"]).toEqual([pathToFileURL(plugin).href])
+    await expect(stat(join(sandbox.home, ".config", "opencode", "opencode.json"))).rejects.toThrow()
+    await expect(stat(join(sandbox.root, "opencode.json"))).rejects.toThrow()
+  })
+
+  it("refuses a file that is not a JSON object, or has comments, and leaves it untouched", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const project = await projectOf(sandbox)
+    const file = join(project, "opencode.json")
+    for (const text of ['["not", "an", "object"]', '{\n  // my model\n  "model": "anthropic/x"\n}\n']) {
+      await writeFile(file, text)
+      const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--plugin", plugin])
+      expect(run.code).toBe(1)
+      expect(run.stderr).toMatch(/not changing .*opencode\.json: (it is valid JSON but not an object|it has comments)/)
+      expect(await readFile(file, "utf8")).toBe(text)
+      expect(await readdir(project)).toEqual(["opencode.json"])
+    }
+  })
+
+  it("a missing bundle is refused with how to build it", async ({ sandbox }) => {
+    const project = await projectOf(sandbox)
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--plugin", join(sandbox.root, "nope.js")])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain("does not exist")
+    expect(await readdir(project)).toEqual([])
+  })
+})
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+const RUN_TIMEOUT = 90_000
+
+describe.skipIf(binary === undefined)("opencode is the judge (real binary, offline)", () => {
+  it(
+    "after `install --project`, `opencode run` answers from the simulator and /tollgate is a command",
+    async ({ sandbox }) => {
+      const dist = await mkdtemp(join(tmpdir(), "tollgate-cli-opencode-bundle-"))
+      const sim = await Simulator.start({ ttlMs: 120_000 })
+      const home = await makeOpenCodeHome({
+        baseURL: `${sim.url}/v1`,
+        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+        auth: anthropicOAuth(sim.account)
+      })
+      try {
+        const plugin = join(dist, "tollgate-opencode.js")
+        await bundle(plugin)
+        const install = await tollgateIn(home.project, { ...sandbox.env, HOME: home.home }, [
+          "opencode",
+          "install",
+          "--project",
+          "--plugin",
+          plugin
+        ])
+        expect(install.code, install.stderr).toBe(0)
+        const config = await readJson(join(home.project, "opencode.json"))
+        expect(config["plugin"]).toEqual([pathToFileURL(plugin).href])
+        expect(config["provider"]).toBeDefined()
+
+        const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+        expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
+        expect(run.stdout).toContain("Hello from the tollgate simulator.")
+        expect(sim.log.filter((r) => r.route === "messages")).toHaveLength(1)
+
+        // The config hook ran: opencode's resolved configuration lists the command.
+        const resolved = await opencodeSpawn({ home, args: ["debug", "config"], timeoutMs: RUN_TIMEOUT, binary })
+        expect(resolved.exitCode, resolved.text).toBe(0)
+        expect(resolved.stdout).toContain("Call the tollgate_status tool and show its output verbatim.")
+
+        // `/tollgate` runs (the simulator only answers; it never calls the tool).
+        const slash = await opencodeRun({ home, prompt: "/tollgate", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+        expect(slash.exitCode, slash.text).toBe(0)
+        expect(slash.stdout).toContain("Hello from the tollgate simulator.")
+        expect(sim.log.filter((r) => r.route === "messages")).toHaveLength(2)
+
+        // The tool hook ran: the build agent's tools include tollgate_status.
+        const agent = await opencodeSpawn({ home, args: ["debug", "agent", "build"], timeoutMs: RUN_TIMEOUT, binary })
+        expect(agent.exitCode, agent.text).toBe(0)
+        expect(agent.stdout).toContain("tollgate_status")
+      } finally {
+        await sim.close()
+        await home.cleanup()
+        await rm(dist, { recursive: true, force: true })
+      }
+    },
+    3 * RUN_TIMEOUT
+  )
+})
