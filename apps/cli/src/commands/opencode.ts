@@ -13,10 +13,10 @@
 import { Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as ConfigFile from "../ConfigFile.js"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -142,10 +142,8 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
     }
     const spec = pathToFileURL(yield* fs.realPath(bundle).pipe(Effect.mapError(failed("resolve the plugin for")))).href
 
-    const exists = yield* fs.exists(target).pipe(Effect.mapError(failed("check")))
-    // Write through a symlinked opencode.json (dotfiles) rather than replacing the link.
-    const real = exists ? yield* fs.realPath(target).pipe(Effect.mapError(failed("resolve"))) : target
-    const current = exists ? yield* fs.readFileString(real).pipe(Effect.mapError(failed("read"))) : null
+    const found = yield* ConfigFile.read(target, failed)
+    const { exists, current } = found
     const change = yield* Either.mapLeft(plan(current, spec), (why) => refuse(`not changing ${target}: ${why}`))
 
     yield* Console.log(`opencode config: ${target}${exists ? "" : " (new file)"}`)
@@ -154,27 +152,7 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
     if (change.text === null) return yield* Console.log("Already installed; nothing to write.")
     if (options.dryRun) return yield* Console.log("Dry run: nothing written.")
 
-    const mode = exists ? (yield* fs.stat(real).pipe(Effect.mapError(failed("stat")))).mode & 0o777 : NEW_FILE_MODE
-    if (exists) {
-      const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")
-      const backup = `${target}.bak-${stamp}`
-      yield* fs.copyFile(real, backup).pipe(Effect.mapError(failed("back up")))
-      yield* fs.chmod(backup, mode).pipe(Effect.mapError(failed("back up")))
-      yield* Console.log(`Backup: ${backup}`)
-    } else {
-      yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(
-        Effect.mapError(failed("create the directory of"))
-      )
-    }
-    const temp = path.join(path.dirname(real), `.${path.basename(real)}.tollgate-${process.pid}.tmp`)
-    yield* Effect.gen(function* () {
-      yield* fs.writeFileString(temp, change.text ?? "", { mode })
-      if (exists) yield* fs.chmod(temp, mode)
-      yield* fs.rename(temp, real)
-    }).pipe(
-      Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
-      Effect.mapError(failed("write"))
-    )
+    yield* ConfigFile.replace(found, change.text, NEW_FILE_MODE, failed)
     yield* Console.log("Installed: opencode loads it from its next start. Inside opencode, /tollgate shows accounts and usage.")
   })
 

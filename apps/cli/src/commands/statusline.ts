@@ -15,10 +15,10 @@
 import { Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as ConfigFile from "../ConfigFile.js"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -136,7 +136,6 @@ const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.
 const install = (dryRun: boolean) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
     const target = yield* settingsPath
     const refuse = (detail: string) => new InstallRefused({ path: target, detail })
     const failed = (what: string) => (e: { readonly message: string }) =>
@@ -149,10 +148,8 @@ const install = (dryRun: boolean) =>
       padding: 0
     }
 
-    const exists = yield* fs.exists(target).pipe(Effect.mapError(failed("check")))
-    // Write through a symlinked settings.json (dotfiles) rather than replacing the link.
-    const real = exists ? yield* fs.realPath(target).pipe(Effect.mapError(failed("resolve"))) : target
-    const current = exists ? yield* fs.readFileString(real).pipe(Effect.mapError(failed("read"))) : null
+    const found = yield* ConfigFile.read(target, failed)
+    const { exists, current } = found
     const change = yield* Either.mapLeft(plan(current, statusLine), (why) => refuse(`not changing ${target}: ${why}`))
 
     yield* Console.log(`Claude Code settings: ${target}${exists ? "" : " (new file)"}`)
@@ -166,28 +163,7 @@ const install = (dryRun: boolean) =>
     if (change.text === null) return yield* Console.log("Already installed; nothing to write.")
     if (dryRun) return yield* Console.log("Dry run: nothing written.")
 
-    const mode = exists ? (yield* fs.stat(real).pipe(Effect.mapError(failed("stat")))).mode & 0o777 : NEW_FILE_MODE
-    if (exists) {
-      const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")
-      const backup = `${target}.bak-${stamp}`
-      yield* fs.copyFile(real, backup).pipe(Effect.mapError(failed("back up")))
-      yield* fs.chmod(backup, mode).pipe(Effect.mapError(failed("back up")))
-      yield* Console.log(`Backup: ${backup}`)
-    } else {
-      yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(
-        Effect.mapError(failed("create the directory of"))
-      )
-    }
-    const temp = path.join(path.dirname(real), `.${path.basename(real)}.tollgate-${process.pid}.tmp`)
-    yield* Effect.gen(function* () {
-      yield* fs.writeFileString(temp, change.text ?? "", { mode })
-      // `mode` passed to open is filtered by umask; an existing file's mode is kept exactly.
-      if (exists) yield* fs.chmod(temp, mode)
-      yield* fs.rename(temp, real)
-    }).pipe(
-      Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
-      Effect.mapError(failed("write"))
-    )
+    yield* ConfigFile.replace(found, change.text, NEW_FILE_MODE, failed)
     if (change.replaces) yield* Console.log("Replaced the statusLine that was configured before (it is in the backup).")
     yield* Console.log("Installed: Claude Code runs it from its next start.")
   })

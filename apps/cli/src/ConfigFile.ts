@@ -1,0 +1,59 @@
+/**
+ * Editing another program's JSON config file (Claude Code's settings.json,
+ * opencode.json) without ever losing it: read through a symlink, back up the
+ * old file with its mode, write a temp file and rename it over the original.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+
+/** Turns a platform error into the command's own refusal. */
+export type Failed<E> = (what: string) => (error: { readonly message: string }) => E
+
+/** The file as found: `real` is the symlink's target when there is one. */
+export interface Found {
+  readonly target: string
+  readonly real: string
+  readonly exists: boolean
+  readonly current: string | null
+}
+
+/** Reads `target`, following a symlink so it can be written through rather than replaced. */
+export const read = <E>(target: string, failed: Failed<E>) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const exists = yield* fs.exists(target).pipe(Effect.mapError(failed("check")))
+    const real = exists ? yield* fs.realPath(target).pipe(Effect.mapError(failed("resolve"))) : target
+    const current = exists ? yield* fs.readFileString(real).pipe(Effect.mapError(failed("read"))) : null
+    return { target, real, exists, current } satisfies Found
+  })
+
+/** Backs up the old file (same mode) and atomically replaces it with `text`; a new file gets `newFileMode`. */
+export const replace = <E>(found: Found, text: string, newFileMode: number, failed: Failed<E>) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const { target, real, exists } = found
+    const mode = exists ? (yield* fs.stat(real).pipe(Effect.mapError(failed("stat")))).mode & 0o777 : newFileMode
+    if (exists) {
+      const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")
+      const backup = `${target}.bak-${stamp}`
+      yield* fs.copyFile(real, backup).pipe(Effect.mapError(failed("back up")))
+      yield* fs.chmod(backup, mode).pipe(Effect.mapError(failed("back up")))
+      yield* Console.log(`Backup: ${backup}`)
+    } else {
+      yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(Effect.mapError(failed("create the directory of")))
+    }
+    const temp = path.join(path.dirname(real), `.${path.basename(real)}.tollgate-${process.pid}.tmp`)
+    yield* Effect.gen(function* () {
+      yield* fs.writeFileString(temp, text, { mode })
+      // `mode` passed to open is filtered by umask; an existing file's mode is kept exactly.
+      if (exists) yield* fs.chmod(temp, mode)
+      yield* fs.rename(temp, real)
+    }).pipe(
+      Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
+      Effect.mapError(failed("write"))
+    )
+  })
