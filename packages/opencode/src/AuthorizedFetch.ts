@@ -14,6 +14,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Backoff from "@tollgate/core/Backoff"
 import type * as C from "@tollgate/core/Classification"
 import { classify } from "@tollgate/core/Classify"
+import { fingerprint } from "@tollgate/core/Credential"
 import * as OAuthClient from "@tollgate/core/OAuthClient"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as Effect from "effect/Effect"
@@ -21,6 +22,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import type * as AccountStore from "./AccountStore.js"
+import type * as DaemonForwarder from "./DaemonForwarder.js"
+import * as AccountState from "./internal/accountState.js"
 import * as Account from "./internal/account.js"
 import { errorResponse, statusFor } from "./internal/envelope.js"
 import { watchErrors } from "./internal/sse.js"
@@ -50,6 +54,36 @@ export interface Options {
   readonly userAgent?: string | undefined
   /** The longest Retry-After waited out before one retry; longer waits surface at once. Default 10 s. */
   readonly retryAfterCapMs?: number | undefined
+  /** Per-account state shared across processes and restarts; none by default (the plugin passes one). */
+  readonly store?: AccountStore.AccountStore | null | undefined
+  /** Receives the unified headers of every upstream response (the plugin passes the daemon's). */
+  readonly forwarder?: DaemonForwarder.Forwarder | null | undefined
+  /** Told when the account serving requests changes; a throw is ignored. */
+  readonly onSwitch?: ((event: SwitchEvent) => unknown) | undefined
+}
+
+/** The serving account changed (indexes are 0-based). @since 0.1.0 */
+export interface SwitchEvent {
+  readonly from: number
+  readonly to: number
+  readonly reason: string
+}
+
+/**
+ * The key an account's shared state goes under: the fingerprint of its
+ * refresh token or API key, never the secret.
+ *
+ * @since 0.1.0
+ */
+export const accountKey = (login: Login, index: number): string => {
+  switch (login.type) {
+    case "api":
+      return `api:${fingerprint(login.key)}`
+    case "oauth":
+      return `oauth:${fingerprint(login.refresh ?? login.access)}`
+    case "claude-code":
+      return `claude-code:${index}`
+  }
 }
 
 /** @since 0.1.0 */
@@ -102,7 +136,55 @@ export const make = (options: Options): AuthorizedFetch => {
       Backoff.layer()
     )
   )
-  const accounts = options.accounts.map((login, index) => Effect.runSync(Account.make(index, login, persist)))
+  const store = options.store ?? null
+  const forwarder = options.forwarder ?? null
+  const keys = options.accounts.map(accountKey)
+  const accounts = options.accounts.map((login, index) => Effect.runSync(Account.make(index, login, persist, keys[index]!)))
+  // Why each account was last skipped, for the switch event.
+  const reasons = new Map<number, string>()
+  let active = 0
+
+  const quiet = (p: Promise<unknown>) => p.then(() => undefined, () => undefined)
+  // Restore the shared token backoff once, before the first request.
+  let ready: Promise<void> | null = null
+  const start = () =>
+    (ready ??= store === null
+      ? Promise.resolve()
+      : quiet(store.read().then((file) => runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.restore(file.backoff))))))
+  const saveBackoff = () =>
+    store === null
+      ? Promise.resolve()
+      : quiet(runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.snapshot)).then((state) => store.mergeBackoff(state)))
+  const record = (account: Account.Account, patch: Partial<Omit<AccountStore.AccountState, "updatedAt">>) =>
+    store === null ? Promise.resolve() : quiet(store.update(keys[account.index]!, patch))
+  const skip = (account: Account.Account, c: C.Failure, until: number) => {
+    account.skipUntil = until
+    account.failure = c
+    reasons.set(account.index, c.message)
+    return record(account, {
+      verdict: c._tag,
+      skipUntil: until,
+      blockedFingerprint: until === Number.POSITIVE_INFINITY ? keys[account.index]!.replace(/^[a-z-]+:/, "") : null
+    })
+  }
+  // What other processes (or an earlier run) learned: the later skip wins.
+  const adopt = async () => {
+    if (store === null) return
+    const file = await store.read().catch(() => null)
+    if (file === null) return
+    const now = Date.now()
+    for (const account of accounts) {
+      const shared = file.accounts[keys[account.index]!]
+      if (!shared || shared.skipUntil === null || shared.skipUntil <= now || shared.skipUntil <= account.skipUntil) continue
+      account.skipUntil = shared.skipUntil >= AccountState.FOREVER ? Number.POSITIVE_INFINITY : shared.skipUntil
+      reasons.set(
+        account.index,
+        `${shared.verdict ?? "skipped"} (seen by another opencode process) until ${
+          account.skipUntil === Number.POSITIVE_INFINITY ? "a new login" : new Date(account.skipUntil).toISOString()
+        }`
+      )
+    }
+  }
 
   const send = (input: string | URL, init: RequestInit, body: RequestInit["body"], account: Account.Account, access: string | null) => {
     const headers = new Headers(init.headers)
@@ -122,8 +204,8 @@ export const make = (options: Options): AuthorizedFetch => {
     runtime.runPromise(Effect.either(account.coordinator!.ensure(rejected ? { rejected } : {})))
 
   const skipAfterRefusal = async (account: Account.Account, c: C.Failure): Promise<Attempt> => {
-    account.skipUntil = await runtime.runPromise(Account.refusedUntil(c, account.index, Date.now()))
-    account.failure = c
+    await skip(account, c, await runtime.runPromise(Account.refusedUntil(c, account.index, Date.now(), keys[account.index]!)))
+    await saveBackoff()
     return { _tag: "Next", failure: c, status: statusFor(c) }
   }
 
@@ -149,12 +231,27 @@ export const make = (options: Options): AuthorizedFetch => {
     signal: AbortSignal | null | undefined,
     waited = false
   ): Promise<Attempt> => {
+    const usage = StatusCommand.usageFromHeaders(response.headers)
     StatusCommand.report({
       account: `#${account.index + 1}`,
       verdict: response.ok ? "ok" : `HTTP ${response.status}`,
-      ...StatusCommand.usageFromHeaders(response.headers)
+      ...usage
     })
-    if (response.ok) return { _tag: "Served", response: inspect(response) }
+    try {
+      forwarder?.forward(response.headers)
+    } catch {
+      // never the request's problem
+    }
+    const quota = {
+      ...(usage.fiveHour === undefined ? {} : { fiveHour: usage.fiveHour }),
+      ...(usage.sevenDay === undefined ? {} : { sevenDay: usage.sevenDay }),
+      ...(usage.resetsAt === undefined ? {} : { resetsAt: usage.resetsAt })
+    }
+    if (response.ok) {
+      // Not awaited: the response is not held up by the shared file.
+      void record(account, { verdict: "Ok", skipUntil: null, blockedFingerprint: null, ...quota })
+      return { _tag: "Served", response: inspect(response) }
+    }
     const text = await response.text()
     const held = account.current()
     const c = classify({
@@ -168,13 +265,11 @@ export const make = (options: Options): AuthorizedFetch => {
     if (c._tag === "Ok") return { _tag: "Served", response: new Response(text, response) }
     const now = Date.now()
     if (c._tag === "RateLimited" && c.limitKind === "subscription_cap") {
-      account.skipUntil = c.resetsAt ?? now + (c.retryAfterMs ?? CAP_FALLBACK_MS)
-      account.failure = c
+      await skip(account, c, c.resetsAt ?? now + (c.retryAfterMs ?? CAP_FALLBACK_MS))
       return { _tag: "Next", failure: c, status: response.status }
     }
     if (c._tag === "OrgPolicyDenied" || c._tag === "ExtraUsageRequired") {
-      account.skipUntil = c._tag === "OrgPolicyDenied" ? Number.POSITIVE_INFINITY : now + EXTRA_USAGE_SKIP_MS
-      account.failure = c
+      await skip(account, c, c._tag === "OrgPolicyDenied" ? Number.POSITIVE_INFINITY : now + EXTRA_USAGE_SKIP_MS)
       return { _tag: "Next", failure: c, status: response.status }
     }
     if (
@@ -216,15 +311,43 @@ export const make = (options: Options): AuthorizedFetch => {
       init.body === undefined || init.body === null || typeof init.body === "string"
         ? init.body
         : await new Response(init.body).arrayBuffer()
+    await start()
+    await adopt()
     let first: { failure: C.Failure; status: number } | null = null
+    const served = (account: Account.Account, response: Response) => {
+      if (account.index !== active) {
+        const from = active
+        active = account.index
+        const reason =
+          account.index < from
+            ? `account #${account.index + 1} is usable again`
+            : (reasons.get(from) ?? reasons.get(account.index - 1) ?? "the previous account cannot serve requests")
+        try {
+          const r = options.onSwitch?.({ from, to: account.index, reason })
+          if (r instanceof Promise) r.catch(() => undefined)
+        } catch {
+          // a notification must not fail the request
+        }
+      }
+      return response
+    }
+    let tried = false
     for (const account of accounts) {
       if (Date.now() < account.skipUntil) {
         if (first === null && account.failure) first = { failure: account.failure, status: statusFor(account.failure) }
         continue
       }
+      tried = true
       const result = await attempt(account, input, init, body)
-      if (result._tag === "Served") return result.response
+      if (result._tag === "Served") return served(account, result.response)
       first ??= result
+    }
+    if (first === null && !tried && accounts.length > 0) {
+      // Every account is skipped only on another process's word: ask the one that frees up first.
+      const soonest = accounts.reduce((a, b) => (b.skipUntil < a.skipUntil ? b : a))
+      const result = await attempt(soonest, input, init, body)
+      if (result._tag === "Served") return served(soonest, result.response)
+      first = result
     }
     if (first === null) throw new Error("tollgate: no account is configured for this request")
     return errorResponse(first.failure, first.status)

@@ -7,7 +7,10 @@
  */
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as Effect from "effect/Effect"
+import * as AccountStore from "./AccountStore.js"
 import * as AuthorizedFetch from "./AuthorizedFetch.js"
+import * as DaemonForwarder from "./DaemonForwarder.js"
+import { extraAccounts, switchNotifier } from "./internal/accountStatePlugin.js"
 import * as SharedLogin from "./SharedLogin.js"
 import * as StatusCommand from "./StatusCommand.js"
 import * as SubscriptionLogin from "./SubscriptionLogin.js"
@@ -27,13 +30,25 @@ interface PluginInput {
         body: { type: "oauth"; refresh: string; access: string; expires: number }
       }) => Promise<unknown>
     }
+    /** opencode's SDK client (v1 shape); absent in some hosts, so always optional-chained. */
+    readonly tui?: {
+      readonly showToast?: (options: {
+        body: { title?: string; message: string; variant: "info" | "success" | "warning" | "error" }
+      }) => Promise<unknown>
+    }
   }
 }
+
+const shared = (input: PluginInput) => ({
+  store: AccountStore.make(),
+  forwarder: DaemonForwarder.make(),
+  onSwitch: switchNotifier(input)
+})
 
 // TOLLGATE_API_BASE_URL / TOLLGATE_OAUTH_BASE_URL / TOLLGATE_USER_AGENT_* from the environment.
 const settings = () => Effect.runSync(OAuthConfig.fromConfig())
 
-const server = async (input: PluginInput) => ({
+const server = async (input: PluginInput, options?: unknown) => ({
   // `/tollgate`: a command that has the model call the `tollgate_status` tool.
   config: StatusCommand.registerCommand,
   tool: { [StatusCommand.TOOL_NAME]: StatusCommand.tool },
@@ -47,8 +62,9 @@ const server = async (input: PluginInput) => ({
         return {
           apiKey: "",
           fetch: AuthorizedFetch.make({
-            accounts: [{ type: "claude-code", location: SharedLogin.location() }],
+            accounts: [{ type: "claude-code", location: SharedLogin.location() }, ...extraAccounts(options)],
             settings: settings(),
+            ...shared(input),
             persist: (tokens) =>
               input.client.auth.set({
                 path: { id: "anthropic" },
@@ -60,8 +76,12 @@ const server = async (input: PluginInput) => ({
       return {
         apiKey: "",
         fetch: AuthorizedFetch.make({
-          accounts: [{ type: "oauth", access: auth.access, refresh: auth.refresh ?? null, expires: auth.expires ?? 0 }],
+          accounts: [
+            { type: "oauth", access: auth.access, refresh: auth.refresh ?? null, expires: auth.expires ?? 0 },
+            ...extraAccounts(options)
+          ],
           settings: settings(),
+          ...shared(input),
           persist: (tokens) =>
             input.client.auth.set({
               path: { id: "anthropic" },

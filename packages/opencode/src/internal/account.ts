@@ -78,7 +78,9 @@ const okToken = new C.Ok({ endpoint: "token", status: 200, action: "none", retry
 export const make = (
   index: number,
   login: Login,
-  persist: (tokens: Tokens, index: number) => Promise<unknown> | unknown
+  persist: (tokens: Tokens, index: number) => Promise<unknown> | unknown,
+  /** The token backoff's account id; a credential fingerprint lets processes share it. Default `opencode-<index>`. */
+  backoffId: string = `opencode-${index}`
 ): Effect.Effect<Account> =>
   Effect.gen(function* () {
     if (login.type === "api") {
@@ -93,7 +95,7 @@ export const make = (
     }
     // The verdict that armed the token endpoint's backoff, replayed while it holds.
     let refused: C.Failure | null = null
-    const key: Backoff.Key = { account: `opencode-${index}`, endpoint: "token" }
+    const key: Backoff.Key = { account: backoffId, endpoint: "token" }
 
     const refresh = (current: Held): Effect.Effect<Held, C.Failure, Requirements> =>
       Effect.gen(function* () {
@@ -146,10 +148,11 @@ export const make = (
 export const refusedUntil = (
   c: C.Failure,
   index: number,
-  now: number
+  now: number,
+  backoffId: string = `opencode-${index}`
 ): Effect.Effect<number, never, Backoff.Backoff> =>
   Effect.gen(function* () {
     if (Backoff.blocksUntilCredentialChanges(c) || c._tag === "OrgPolicyDenied") return Number.POSITIVE_INFINITY
-    const entry = yield* Effect.flatMap(Backoff.Backoff, (b) => b.entry({ account: `opencode-${index}`, endpoint: "token" }))
+    const entry = yield* Effect.flatMap(Backoff.Backoff, (b) => b.entry({ account: backoffId, endpoint: "token" }))
     return entry.until ?? now
   })

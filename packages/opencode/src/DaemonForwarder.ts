@@ -1,0 +1,81 @@
+/**
+ * Hands the unified rate-limit headers of an upstream response to the
+ * tollgate daemon (`ingest-headers`), fire-and-forget: only
+ * `anthropic-ratelimit-unified-*` headers leave the process, the connection
+ * gets a 50 ms budget, and a daemon that is not running is silence.
+ *
+ * The socket path mirrors `@tollgate/daemon/Paths` (not a dependency here).
+ *
+ * @since 0.1.0
+ */
+import { createConnection } from "node:net"
+import { homedir } from "node:os"
+import { join } from "node:path"
+
+/** @since 0.1.0 */
+export const PREFIX = "anthropic-ratelimit-unified-"
+
+/** @since 0.1.0 */
+export const BUDGET_MS = 50
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const set = (v: string | undefined): v is string => v !== undefined && v !== ""
+
+/** `$XDG_RUNTIME_DIR/tollgate/daemon.sock`, else `$XDG_STATE_HOME/tollgate/run/daemon.sock`. @since 0.1.0 */
+export const socketPath = (env: Env = process.env): string => {
+  const home = set(env["HOME"]) ? env["HOME"] : homedir()
+  const stateDir = join(set(env["XDG_STATE_HOME"]) ? env["XDG_STATE_HOME"] : join(home, ".local", "state"), "tollgate")
+  const runtimeDir = set(env["XDG_RUNTIME_DIR"]) ? join(env["XDG_RUNTIME_DIR"], "tollgate") : join(stateDir, "run")
+  return join(runtimeDir, "daemon.sock")
+}
+
+/** The unified headers only, lower-cased; empty when there are none. @since 0.1.0 */
+export const unifiedHeaders = (headers: Headers | Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  const entries = headers instanceof Headers ? headers.entries() : Object.entries(headers)
+  for (const [k, v] of entries) {
+    const key = k.toLowerCase()
+    if (key.startsWith(PREFIX)) out[key] = v
+  }
+  return out
+}
+
+/** @since 0.1.0 */
+export interface Forwarder {
+  /** Never throws, never awaits the daemon. Returns whether anything was sent off. */
+  readonly forward: (headers: Headers | Readonly<Record<string, string>>) => boolean
+}
+
+/** @since 0.1.0 */
+export const make = (options: { readonly socket?: string | undefined; readonly env?: Env | undefined } = {}): Forwarder => ({
+  forward: (headers) => {
+    try {
+      const unified = unifiedHeaders(headers)
+      if (Object.keys(unified).length === 0) return false
+      const socket = options.socket ?? socketPath(options.env ?? process.env)
+      const line = JSON.stringify({ v: 1, op: "ingest-headers", headers: unified, at: Date.now() }) + "\n"
+      const conn = createConnection(socket)
+      conn.unref()
+      const timer = setTimeout(() => conn.destroy(), BUDGET_MS)
+      timer.unref()
+      conn.on("error", () => {
+        clearTimeout(timer)
+        conn.destroy()
+      })
+      conn.on("connect", () => conn.write(line))
+      // One reply line ends the exchange; it is not read further.
+      conn.on("data", () => {
+        clearTimeout(timer)
+        conn.end()
+      })
+      conn.on("close", () => clearTimeout(timer))
+      return true
+    } catch {
+      return false
+    }
+  }
+})
+
+/** The forwarder for this environment. @since 0.1.0 */
+export const forward = (headers: Headers | Readonly<Record<string, string>>): boolean => make().forward(headers)

@@ -1,0 +1,246 @@
+// Shared per-account state: across AuthorizedFetch instances (processes), restarts, and concurrent writers.
+import * as Simulator from "@tollgate/conformance/Simulator"
+import { fingerprint } from "@tollgate/core/Credential"
+import { build } from "esbuild"
+import { spawn } from "node:child_process"
+import { mkdtemp, readdir, readFile, rm, stat, mkdir, utimes } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterEach, describe, expect, it } from "vitest"
+import * as AccountStore from "../src/AccountStore.js"
+import * as AuthorizedFetch from "../src/AuthorizedFetch.js"
+import * as AccountState from "../src/internal/accountState.js"
+import { extraAccounts, switchNotifier } from "../src/internal/accountStatePlugin.js"
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+const tempDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tollgate-accounts-"))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+const start = async () => {
+  const sim = await Simulator.start({ ttlMs: 120_000 })
+  cleanups.push(() => sim.close())
+  return sim
+}
+
+const oauth = (issued: Simulator.Issued): AuthorizedFetch.OAuthLogin => ({
+  type: "oauth",
+  access: issued.accessToken,
+  refresh: issued.refreshToken,
+  expires: issued.expiresAt
+})
+
+const envelope = (type: string, message: string) => JSON.stringify({ type: "error", error: { type, message } })
+
+const capStep = (resetS: number) => ({
+  status: 429,
+  headers: {
+    "content-type": "application/json",
+    "anthropic-ratelimit-unified-status": "rejected",
+    "anthropic-ratelimit-unified-representative-claim": "five_hour",
+    "anthropic-ratelimit-unified-reset": String(resetS),
+    "anthropic-ratelimit-unified-5h-utilization": "1.0"
+  },
+  body: envelope("rate_limit_error", "This request would exceed your account's rate limit. Please try again later.")
+})
+
+const send = (fetch: AuthorizedFetch.AuthorizedFetch, sim: Simulator.Simulator) =>
+  fetch(`${sim.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+    body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] })
+  })
+
+const lastMessage = (sim: Simulator.Simulator) => sim.log.filter((r) => r.route === "messages").at(-1)!
+
+describe("AccountStore with AuthorizedFetch", () => {
+  it("a cap seen by one process makes another skip that account, and a restart keeps it", async () => {
+    const sim = await start()
+    const dir = await tempDir()
+    const path = join(dir, "state", "tollgate", "opencode-accounts.json")
+    const key = "sk-ant-api03-second-account"
+    const make = (onSwitch?: (e: AuthorizedFetch.SwitchEvent) => void) =>
+      AuthorizedFetch.make({
+        accounts: [oauth(sim.account), { type: "api", key }],
+        settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url },
+        store: AccountStore.make(path),
+        ...(onSwitch ? { onSwitch } : {})
+      })
+    const switchesA: Array<AuthorizedFetch.SwitchEvent> = []
+    const a = make((e) => switchesA.push(e))
+    const b = make()
+
+    // B first served by account #1.
+    expect((await send(b, sim)).status).toBe(200)
+    expect(lastMessage(sim).bearer).toBe(fingerprint(sim.account.accessToken))
+
+    // A hits the cap on #1 and fails over to the API key.
+    sim.script("messages", capStep(Math.floor(Date.now() / 1000) + 7200))
+    expect((await send(a, sim)).status).toBe(200)
+    expect(lastMessage(sim).apiKey).toBe(fingerprint(key))
+    expect(switchesA).toHaveLength(1)
+    expect(switchesA[0]).toMatchObject({ from: 0, to: 1 })
+
+    // The file: fingerprints only, 0600 in a 0700 dir.
+    const text = await readFile(path, "utf8")
+    expect(text).not.toContain(sim.account.refreshToken)
+    expect(text).not.toContain(sim.account.accessToken)
+    expect(text).not.toContain(key)
+    const file = JSON.parse(text) as AccountState.StoreFile
+    const capped = file.accounts[AuthorizedFetch.accountKey(oauth(sim.account), 0)]!
+    expect(capped.verdict).toBe("RateLimited")
+    expect(capped.skipUntil).toBeGreaterThan(Date.now() + 3600_000)
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect((await stat(join(dir, "state", "tollgate"))).mode & 0o777).toBe(0o700)
+
+    // B goes straight to #2 without asking #1.
+    const before = sim.count("messages")
+    expect((await send(b, sim)).status).toBe(200)
+    expect(sim.count("messages")).toBe(before + 1)
+    expect(lastMessage(sim).apiKey).toBe(fingerprint(key))
+
+    // A restart (new instance over the same file) still skips #1.
+    const c = make()
+    expect((await send(c, sim)).status).toBe(200)
+    expect(sim.count("messages")).toBe(before + 2)
+    expect(lastMessage(sim).apiKey).toBe(fingerprint(key))
+  })
+
+  it("without a store nothing is written and behaviour is unchanged", async () => {
+    const sim = await start()
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    expect((await send(fetch, sim)).status).toBe(200)
+  })
+
+  it("records quota from the unified headers on success", async () => {
+    const sim = await start()
+    const dir = await tempDir()
+    const path = join(dir, "accounts.json")
+    sim.script("messages", {
+      status: 200,
+      headers: {
+        "content-type": "application/json",
+        "anthropic-ratelimit-unified-5h-utilization": "0.25",
+        "anthropic-ratelimit-unified-7d-utilization": "0.5",
+        "anthropic-ratelimit-unified-reset": "2000000000"
+      },
+      body: JSON.stringify({ id: "m", type: "message", role: "assistant", content: [], model: "x", stop_reason: "end_turn" })
+    })
+    const store = AccountStore.make(path)
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url }, store })
+    expect((await send(fetch, sim)).status).toBe(200)
+    // The success write is not awaited by the request; wait for it.
+    let state: AccountState.AccountState | undefined
+    for (let i = 0; i < 100 && state?.fiveHour == null; i++) {
+      await new Promise((r) => setTimeout(r, 10))
+      state = (await store.read()).accounts[AuthorizedFetch.accountKey(oauth(sim.account), 0)]
+    }
+    expect(state).toMatchObject({ verdict: "Ok", skipUntil: null, fiveHour: 0.25, sevenDay: 0.5, resetsAt: 2_000_000_000_000 })
+  })
+})
+
+describe("AccountStore file", () => {
+  it("concurrent writers from N processes lose no update", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "state", "opencode-accounts.json")
+    const script = join(dir, "writer.mjs")
+    await build({
+      stdin: {
+        contents: `import * as S from ${JSON.stringify(fileURLToPath(new URL("../src/AccountStore.ts", import.meta.url)))}
+const [path, id, n] = process.argv.slice(2)
+const store = S.make(path)
+for (let i = 0; i < Number(n); i++) await store.update(\`w\${id}-\${i}\`, { verdict: "Ok", fiveHour: i })
+`,
+        resolveDir: dir,
+        loader: "ts"
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: script,
+      logLevel: "silent"
+    })
+    const N = 6
+    const per = 15
+    await Promise.all(
+      Array.from(
+        { length: N },
+        (_, id) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn(process.execPath, [script, path, String(id), String(per)], { stdio: "inherit" })
+            child.on("error", reject)
+            child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`writer ${id} exited ${code}`))))
+          })
+      )
+    )
+    const file = await AccountStore.make(path).read()
+    expect(Object.keys(file.accounts)).toHaveLength(N * per)
+    // No temp files or lock left behind.
+    expect((await readdir(join(dir, "state"))).sort()).toEqual(["opencode-accounts.json"])
+  }, 30_000)
+
+  it("takes over a stale lock", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "a.json")
+    await mkdir(`${path}.lock`)
+    const old = new Date(Date.now() - 20_000)
+    await utimes(`${path}.lock`, old, old)
+    const file = await AccountStore.make(path).update("k", { verdict: "Ok" })
+    expect(file.accounts["k"]?.verdict).toBe("Ok")
+  })
+
+  it("reads a corrupt or foreign file as empty and never stores Infinity", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "a.json")
+    const { writeFile } = await import("node:fs/promises")
+    await writeFile(path, "{not json")
+    const store = AccountStore.make(path)
+    expect((await store.read()).accounts).toEqual({})
+    const file = await store.update("k", { skipUntil: Number.POSITIVE_INFINITY })
+    expect(file.accounts["k"]?.skipUntil).toBe(AccountState.FOREVER)
+    expect((await store.read()).accounts["k"]?.skipUntil).toBe(AccountState.FOREVER)
+  })
+})
+
+describe("plugin options and the switch toast", () => {
+  it("reads extra API-key accounts, env names first", () => {
+    expect(
+      extraAccounts(
+        { accounts: [{ type: "api", keyEnv: "K2" }, { type: "api", key: " sk-ant-api-lit " }, { type: "api", keyEnv: "UNSET" }, { type: "oauth" }, 7] },
+        { K2: "sk-ant-api-env" }
+      )
+    ).toEqual([
+      { type: "api", key: "sk-ant-api-env" },
+      { type: "api", key: "sk-ant-api-lit" }
+    ])
+    expect(extraAccounts(undefined)).toEqual([])
+    expect(extraAccounts({ accounts: "x" })).toEqual([])
+  })
+
+  it("shows a warning toast when the account changes, and never throws", async () => {
+    const calls: Array<unknown> = []
+    switchNotifier({ client: { tui: { showToast: async (o) => void calls.push(o) } } })({ from: 0, to: 1, reason: "capped" })
+    expect(calls).toEqual([{ body: { title: "tollgate", message: "Switched to account #2: capped", variant: "warning" } }])
+    expect(() => switchNotifier({ client: {} })({ from: 0, to: 1, reason: "x" })).not.toThrow()
+    expect(() =>
+      switchNotifier({
+        client: {
+          tui: {
+            showToast: () => {
+              throw new Error("boom")
+            }
+          }
+        }
+      })({ from: 0, to: 1, reason: "x" })
+    ).not.toThrow()
+    switchNotifier({ client: { tui: { showToast: () => Promise.reject(new Error("rejected")) } } })({ from: 0, to: 1, reason: "x" })
+    await new Promise((r) => setTimeout(r, 5))
+  })
+})
