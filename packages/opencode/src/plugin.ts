@@ -65,11 +65,14 @@ const server = async (input: PluginInput, options?: unknown) => ({
             accounts: [{ type: "claude-code", location: SharedLogin.location() }, ...extraAccounts(options)],
             settings: settings(),
             ...shared(input),
-            persist: (tokens) =>
-              input.client.auth.set({
-                path: { id: "anthropic" },
-                body: { type: "oauth", refresh: SharedLogin.MARKER, access: tokens.access, expires: tokens.expires }
-              })
+            // auth.json holds the first account only; extra accounts keep their tokens in their own stores.
+            persist: (tokens, account) =>
+              account === 0
+                ? input.client.auth.set({
+                    path: { id: "anthropic" },
+                    body: { type: "oauth", refresh: SharedLogin.MARKER, access: tokens.access, expires: tokens.expires }
+                  })
+                : undefined
           })
         }
       }
@@ -82,11 +85,13 @@ const server = async (input: PluginInput, options?: unknown) => ({
           ],
           settings: settings(),
           ...shared(input),
-          persist: (tokens) =>
-            input.client.auth.set({
-              path: { id: "anthropic" },
-              body: { type: "oauth", refresh: tokens.refresh ?? auth.refresh ?? "", access: tokens.access, expires: tokens.expires }
-            })
+          persist: (tokens, account) =>
+            account === 0
+              ? input.client.auth.set({
+                  path: { id: "anthropic" },
+                  body: { type: "oauth", refresh: tokens.refresh ?? auth.refresh ?? "", access: tokens.access, expires: tokens.expires }
+                })
+              : undefined
         })
       }
     },
