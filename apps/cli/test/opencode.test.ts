@@ -150,7 +150,12 @@ describe("tollgate opencode install", () => {
 const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
 const RUN_TIMEOUT = 90_000
 
-describe.skipIf(binary === undefined)("opencode is the judge (real binary, offline)", () => {
+describe("opencode is the judge (real binary, offline)", () => {
+  // opencode-ai is a dev dependency installed with the project: a missing binary is a failure, not a skip.
+  it("the real opencode binary is installed", () => {
+    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+  })
+
   it(
     "after `install --project`, `opencode run` answers from the simulator and /tollgate is a command",
     async ({ sandbox }) => {

@@ -91,7 +91,12 @@ const loginInteractively = (home: OpenCodeHome, answer: (url: string) => Promise
     })
   })
 
-describe.skipIf(binary === undefined)("opencode with the tollgate plugin (real binary, offline)", () => {
+describe("opencode with the tollgate plugin (real binary, offline)", () => {
+  // opencode-ai is a dev dependency installed with the project: a missing binary is a failure, not a skip.
+  it("the real opencode binary is installed", () => {
+    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+  })
+
   it(
     "`opencode run` answers from the simulator, signed with the OAuth bearer and beta",
     async () => {

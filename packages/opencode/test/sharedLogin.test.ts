@@ -71,7 +71,12 @@ const setup = async (scenario: string | undefined, auth: Record<string, unknown>
   return { sim, home, store }
 }
 
-describe.skipIf(binary === undefined)("Use my Claude Code login (real opencode + real claude, offline)", () => {
+describe("Use my Claude Code login (real opencode + real claude, offline)", () => {
+  // opencode-ai is a dev dependency installed with the project: a missing binary is a failure, not a skip.
+  it("the real opencode binary is installed", () => {
+    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+  })
+
   it(
     "an expired shared login: opencode refreshes it once into Claude Code's store, and claude stays logged in",
     async () => {
