@@ -74,7 +74,14 @@ export const authorize = async (options: Options): Promise<Authorization> => {
     method: "code",
     callback: async (pasted) => {
       const [code, returned] = pasted.trim().split("#")
-      if (!code || returned !== state) return { type: "failed" }
+      // opencode only prints "Failed to authorize": say why on stderr, which its login command shows.
+      const why = (message: string): Outcome => {
+        process.stderr.write(`tollgate: ${message}\n`)
+        return { type: "failed" }
+      }
+      if (!code || returned !== state) {
+        return why("the pasted code does not belong to this login attempt (expected code#state from the page you just opened); start the login again.")
+      }
       const exchange = Effect.flatMap(OAuthClient.OAuthClient, (client) =>
         client.exchangeCode({ code: Redacted.make(code), verifier: Redacted.make(verifier), state, redirectUri: REDIRECT_URI })
       ).pipe(
@@ -84,7 +91,7 @@ export const authorize = async (options: Options): Promise<Authorization> => {
         Effect.map(
           (grant): Outcome =>
             grant.refreshToken === null
-              ? { type: "failed" }
+              ? why("the token endpoint issued no refresh token, so this login could not be kept; try again.")
               : {
                   type: "success",
                   access: Redacted.value(grant.accessToken),
@@ -92,7 +99,7 @@ export const authorize = async (options: Options): Promise<Authorization> => {
                   expires: grant.expiresAt
                 }
         ),
-        Effect.orElseSucceed((): Outcome => ({ type: "failed" }))
+        Effect.catchAll((verdict) => Effect.succeed(why(`the code exchange failed: ${verdict.message}`)))
       )
       return Effect.runPromise(exchange)
     }

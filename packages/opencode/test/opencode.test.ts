@@ -196,6 +196,8 @@ describe("opencode with the tollgate plugin (real binary, offline)", () => {
       })
 
       expect(login.text).toContain("Failed to authorize")
+      // and says why, not just "failed"
+      expect(login.text).toMatch(/does not belong to this login attempt/)
       expect(sim.count("token")).toBe(0)
       expect(await home.readAuth()).toBeNull()
     },
