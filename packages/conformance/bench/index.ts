@@ -9,7 +9,7 @@ import * as ClassifierThroughput from "./classifierThroughput.js"
 import * as Corpus from "./corpus.js"
 import * as NaivePoller from "./naivePoller.js"
 import * as RefreshEconomy from "./refreshEconomy.js"
-import { count, met, ratio, section } from "./table.js"
+import { count, met, ratio, section } from "../src/BenchTable.js"
 import * as UsageEconomy from "./usageEconomy.js"
 
 const RESULTS = fileURLToPath(new URL("../bench-results.json", import.meta.url))

@@ -17,6 +17,7 @@ const register = <F>(suite: Suite<F>, adapter: string, factory: F, capabilities:
     for (const c of suite.cases) {
       const skip = inapplicable(suite, c, capabilities)
       const title = `${c.name} [${c.scenario}]`
+      // Not applicable: the reason (the capability the adapter lacks) is in the skipped test's name.
       if (skip !== null) it.skip(`${title} — not applicable: ${skip}`, () => {})
       else it(title, () => runCase(c, factory), 90_000)
     }

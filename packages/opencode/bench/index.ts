@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 import { findOpenCodeBinary } from "@tollgate/conformance/OpenCode"
 import * as BundleLoad from "./bundleLoad.js"
 import * as Overhead from "./overhead.js"
-import { met, ratio, section } from "./table.js"
+import { met, ratio, section } from "@tollgate/conformance/BenchTable"
 
 const RESULTS = fileURLToPath(new URL("../bench-results.json", import.meta.url))
 const ROUNDS = 3
