@@ -8,6 +8,25 @@ import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+
+/** An install could not go ahead; nothing was written. */
+export class InstallRefused extends Schema.TaggedError<InstallRefused>("@tollgate/cli/InstallRefused")("InstallRefused", {
+  command: Schema.String,
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.command}: ${this.detail}`
+  }
+}
+
+/** The refusals an install of `target` raises: in its own words, or for a failed file operation. */
+export const refusals = (command: string, target: string) => {
+  const refuse = (detail: string) => new InstallRefused({ command, path: target, detail })
+  const failed: Failed<InstallRefused> = (what) => (e) => refuse(`cannot ${what} ${target}: ${e.message}`)
+  return { refuse, failed }
+}
 
 /** Turns a platform error into the command's own refusal. */
 export type Failed<E> = (what: string) => (error: { readonly message: string }) => E

@@ -19,20 +19,9 @@ import * as Effect from "effect/Effect"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import * as os from "node:os"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as UsageError from "../UsageError.js"
-
-/** Install could not go ahead; nothing was written. */
-export class InstallRefused extends Schema.TaggedError<InstallRefused>("@tollgate/cli/OpenCodeInstallRefused")(
-  "InstallRefused",
-  { path: Schema.String, detail: Schema.String }
-) {
-  override get message(): string {
-    return `opencode install: ${this.detail}`
-  }
-}
 
 /** Mode for an opencode.json that does not exist yet (umask applies). */
 export const NEW_FILE_MODE = 0o644
@@ -127,9 +116,7 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const target = options.global ? yield* globalConfigPath : path.resolve("opencode.json")
-    const refuse = (detail: string) => new InstallRefused({ path: target, detail })
-    const failed = (what: string) => (e: { readonly message: string }) =>
-      refuse(`cannot ${what} ${target}: ${e.message}`)
+    const { refuse, failed } = ConfigFile.refusals("opencode install", target)
 
     const bundle = path.resolve(Option.getOrElse(options.plugin, defaultBundle))
     const built = yield* fs.exists(bundle).pipe(Effect.orElseSucceed(() => false))

@@ -21,7 +21,6 @@ import * as Effect from "effect/Effect"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import * as os from "node:os"
 import { resolve as resolvePath } from "node:path"
 
@@ -30,16 +29,6 @@ export interface StatusLine {
   readonly type: "command"
   readonly command: string
   readonly padding: 0
-}
-
-/** Install could not go ahead; nothing was written. */
-export class InstallRefused extends Schema.TaggedError<InstallRefused>("@tollgate/cli/StatuslineInstallRefused")(
-  "InstallRefused",
-  { path: Schema.String, detail: Schema.String }
-) {
-  override get message(): string {
-    return `statusline install: ${this.detail}`
-  }
 }
 
 /** Mode for a settings.json that does not exist yet (Claude Code's own choice; umask applies). */
@@ -137,9 +126,7 @@ const install = (dryRun: boolean) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const target = yield* settingsPath
-    const refuse = (detail: string) => new InstallRefused({ path: target, detail })
-    const failed = (what: string) => (e: { readonly message: string }) =>
-      refuse(`cannot ${what} ${target}: ${e.message}`)
+    const { refuse, failed } = ConfigFile.refusals("statusline install", target)
 
     const entry = yield* fs.realPath(process.argv[1] ?? "").pipe(Effect.mapError(failed("resolve the tollgate entry for")))
     const statusLine: StatusLine = {
