@@ -1,38 +1,90 @@
 // `pnpm --filter @tollgate/daemon bench` (second part): what an idle daemon
-// costs. Starts the real `tollgate daemon run` in a throwaway HOME, lets one
-// client ask, then watches the process while nobody asks: resident memory, CPU
-// ticks and main-thread wake-ups (context switches) over the idle window. The
-// issue's window is three minutes; IDLE_MS (default 20 s) sets ours.
+// costs. Starts the real `tollgate daemon run` (the built CLI, as a user runs
+// it: tsx alone wakes a process several times a second) in a throwaway HOME
+// with a real login against the loopback simulator, lets clients ask (so the
+// daemon really polls the usage endpoint and holds a keep-alive connection),
+// then watches the process through /proc while nobody asks.
+//
+// The issue's target: no wake-ups once no client has asked for 3 minutes. So
+// the watched window starts IDLE_SETTLE_MS (default 180 s) after the last ask
+// and lasts IDLE_MS (default 60 s). What happens before it — V8's memory
+// reducer runs a couple of GCs in the first ~20 s after activity, the
+// keep-alive socket closes — is reported, not judged.
+//
+// A "wake-up" is a context switch of the thread: a thread blocked in
+// epoll/futex that never returns from it has none. The main thread (the event
+// loop) is the hard target; every other thread (V8's GC and compiler helpers,
+// libuv's pool) is reported beside it and judged too: the whole process must
+// sleep.
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { readdirSync, readFileSync } from "node:fs"
+import { writeFile } from "node:fs/promises"
 import { connect } from "node:net"
-import * as os from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as BenchTable from "@tollgate/conformance/BenchTable"
+import { makeTempHome } from "@tollgate/conformance/ClaudeCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
 import * as Paths from "../src/Paths.js"
 
-const IDLE_MS = Number(process.env["IDLE_MS"] ?? 20_000)
-// The built CLI, as a user runs it: tsx alone wakes a process several times a second.
+const SETTLE_MS = Number(process.env["IDLE_SETTLE_MS"] ?? 180_000)
+const WINDOW_MS = Number(process.env["IDLE_MS"] ?? 60_000)
+const ASKS = 5
 const BUILD = fileURLToPath(new URL("../../../apps/cli/build.mjs", import.meta.url))
 const CLI = fileURLToPath(new URL("../../../apps/cli/dist/tollgate.js", import.meta.url))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-interface Sample {
-  readonly rssKb: number
+interface ThreadSample {
+  readonly name: string
+  readonly switches: number
   readonly ticks: number
-  readonly wakeups: number
 }
 
-const sample = (pid: number): Sample => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN)
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+/** Per thread: name, context switches (voluntary + involuntary), CPU ticks (user + system). */
+const sampleThreads = (pid: number): Map<number, ThreadSample> => {
+  const threads = new Map<number, ThreadSample>()
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8")
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN)
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      threads.set(tid, {
+        name: readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim(),
+        switches: field("voluntary_ctxt_switches") + field("nonvoluntary_ctxt_switches"),
+        ticks: Number(fields[11]) + Number(fields[12])
+      })
+    } catch {
+      // the thread ended between readdir and read: it has nothing left to count
+    }
+  }
+  return threads
+}
+
+const rssKb = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN)
+
+interface Delta {
+  readonly main: { switches: number; ticks: number }
+  readonly others: { switches: number; ticks: number; threads: number; busiest: string }
+}
+
+const delta = (pid: number, before: Map<number, ThreadSample>, after: Map<number, ThreadSample>): Delta => {
+  const of = (tid: number) => {
+    const a = after.get(tid)!
+    const b = before.get(tid) ?? { name: a.name, switches: 0, ticks: 0 }
+    return { name: a.name, switches: a.switches - b.switches, ticks: a.ticks - b.ticks }
+  }
+  const main = of(pid)
+  const others = [...after.keys()].filter((tid) => tid !== pid).map(of)
+  const busiest = others.filter((t) => t.switches > 0).sort((x, y) => y.switches - x.switches)
   return {
-    rssKb: field("VmRSS"),
-    ticks: Number(fields[11]) + Number(fields[12]),
-    wakeups: field("voluntary_ctxt_switches") + field("nonvoluntary_ctxt_switches")
+    main: { switches: main.switches, ticks: main.ticks },
+    others: {
+      switches: others.reduce((n, t) => n + t.switches, 0),
+      ticks: others.reduce((n, t) => n + t.ticks, 0),
+      threads: others.length,
+      busiest: busiest.slice(0, 3).map((t) => `${t.name} ${t.switches}`).join(", ") || "—"
+    }
   }
 }
 
@@ -51,48 +103,80 @@ const main = async (): Promise<number> => {
     console.log("idle daemon bench: needs /proc (Linux); skipped")
     return 0
   }
-  const root = await mkdtemp(join(os.tmpdir(), "tollgate-idle-"))
-  const env: Record<string, string> = {
-    PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-    HOME: join(root, "home"),
-    XDG_STATE_HOME: join(root, "state"),
-    XDG_RUNTIME_DIR: join(root, "run"),
-    XDG_CONFIG_HOME: join(root, "config"),
-    TMPDIR: join(root, "tmp"),
-    TOLLGATE_API_BASE_URL: "http://127.0.0.1:9",
-    TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9"
-  }
-  for (const dir of ["home", "state", "run", "config", "tmp"]) await mkdir(join(root, dir), { recursive: true, mode: 0o700 })
+  const sim = await Simulator.start({ scenario: "happy-path", ttlMs: SETTLE_MS + WINDOW_MS + 120_000 })
+  const home = await makeTempHome("tollgate-idle-")
+  await writeFile(
+    join(home.claudeDir, ".credentials.json"),
+    JSON.stringify({
+      claudeAiOauth: {
+        accessToken: sim.account.accessToken,
+        refreshToken: sim.account.refreshToken,
+        expiresAt: sim.account.expiresAt,
+        scopes: [...sim.account.scopes],
+        subscriptionType: sim.account.subscriptionType,
+        rateLimitTier: sim.account.rateLimitTier
+      }
+    }),
+    { mode: 0o600 }
+  )
+  const env = { ...home.env, ...sim.env }
   const paths = Paths.resolve(env)
   await new Promise((resolve, reject) =>
     spawn(process.execPath, [BUILD], { stdio: "inherit" }).once("exit", (code) => (code === 0 ? resolve(null) : reject(new Error("CLI build failed"))))
   )
   const daemon = spawn(process.execPath, [CLI, "daemon", "run"], { env, stdio: ["ignore", "ignore", "pipe"] })
+  let stderr = ""
+  daemon.stderr.on("data", (chunk) => (stderr += chunk.toString()))
+  const pid = daemon.pid!
   try {
-    for (let i = 0; i < 200; i++) {
-      try {
-        await ask(paths.socket)
-        break
-      } catch {
-        await sleep(100)
-      }
+    let up = false
+    for (let i = 0; i < 200 && !up; i++) {
+      up = await ask(paths.socket).then(() => true, () => false)
+      if (!up) await sleep(100)
     }
-    await ask(paths.socket)
-    await sleep(2_000)
-    const before = sample(daemon.pid!)
-    await sleep(IDLE_MS)
-    const after = sample(daemon.pid!)
-    const wakeups = after.wakeups - before.wakeups
-    console.log(`\n## Idle daemon (tollgate daemon run, after one client asked, ${Math.round(IDLE_MS / 1000)} s with nobody asking)\n`)
-    console.log("| resident memory | CPU ticks used | main-thread wake-ups | target: no wake-ups | met? |")
-    console.log("|---|---|---|---|---|")
-    console.log(`| ${(after.rssKb / 1024).toFixed(1)} MiB | ${after.ticks - before.ticks} | ${wakeups} | 0 (informational) | ${wakeups === 0 ? "yes" : "no"} |`)
-    console.log("\n- the built CLI (apps/cli/dist), no login in the store, usage endpoint unreachable")
-    return 0
+    if (!up) throw new Error(`the daemon never answered:\n${stderr}`)
+    let reply = ""
+    for (let i = 0; i < ASKS; i++) reply = await ask(paths.socket)
+    const usageCalls = sim.count("usage")
+    const answered = /"windows":\{"/.test(reply)
+    const started = Date.now()
+    const atAsk = sampleThreads(pid)
+    await sleep(SETTLE_MS)
+    const atSettle = sampleThreads(pid)
+    const rssSettled = rssKb(pid)
+    await sleep(WINDOW_MS)
+    const atEnd = sampleThreads(pid)
+    const rssEnd = rssKb(pid)
+    const settling = delta(pid, atAsk, atSettle)
+    const idle = delta(pid, atSettle, atEnd)
+    const quiet = idle.main.switches === 0 && idle.others.switches === 0 && idle.main.ticks + idle.others.ticks === 0
+    const s = (ms: number) => `${Math.round(ms / 1000)} s`
+    console.log(
+      BenchTable.section(
+        `Idle daemon (tollgate daemon run, logged in; ${ASKS} asks, then nobody)`,
+        ["window", "main-thread wake-ups", "main CPU ticks", "other threads' wake-ups", "other CPU ticks", "busiest other threads", "RSS at end", "target", "met?"],
+        [
+          [`first ${s(SETTLE_MS)} after the last ask`, settling.main.switches, settling.main.ticks, settling.others.switches, settling.others.ticks, settling.others.busiest, `${(rssSettled / 1024).toFixed(1)} MiB`, "— (reported)", "—"],
+          [`next ${s(WINDOW_MS)}`, idle.main.switches, idle.main.ticks, idle.others.switches, idle.others.ticks, idle.others.busiest, `${(rssEnd / 1024).toFixed(1)} MiB`, "0 wake-ups, 0 ticks (hard)", BenchTable.met(quiet, true)]
+        ],
+        [
+          `the built CLI (apps/cli/dist), ${idle.others.threads + 1} threads; a real login in a temp HOME against the loopback simulator (usage endpoint called ${usageCalls}× by the asks; status ${answered ? "had numbers" : "had NO numbers"})`,
+          `a wake-up is a context switch in /proc/<pid>/task/<tid>/status; a CPU tick is 1/${100} s of utime+stime`,
+          `measured ${s(Date.now() - started)}; IDLE_SETTLE_MS and IDLE_MS shorten the windows (the issue's is 3 minutes)`
+        ]
+      )
+    )
+    if (!answered || usageCalls === 0) {
+      console.log("\nthe daemon never polled the simulator: the idle figures would not describe a working daemon")
+      return 1
+    }
+    console.log(`\n## Hard targets: ${quiet ? 1 : 0}/1 met`)
+    return quiet ? 0 : 1
   } finally {
     daemon.kill("SIGTERM")
     await new Promise((resolve) => daemon.once("exit", resolve))
-    await rm(root, { recursive: true, force: true })
+    await sim.close()
+    await home.cleanup()
   }
 }
 
