@@ -6,11 +6,11 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { makeIsolatedHome } from "./internal/isolatedHome.js"
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -51,39 +51,15 @@ export interface TempHome {
  * particular no CLAUDE_* or ANTHROPIC_* variable is inherited.
  */
 export const makeTempHome = async (prefix = "tollgate-claude-"): Promise<TempHome> => {
-  const home = await mkdtemp(join(tmpdir(), prefix))
-  const dirs = {
-    claude: join(home, ".claude"),
-    tmp: join(home, "tmp"),
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local", "share"),
-    XDG_STATE_HOME: join(home, ".local", "state"),
-    XDG_CACHE_HOME: join(home, ".cache"),
-    XDG_RUNTIME_DIR: join(home, "run")
-  }
-  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })))
-  const env: Record<string, string> = {
-    HOME: home,
-    TMPDIR: dirs.tmp,
-    XDG_CONFIG_HOME: dirs.XDG_CONFIG_HOME,
-    XDG_DATA_HOME: dirs.XDG_DATA_HOME,
-    XDG_STATE_HOME: dirs.XDG_STATE_HOME,
-    XDG_CACHE_HOME: dirs.XDG_CACHE_HOME,
-    XDG_RUNTIME_DIR: dirs.XDG_RUNTIME_DIR,
-    PATH: process.env["PATH"] ?? "/usr/bin:/bin"
-  }
+  const isolated = await makeIsolatedHome(prefix, [".claude"])
+  const claudeDir = join(isolated.home, ".claude")
+  const env = { ...isolated.env }
   if (process.platform === "darwin") {
     // On macOS the store is the login Keychain, which a fake HOME does not isolate. A config dir
     // makes Claude Code use its own hashed Keychain service name, never the developer's real entry.
-    env["CLAUDE_CONFIG_DIR"] = dirs.claude
+    env["CLAUDE_CONFIG_DIR"] = claudeDir
   }
-  let removed: Promise<void> | undefined
-  return {
-    home,
-    claudeDir: dirs.claude,
-    env,
-    cleanup: () => (removed ??= rm(home, { recursive: true, force: true }))
-  }
+  return { home: isolated.home, claudeDir, env, cleanup: isolated.cleanup }
 }
 
 /** Outcome of one `claude auth status` run. */

@@ -28,11 +28,11 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync, realpathSync, statSync } from "node:fs"
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
+import { makeIsolatedHome } from "./internal/isolatedHome.js"
 
 /** The opencode release these helpers were verified against. @since 0.1.0 */
 export const OPENCODE_VERSION = "1.18.33"
@@ -260,20 +260,12 @@ const normalizeBaseURL = (raw: string): string => {
  * @since 0.1.0
  */
 export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<OpenCodeHome> => {
-  const home = await mkdtemp(join(tmpdir(), options.prefix ?? "tollgate-opencode-"))
-  const dirs = {
-    tmp: join(home, "tmp"),
-    project: join(home, "project"),
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local", "share"),
-    XDG_STATE_HOME: join(home, ".local", "state"),
-    XDG_CACHE_HOME: join(home, ".cache"),
-    XDG_RUNTIME_DIR: join(home, "run")
-  }
-  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })))
+  const isolated = await makeIsolatedHome(options.prefix ?? "tollgate-opencode-", ["project"])
+  const { home, dirs } = isolated
+  const project = join(home, "project")
   const configDir = join(dirs.XDG_CONFIG_HOME, "opencode")
   const dataDir = join(dirs.XDG_DATA_HOME, "opencode")
-  const projectConfigDir = join(dirs.project, ".opencode")
+  const projectConfigDir = join(project, ".opencode")
   await Promise.all([seedConfigDir(configDir), seedConfigDir(projectConfigDir), mkdir(dataDir, { recursive: true })])
 
   let pluginSpec: string | undefined
@@ -302,7 +294,7 @@ export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<Op
     ...(pluginEntry === undefined ? {} : { plugin: [pluginEntry] }),
     ...options.config
   }
-  await writeFile(join(dirs.project, "opencode.json"), JSON.stringify(config, null, 2) + "\n")
+  await writeFile(join(project, "opencode.json"), JSON.stringify(config, null, 2) + "\n")
 
   const authFile = join(dataDir, "auth.json")
   if (options.auth !== undefined) {
@@ -311,14 +303,7 @@ export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<Op
   }
 
   const env: Record<string, string> = {
-    HOME: home,
-    TMPDIR: dirs.tmp,
-    XDG_CONFIG_HOME: dirs.XDG_CONFIG_HOME,
-    XDG_DATA_HOME: dirs.XDG_DATA_HOME,
-    XDG_STATE_HOME: dirs.XDG_STATE_HOME,
-    XDG_CACHE_HOME: dirs.XDG_CACHE_HOME,
-    XDG_RUNTIME_DIR: dirs.XDG_RUNTIME_DIR,
-    PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+    ...isolated.env,
     OPENCODE_DISABLE_MODELS_FETCH: "1",
     OPENCODE_DISABLE_AUTOUPDATE: "1",
     OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
@@ -329,10 +314,9 @@ export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<Op
     ...options.env
   }
 
-  let removed: Promise<void> | undefined
   return {
     home,
-    project: dirs.project,
+    project,
     configDir,
     dataDir,
     authFile,
@@ -351,7 +335,7 @@ export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<Op
       const texts = await Promise.all(files.map((f) => readFile(join(logDir, f), "utf8").catch(() => "")))
       return texts.join("")
     },
-    cleanup: () => (removed ??= rm(home, { recursive: true, force: true }))
+    cleanup: isolated.cleanup
   }
 }
 
