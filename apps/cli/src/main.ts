@@ -8,7 +8,7 @@
  * No top-level await: the build emits this file as CommonJS (see build.mjs).
  */
 if (process.argv[2] === "statusline" && process.argv.length === 3) {
-  void import("@tollgate/daemon/statusline/main").then(({ main }) => main())
+  void import("@tollgate/daemon/statusline/main").then(({ run }) => run())
 } else {
   void import("./bin.js")
 }

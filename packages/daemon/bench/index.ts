@@ -1,24 +1,31 @@
 // `pnpm --filter @tollgate/daemon bench`: what one statusline render costs.
-// Spawns `node <statusline bundle>` the way Claude Code spawns its statusLine
-// command (a realistic stdin document written and closed), in a throwaway
-// HOME, interleaved run by run with `node -e 0` (the floor any Node
-// statusline pays) and with ccstatusline on the same stdin. Prints medians,
-// p90s and ratios, writes bench-results.json beside package.json, and exits 1
-// when a hard target is missed:
-//   - tollgate statusline ≤ 1.3 × `node -e 0` with no daemon (also reported, not gated, with a fake
-//     daemon answering on the socket and for apps/cli's built dist/tollgate.js)
-//   - ccstatusline median ≥ 4 × tollgate's (no daemon)
-import { spawn } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises"
+// Builds apps/cli and spawns what `tollgate statusline install` puts in
+// Claude Code's settings — `node <abs>/dist/tollgate.js statusline` — the way
+// Claude Code spawns its statusLine command (a realistic stdin document
+// written and closed), in a throwaway HOME, interleaved run by run with
+// `node -e 0` (the floor any Node statusline pays) and with ccstatusline on
+// the same stdin. Prints medians, p90s and ratios, writes bench-results.json
+// beside package.json, and exits 1 when a hard target is missed:
+//   - ≤ 1.3 × `node -e 0` with no daemon, and with the real daemon running
+//     while Claude Code's numbers are unchanged (the statusline reads the
+//     daemon's published answer; it asks once the answer is 15 s old, which
+//     the interleaved runs include)
+//   - ccstatusline's median ≥ 4 × the slower of those two
+// A third tollgate row — new numbers on every render, so every render asks
+// the daemon over its socket — is reported, not gated: Claude Code's numbers
+// change about once per API response, not per render.
+import { spawn, type ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { createServer, type Server } from "node:net"
 import * as os from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as BenchTable from "@tollgate/conformance/BenchTable"
 import { build } from "esbuild"
 import * as Paths from "../src/Paths.js"
-import type * as Protocol from "../src/Protocol.js"
+import * as Protocol from "../src/Protocol.js"
+import * as SingleInstance from "../src/SingleInstance.js"
 
 // Node-sized subjects are cheap, so they get more runs for a steadier median; ccstatusline gets the minimum.
 const RUNS = 60
@@ -29,11 +36,11 @@ const MIN_SPEEDUP_VS_CCSTATUSLINE = 4
 const RESULTS = fileURLToPath(new URL("../bench-results.json", import.meta.url))
 const STATUSLINE_MAIN = fileURLToPath(new URL("../src/statusline/main.ts", import.meta.url))
 const CLI_DIST = fileURLToPath(new URL("../../../apps/cli/dist/tollgate.js", import.meta.url))
+const CLI_BUILD = fileURLToPath(new URL("../../../apps/cli/build.mjs", import.meta.url))
 
 // What Claude Code 2.1.x pipes to statusLine.command once a subscriber has had an API response.
-const stdinDocument = (cwd: string): string => {
-  const now = Date.now()
-  return JSON.stringify({
+const stdinDocument = (cwd: string, fiveHour: number, now: number): string =>
+  JSON.stringify({
     session_id: "4e33ed9f-743c-4f5c-b416-142da687ff41",
     transcript_path: join(cwd, ".claude/projects/-bench/4e33ed9f-743c-4f5c-b416-142da687ff41.jsonl"),
     cwd,
@@ -46,17 +53,18 @@ const stdinDocument = (cwd: string): string => {
     context_window: { total_input_tokens: 48_211, total_output_tokens: 9_120, context_window_size: 200_000, used_percentage: 24, remaining_percentage: 76 },
     exceeds_200k_tokens: false,
     rate_limits: {
-      five_hour: { used_percentage: 42, resets_at: Math.floor(now / 1000) + 3 * 3600 },
+      five_hour: { used_percentage: fiveHour, resets_at: Math.floor(now / 1000) + 3 * 3600 },
       seven_day: { used_percentage: 13, resets_at: Math.floor(now / 1000) + 4 * 86_400 }
     }
   })
-}
 
 interface Subject {
   readonly name: string
   readonly argv: ReadonlyArray<string>
   readonly env?: Readonly<Record<string, string>>
   readonly runs?: number
+  /** Stdin for run `i` (default: the shared document). */
+  readonly stdin?: (i: number) => string
 }
 
 interface Run {
@@ -83,21 +91,11 @@ const runOnce = (subject: Subject, env: Readonly<Record<string, string>>, cwd: s
 
 const quantile = (sorted: ReadonlyArray<number>, q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
 
-const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`
-  return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n")
-}
-
-/**
- * Bundles the statusline client alone, as CommonJS like apps/cli's
- * dist/tollgate.js (an ES-module entry costs Node 20 a few ms more), and
- * checks its import graph holds nothing from node_modules.
- */
+/** What the dispatcher's statusline path bundles: the client alone must import nothing from node_modules. */
 const bundleStatusline = async (dir: string) => {
   const outfile = join(dir, "statusline.cjs")
   const result = await build({
-    stdin: { contents: `import { main } from ${JSON.stringify(STATUSLINE_MAIN)}\nvoid main()\n`, resolveDir: dir, loader: "ts" },
+    stdin: { contents: `import { run } from ${JSON.stringify(STATUSLINE_MAIN)}\nvoid run()\n`, resolveDir: dir, loader: "ts" },
     outfile,
     bundle: true,
     platform: "node",
@@ -107,7 +105,7 @@ const bundleStatusline = async (dir: string) => {
     logLevel: "warning"
   })
   const inputs = Object.keys(result.metafile.inputs)
-  return { outfile, bytes: (await stat(outfile)).size, inputs, heavy: inputs.filter((i) => i.includes("node_modules")) }
+  return { bytes: (await stat(outfile)).size, inputs, heavy: inputs.filter((i) => i.includes("node_modules")) }
 }
 
 const ccstatuslineBin = (): string | null => {
@@ -122,30 +120,34 @@ const ccstatuslineBin = (): string | null => {
   }
 }
 
-/** A daemon stand-in that answers every status request at once, as a warm daemon would. */
-const fakeDaemon = async (socket: string): Promise<Server> => {
-  await mkdir(dirname(socket), { recursive: true, mode: 0o700 })
-  const quota: Protocol.Quota = {
-    windows: { fiveHour: { usedPercent: 44, resetsAt: null }, sevenDay: { usedPercent: 14, resetsAt: null } },
-    source: "statusline",
-    observedAt: Date.now(),
-    verdict: null,
-    until: null,
-    message: null
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The built CLI's real daemon, in `env` (no login: the statusline's timing does not depend on one). */
+const startDaemon = async (env: Readonly<Record<string, string>>): Promise<ChildProcess> => {
+  const daemon = spawn(process.execPath, [CLI_DIST, "daemon", "run"], { env, stdio: ["ignore", "ignore", "pipe"] })
+  let stderr = ""
+  daemon.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+  const socket = Paths.resolve(env).socket
+  for (let i = 0; i < 200; i++) {
+    if (await SingleInstance.ping(socket, 1_000)) return daemon
+    await sleep(50)
   }
-  const reply = `${JSON.stringify({ v: 1, ok: true, op: "status", quota })}\n`
-  const server = createServer((conn) => {
-    conn.on("error", () => {})
-    conn.once("data", () => conn.end(reply))
-  })
-  await new Promise<void>((resolve) => server.listen(socket, resolve))
-  return server
+  daemon.kill("SIGKILL")
+  throw new Error(`the daemon never answered on ${socket}:\n${stderr}`)
+}
+
+const publishedAt = async (env: Readonly<Record<string, string>>): Promise<number | null> => {
+  try {
+    return (JSON.parse(await readFile(Paths.resolve(env).published, "utf8")) as Protocol.Published).answeredAt
+  } catch {
+    return null
+  }
 }
 
 const main = async (): Promise<number> => {
   const started = performance.now()
   const root = await mkdtemp(join(os.tmpdir(), "tollgate-statusline-bench-"))
-  const servers: Array<Server> = []
+  const daemons: Array<ChildProcess> = []
   try {
     // A throwaway HOME: neither tollgate nor ccstatusline may read or write the real one.
     const home = join(root, "home")
@@ -157,39 +159,60 @@ const main = async (): Promise<number> => {
       XDG_STATE_HOME: join(home, ".local/state"),
       XDG_CACHE_HOME: join(home, ".cache"),
       XDG_RUNTIME_DIR: join(root, "run"),
-      TMPDIR: join(root, "tmp")
+      TMPDIR: join(root, "tmp"),
+      // No login in this HOME, so nothing would be called; and nothing could leave the machine if it were.
+      TOLLGATE_API_BASE_URL: "http://127.0.0.1:9",
+      TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9"
     }
     await Promise.all([home, project, join(root, "tmp"), join(root, "run")].map((d) => mkdir(d, { recursive: true, mode: 0o700 })))
+    // The rows judge the CLI a user installs, so it is built from this source first.
+    await new Promise((resolve, reject) =>
+      spawn(process.execPath, [CLI_BUILD], { stdio: "inherit" }).once("exit", (code) => (code === 0 ? resolve(null) : reject(new Error("CLI build failed"))))
+    )
     const bundle = await bundleStatusline(root)
-    const daemonEnv = { XDG_RUNTIME_DIR: join(root, "run-daemon") }
-    servers.push(await fakeDaemon(Paths.resolve({ ...env, ...daemonEnv }).socket))
 
+    // Two daemons: one whose statusline brings the same numbers every time, one that gets news every time
+    // (interleaved on one daemon, each would make the other's numbers news).
+    const daemonEnv = (name: string) => ({ XDG_RUNTIME_DIR: join(root, `run-${name}`), XDG_STATE_HOME: join(root, `state-${name}`) })
+    const steadyEnv = daemonEnv("steady")
+    const newsEnv = daemonEnv("news")
+    daemons.push(await startDaemon({ ...env, ...steadyEnv }), await startDaemon({ ...env, ...newsEnv }))
+
+    const now = Date.now()
+    const stdin = stdinDocument(project, 42, now)
+    const statusline = [process.execPath, CLI_DIST, "statusline"]
     const node: Subject = { name: "node -e 0", argv: [process.execPath, "-e", "0"] }
-    // What any Node statusline pays just to read its stdin socket (net + stream) and print.
-    const floor: Subject = {
-      name: "node -e <read one stdin chunk, write a line> (floor)",
+    // What reading stdin the usual way (process.stdin: node:net, streams) costs any Node statusline.
+    const usual: Subject = {
+      name: "node -e <process.stdin: one chunk, then a line>",
       argv: [process.execPath, "-e", 'const s = process.stdin; s.once("data", () => { s.unref(); require("fs").writeSync(1, "x\\n") })']
     }
-    const tollgate: Subject = { name: "tollgate statusline (bundle, no daemon)", argv: [process.execPath, bundle.outfile] }
-    const withDaemon: Subject = { name: "tollgate statusline (bundle, fake daemon)", argv: [process.execPath, bundle.outfile], env: daemonEnv }
-    const dist: Subject | null = existsSync(CLI_DIST)
-      ? { name: "node apps/cli/dist/tollgate.js statusline (no daemon)", argv: [process.execPath, CLI_DIST, "statusline"] }
-      : null
+    const alone: Subject = { name: "tollgate statusline, no daemon", argv: statusline }
+    const steady: Subject = { name: "tollgate statusline, daemon up, same numbers", argv: statusline, env: steadyEnv }
+    const news: Subject = {
+      name: "tollgate statusline, daemon up, new numbers every render",
+      argv: statusline,
+      env: newsEnv,
+      stdin: (i) => stdinDocument(project, 10 + (i % 80), now)
+    }
     const ccBin = ccstatuslineBin()
     const cc: Subject | null = ccBin
       ? { name: "ccstatusline 2.x (default config)", argv: [process.execPath, ccBin], runs: CCSTATUSLINE_RUNS }
       : null
-    const subjects = [node, floor, tollgate, withDaemon, ...(dist ? [dist] : []), ...(cc ? [cc] : [])]
+    const subjects = [node, usual, alone, steady, news, ...(cc ? [cc] : [])]
 
-    const stdin = stdinDocument(project)
     const times = new Map<Subject, Array<number>>(subjects.map((s) => [s, []]))
     const samples = new Map<Subject, Run>()
+    let steadyAsks = 0
     // Warm-up (also lets ccstatusline write its default settings once), then round-robin so drift hits all alike.
     for (let i = 0; i < WARMUP + RUNS; i++) {
       for (const subject of subjects) {
         if (i >= WARMUP + (subject.runs ?? RUNS)) continue
-        const run = await runOnce(subject, env, project, stdin)
+        const before = subject === steady ? await publishedAt({ ...env, ...steadyEnv }) : null
+        const run = await runOnce(subject, env, project, subject.stdin?.(i) ?? stdin)
         if (run.code !== 0) throw new Error(`${subject.name} exited ${run.code}: ${run.stderr.slice(0, 500)}`)
+        // The daemon republishes on every answer: a changed date means this render asked.
+        if (subject === steady && i >= WARMUP && (await publishedAt({ ...env, ...steadyEnv })) !== before) steadyAsks++
         if (i >= WARMUP) times.get(subject)?.push(run.ms)
         else samples.set(subject, run)
       }
@@ -199,24 +222,23 @@ const main = async (): Promise<number> => {
       const sorted = [...(times.get(s) ?? [])].sort((a, b) => a - b)
       return { median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) }
     }
-    const base = stats(node)
-    const tg = stats(tollgate)
+    const base = stats(node).median
+    const slowerJudged = Math.max(stats(alone).median, stats(steady).median)
     interface Row {
       readonly subject: Subject
       readonly target: string
       readonly met: boolean | null
+      readonly hard: boolean
     }
-    const ratioOk = (s: Subject) => stats(s).median / base.median <= MAX_RATIO_TO_NODE
+    const ratioOk = (s: Subject) => stats(s).median / base <= MAX_RATIO_TO_NODE
     const rows: Array<Row> = [
-      { subject: node, target: "baseline", met: null },
-      { subject: floor, target: "— (informational)", met: null },
-      { subject: tollgate, target: `≤ ${MAX_RATIO_TO_NODE}× node (hard)`, met: ratioOk(tollgate) },
-      // The extra socket round trip puts this one at the line (~1.3×); it informs rather than gates.
-      { subject: withDaemon, target: `≤ ${MAX_RATIO_TO_NODE}× node (informational)`, met: ratioOk(withDaemon) },
-      // The built CLI may be older than the source, so its row informs rather than gates.
-      ...(dist ? [{ subject: dist, target: `≤ ${MAX_RATIO_TO_NODE}× node (informational)`, met: ratioOk(dist) }] : []),
+      { subject: node, target: "baseline", met: null, hard: false },
+      { subject: usual, target: "— (informational)", met: null, hard: false },
+      { subject: alone, target: `≤ ${MAX_RATIO_TO_NODE}× node (hard)`, met: ratioOk(alone), hard: true },
+      { subject: steady, target: `≤ ${MAX_RATIO_TO_NODE}× node (hard)`, met: ratioOk(steady), hard: true },
+      { subject: news, target: `≤ ${MAX_RATIO_TO_NODE}× node (informational)`, met: ratioOk(news), hard: false },
       ...(cc
-        ? [{ subject: cc, target: `tollgate ≥ ${MIN_SPEEDUP_VS_CCSTATUSLINE}× faster (hard)`, met: stats(cc).median / tg.median >= MIN_SPEEDUP_VS_CCSTATUSLINE }]
+        ? [{ subject: cc, target: `tollgate ≥ ${MIN_SPEEDUP_VS_CCSTATUSLINE}× faster (hard)`, met: stats(cc).median / slowerJudged >= MIN_SPEEDUP_VS_CCSTATUSLINE, hard: true }]
         : [])
     ]
     console.log(
@@ -224,39 +246,40 @@ const main = async (): Promise<number> => {
         `${RUNS} runs each (ccstatusline ${CCSTATUSLINE_RUNS}) after ${WARMUP} warm-up, interleaved`
     )
     console.log(
-      `\n${table(
+      BenchTable.section(
+        "Statusline wall time per render",
         ["command", "median ms", "p90 ms", "× node -e 0", "ccstatusline ÷ this", "target", "met?"],
-        rows.map(({ subject, target, met }) => {
+        rows.map(({ subject, target, met, hard }) => {
           const s = stats(subject)
           return [
             subject.name,
             s.median.toFixed(1),
             s.p90.toFixed(1),
-            (s.median / base.median).toFixed(2),
-            cc ? (stats(cc).median / s.median).toFixed(2) : "—",
+            BenchTable.ratio(s.median, base),
+            cc ? BenchTable.ratio(stats(cc).median, s.median) : "—",
             target,
-            met === null ? "—" : met ? "yes" : target.includes("hard") ? "NO (hard)" : "no"
+            met === null ? "—" : BenchTable.met(met, hard)
           ]
-        })
-      )}`
+        }),
+        [
+          `tollgate rows run \`node apps/cli/dist/tollgate.js statusline\`, what \`tollgate statusline install\` writes, built from this source`,
+          "stdin: a Claude Code 2.1.x statusLine document with rate_limits, written and closed (Claude Code 2.1.330 closes it)",
+          "no daemon: no socket; daemon up: the built CLI's real `tollgate daemon run` (one per row, no login) on its socket",
+          `same numbers: the statusline read the daemon's published answer and asked it ${steadyAsks} of ${RUNS} times ` +
+            `(once the answer was ${Protocol.PUBLISHED_FRESH_MS / 1000} s old); new numbers: every render asks over the socket`,
+          "process.stdin row: reading stdin the usual way loads node:net and the streams; the client reads fd 0 with fs.read instead",
+          `statusline client bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB from ${bundle.inputs.length} source files, ${bundle.heavy.length} from node_modules (hard: 0)`,
+          cc
+            ? "ccstatusline: its own bin, default settings (model, context, git widgets) written by the first warm-up run into the temp HOME; " +
+              "offline, in a non-git project directory; its usage widgets would call the API, so they are not measured. Judged against the slower hard tollgate row"
+            : "ccstatusline: not installed (pnpm install), row left out"
+        ]
+      )
     )
     console.log("\nOne line from each (after warm-up):")
     for (const subject of subjects) console.log(`  ${subject.name}: ${JSON.stringify((samples.get(subject)?.stdout ?? "").trimEnd())}`)
-    console.log(
-      [
-        "",
-        `- statusline bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB from ${bundle.inputs.length} source files, ${bundle.heavy.length} from node_modules (hard: 0)`,
-        "- stdin: a Claude Code 2.1.x statusLine document with rate_limits, written and closed (Claude Code 2.1.330 closes it)",
-        "- no daemon: the socket path does not exist; fake daemon: a loopback server on the socket answering every status request at once",
-        "- floor: reading a stdin socket at all loads node:net and node:stream; what tollgate adds is the distance from that row",
-        cc
-          ? "- ccstatusline: its own bin, default settings (model, context, git widgets) written by the first warm-up run into the temp HOME; " +
-            "offline, in a non-git project directory. Its usage widgets would call the API, so they are not measured"
-          : "- ccstatusline: not installed (pnpm install), row left out"
-      ].join("\n")
-    )
 
-    const hard = rows.filter((r) => r.target.includes("hard"))
+    const hard = rows.filter((r) => r.hard)
     const failed = [
       ...hard.filter((r) => r.met === false).map((r) => `${r.subject.name}: ${r.target}`),
       ...(bundle.heavy.length > 0 ? ["statusline bundle imports node_modules"] : [])
@@ -266,13 +289,8 @@ const main = async (): Promise<number> => {
       `${JSON.stringify(
         {
           node: process.version,
-          rows: rows.map((r) => ({
-            command: r.subject.name,
-            runs: r.subject.runs ?? RUNS,
-            ...stats(r.subject),
-            target: r.target,
-            met: r.met
-          })),
+          rows: rows.map((r) => ({ command: r.subject.name, runs: r.subject.runs ?? RUNS, ...stats(r.subject), target: r.target, met: r.met })),
+          steadyAsks: { asked: steadyAsks, renders: RUNS, freshMs: Protocol.PUBLISHED_FRESH_MS },
           bundle: { bytes: bundle.bytes, inputs: bundle.inputs.length, nodeModules: bundle.heavy.length }
         },
         null,
@@ -283,7 +301,8 @@ const main = async (): Promise<number> => {
     if (failed.length > 0) console.log(`MISSED (exit 1): ${failed.join("; ")}`)
     return failed.length > 0 ? 1 : 0
   } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    for (const daemon of daemons) daemon.kill("SIGTERM")
+    await Promise.all(daemons.map((d) => (d.exitCode === null ? new Promise((resolve) => d.once("exit", resolve)) : null)))
     await rm(root, { recursive: true, force: true })
   }
 }

@@ -11,7 +11,8 @@ import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import * as Login from "./Login.js"
 import type { Paths } from "./Paths.js"
-import type * as Protocol from "./Protocol.js"
+import * as Protocol from "./Protocol.js"
+import * as Published from "./Published.js"
 import * as Quota from "./Quota.js"
 import * as Server from "./Server.js"
 import * as SingleInstance from "./SingleInstance.js"
@@ -38,12 +39,17 @@ export interface Options {
 }
 
 /**
- * Answers one request.
+ * Answers one request. `publish` gets every status answer with the
+ * `rate_limits` the request forwarded, if any.
  *
  * @since 0.1.0
  */
 export const handler =
-  <R>(quota: Quota.QuotaService<R>, save: Effect.Effect<void>) =>
+  <R>(
+    quota: Quota.QuotaService<R>,
+    save: Effect.Effect<void>,
+    publish: (answer: Protocol.Quota, rateLimits: Protocol.Windows | undefined) => Effect.Effect<void> = () => Effect.void
+  ) =>
   (request: Protocol.Request): Effect.Effect<Protocol.Reply, never, R | OAuthClient.OAuthClient> => {
     switch (request.op) {
       case "ping":
@@ -51,6 +57,7 @@ export const handler =
       case "status":
         return quota.status(request.rateLimits).pipe(
           Effect.tap(() => save),
+          Effect.tap((answer) => publish(answer, request.rateLimits)),
           Effect.map((q): Protocol.Reply => ({ v: 1, ok: true, op: "status", quota: q }))
         )
       case "ingest-headers":
@@ -92,8 +99,22 @@ export const run = (options: Options): Effect.Effect<void, DaemonError, OAuthCli
       )
       yield* Effect.addFinalizer(() => save)
 
+      // What statuslines read instead of asking (Protocol.Published). Removed after the server has
+      // stopped (finalizers run in reverse), so no answer can bring it back.
+      yield* Published.remove(paths)
+      yield* Effect.addFinalizer(() => Published.remove(paths))
+      let seen: string | null = null
+      const publish = (answer: Protocol.Quota, rateLimits: Protocol.Windows | undefined) =>
+        Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
+          Effect.flatMap((now) => {
+            if (rateLimits && (rateLimits.fiveHour || rateLimits.sevenDay)) seen = Protocol.snapshotKey(rateLimits)
+            return Published.write(paths, { v: 1, pid: process.pid, answeredAt: now, quota: answer, seen })
+          }),
+          Effect.catchAll((error) => Effect.sync(() => log(`tollgate daemon: ${error.message}`)))
+        )
+
       const runtime = yield* Effect.runtime<OAuthClient.OAuthClient>()
-      const answer = handler(quota, save)
+      const answer = handler(quota, save, publish)
       yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: () => Server.start({ socketPath: paths.socket, handle: (request) => Runtime.runPromise(runtime)(answer(request)), log }),

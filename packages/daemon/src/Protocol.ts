@@ -63,6 +63,46 @@ export interface Quota {
   readonly message: string | null
 }
 
+/**
+ * What the daemon publishes beside its socket (`Paths.published`) every time
+ * it answers a status request, so that a statusline with nothing new to tell
+ * it reads the answer instead of asking: an ask costs the client `node:net`
+ * and a round trip, a read costs one small file. A statusline still asks
+ * when its `rate_limits` differ from `seen`, when the answer is older than
+ * {@link PUBLISHED_FRESH_MS}, or when the daemon's `pid` is gone. Written
+ * atomically, 0600, in the socket's 0700 directory; removed at shutdown.
+ *
+ * @since 0.1.0
+ */
+export interface Published {
+  readonly v: 1
+  readonly pid: number
+  /** Epoch ms of the answer. */
+  readonly answeredAt: number
+  readonly quota: Quota
+  /** `snapshotKey` of the last `rate_limits` a statusline forwarded, or `null` before the first. */
+  readonly seen: string | null
+}
+
+/**
+ * A published answer older than this is not used: the statusline asks, which
+ * also keeps the daemon's free numbers fresh and lets it poll when due.
+ *
+ * @since 0.1.0
+ */
+export const PUBLISHED_FRESH_MS = 15_000
+
+/** A published file larger than this is not the daemon's. @since 0.1.0 */
+export const PUBLISHED_MAX_BYTES = 16 * 1024
+
+/**
+ * Identity of a `rate_limits` snapshot: equal keys, nothing new to forward.
+ *
+ * @since 0.1.0
+ */
+export const snapshotKey = (windows: Windows): string =>
+  JSON.stringify([windows.fiveHour?.usedPercent ?? null, windows.fiveHour?.resetsAt ?? null, windows.sevenDay?.usedPercent ?? null, windows.sevenDay?.resetsAt ?? null])
+
 /** @since 0.1.0 */
 export type Reply =
   | { readonly v: 1; readonly ok: true; readonly op: "pong"; readonly pid: number }

@@ -16,6 +16,8 @@ export * as Paths from "./Paths.js"
 /** @since 0.1.0 */
 export * as Protocol from "./Protocol.js"
 /** @since 0.1.0 */
+export * as Published from "./Published.js"
+/** @since 0.1.0 */
 export * as Quota from "./Quota.js"
 /** @since 0.1.0 */
 export * as Server from "./Server.js"

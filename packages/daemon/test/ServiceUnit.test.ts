@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import * as Protocol from "../src/Protocol.js"
 import * as ServiceUnit from "../src/ServiceUnit.js"
 import * as SingleInstance from "../src/SingleInstance.js"
 
@@ -266,6 +267,28 @@ const tollgate = async (sandbox: Sandbox, args: ReadonlyArray<string>): Promise<
   return { code, stdout, stderr }
 }
 
+/** `tollgate statusline` with Claude Code's stdin document, written and closed. */
+const statusline = async (sandbox: Sandbox, input: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+  const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, "statusline"], { cwd: sandbox.root, env: sandbox.env, stdio: ["pipe", "pipe", "pipe"] })
+  sandbox.children.push(child)
+  let stdout = ""
+  let stderr = ""
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+  child.stdin.on("error", () => {})
+  child.stdin.end(JSON.stringify(input))
+  const [code] = (await once(child, "close")) as [number | null]
+  return { code, stdout, stderr }
+}
+
+const claudeInput = (fiveHour: number, sevenDay: number) => ({
+  session_id: "5f0c2a8e-0000-4000-8000-00000000abcd",
+  rate_limits: {
+    five_hour: { used_percentage: fiveHour, resets_at: Math.floor(Date.now() / 1000) + 3 * 3600 },
+    seven_day: { used_percentage: sevenDay, resets_at: Math.floor(Date.now() / 1000) + 4 * 86_400 }
+  }
+})
+
 const listTree = async (dir: string): Promise<Array<string>> =>
   (await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => !d.isDirectory()).map((d) => join(d.parentPath, d.name))
 
@@ -352,5 +375,46 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect(code, stderr).toBe(0)
     expect(await readdir(dir)).toEqual([])
     expect(stderr).toMatch(/stopped/)
+  })
+
+  test("statuslines read the status the daemon publishes while they have nothing new to tell it", async ({ sandbox }) => {
+    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
+    const socket = join(dir, "daemon.sock")
+    const file = join(dir, "status.json")
+    const daemon = start(sandbox, ["daemon", "run"])
+    let stderr = ""
+    daemon.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+    const exited = once(daemon, "close")
+    for (let i = 0; i < 600 && !(await SingleInstance.ping(socket, 2_000)); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(await exists(file), stderr).toBe(false)
+
+    // The first render asks (nothing published yet) and forwards Claude Code's numbers.
+    const input = claudeInput(42, 13)
+    const first = await statusline(sandbox, input)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toMatch(/^🚦 5h:42% 7d:13%/)
+    const text = await readFile(file, "utf8")
+    expect(JSON.parse(text)).toMatchObject({ v: 1, pid: daemon.pid, seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(input)!) })
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+
+    // The same numbers again: the published answer is read, the daemon is not asked (it republishes on every answer).
+    const second = await statusline(sandbox, input)
+    expect(second.stdout).toBe(first.stdout)
+    // (A render later than PUBLISHED_FRESH_MS would rightly ask again; say so rather than fail obscurely.)
+    expect(Date.now() - (JSON.parse(text) as Protocol.Published).answeredAt, "second render inside the freshness window").toBeLessThan(
+      Protocol.PUBLISHED_FRESH_MS
+    )
+    expect(await readFile(file, "utf8")).toBe(text)
+
+    // New numbers are news: asked, forwarded, republished.
+    const moved = claudeInput(43, 13)
+    const third = await statusline(sandbox, moved)
+    expect(third.stdout).toMatch(/^🚦 5h:43% 7d:13%/)
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ pid: daemon.pid, seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(moved)!) })
+
+    daemon.kill("SIGTERM")
+    const [code] = (await exited) as [number | null]
+    expect(code, stderr).toBe(0)
+    expect(await readdir(dir)).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 import { build } from "esbuild"
-import { spawn } from "node:child_process"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { spawn, spawnSync } from "node:child_process"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer, type Server, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -8,11 +8,11 @@ import { PassThrough } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import * as Paths from "../src/Paths.js"
-import type * as Protocol from "../src/Protocol.js"
+import * as Protocol from "../src/Protocol.js"
 import * as DaemonServer from "../src/Server.js"
 import * as Format from "../src/statusline/format.js"
-import { BUDGET_MS, main, STDIN_IDLE_MS } from "../src/statusline/main.js"
-import { parseStatusReply } from "../src/statusline/reply.js"
+import { BUDGET_MS, LINGER_MS, main, STDIN_IDLE_MS } from "../src/statusline/main.js"
+import { parsePublished, parseStatusReply } from "../src/statusline/reply.js"
 
 const NOW = new Date(2030, 0, 15, 13, 30, 0).getTime()
 const MIN = 60_000
@@ -351,6 +351,105 @@ describe("main", () => {
     expect(r.line).toBe("🚦 daemon slow")
     expect(r.elapsed).toBeLessThan(BUDGET_MS + MARGIN_MS)
   })
+
+  describe("the daemon's published status", () => {
+    const forwarded = Protocol.fromStatuslineInput(claudeInput(42, 13))!
+    const publishedQuota: Protocol.Quota = {
+      windows: { fiveHour: w(57), sevenDay: w(21) },
+      source: "usage-endpoint",
+      observedAt: NOW - 60_000,
+      verdict: null,
+      until: null,
+      message: null
+    }
+    /** Writes the file the daemon publishes; by default fresh, from a live pid, having seen claudeInput(42, 13). */
+    const publish = async (over: Partial<Protocol.Published> = {}, text?: string): Promise<void> => {
+      const paths = Paths.resolve(env)
+      await mkdir(paths.runtimeDir, { recursive: true, mode: 0o700 })
+      const published: Protocol.Published = {
+        v: 1,
+        pid: process.pid,
+        answeredAt: NOW - 2_000,
+        quota: publishedQuota,
+        seen: Protocol.snapshotKey(forwarded),
+        ...over
+      }
+      await writeFile(paths.published, text ?? JSON.stringify(published), { mode: 0o600 })
+    }
+    /** A daemon answering 66/22 on the socket, counting connections. */
+    const answering = async () => {
+      const requests = await fakeDaemon((_, socket) => socket.write(quotaReply({ windows: { fiveHour: w(66), sevenDay: w(22) } })))
+      const counted = { connections: 0, requests }
+      servers.at(-1)!.on("connection", () => counted.connections++)
+      return counted
+    }
+
+    it("is the answer while stdin brings nothing new: not one connection", async () => {
+      const daemon = await answering()
+      await publish()
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:57% 7d:21%")
+      // No rate_limits yet (before Claude Code's first API response): nothing to forward either.
+      expect((await run((stdin) => stdin.end("{}"))).line).toBe("🚦 5h:57% 7d:21%")
+      await publish({ quota: { ...publishedQuota, verdict: "MissingScope" } })
+      expect((await run((stdin) => stdin.end("{}"))).line).toBe("🚦 5h:57% 7d:21% · no usage scope")
+      expect(daemon.connections).toBe(0)
+    })
+
+    it("asks, forwarding them, when stdin's rate_limits are news to the daemon", async () => {
+      const daemon = await answering()
+      await publish()
+      const r = await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))
+      expect(r.line).toBe("🚦 5h:66% 7d:22%")
+      expect(daemon.requests).toMatchObject([{ op: "status", rateLimits: { fiveHour: { usedPercent: 43 }, sevenDay: { usedPercent: 13 } } }])
+    })
+
+    it("asks when the answer is older than PUBLISHED_FRESH_MS, or dated in the future", async () => {
+      const daemon = await answering()
+      for (const answeredAt of [NOW - Protocol.PUBLISHED_FRESH_MS - 1, NOW + 5_000]) {
+        await publish({ answeredAt })
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:66% 7d:22%")
+      }
+      expect(daemon.requests).toHaveLength(2)
+    })
+
+    it("asks when the daemon that published it is gone, and says so when nobody answers", async () => {
+      const gone = spawnSync(process.execPath, ["-e", "0"]).pid!
+      const daemon = await answering()
+      await publish({ pid: gone })
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:66% 7d:22%")
+      expect(daemon.requests).toHaveLength(1)
+      // A crashed daemon: its file and even a live pid are left, its socket is not.
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+      servers = []
+      await publish()
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
+    })
+
+    it("ignores a file that is not a v1 published status, or is too large, and asks", async () => {
+      const daemon = await answering()
+      const valid = {
+        v: 1,
+        pid: process.pid,
+        answeredAt: NOW,
+        quota: publishedQuota,
+        seen: Protocol.snapshotKey(forwarded)
+      }
+      const texts = [
+        "not json {{",
+        JSON.stringify({ ...valid, v: 2 }),
+        JSON.stringify({ ...valid, pid: -1 }),
+        JSON.stringify({ ...valid, quota: "none" }),
+        JSON.stringify({ ...valid, pad: "x".repeat(Protocol.PUBLISHED_MAX_BYTES) })
+      ]
+      for (const text of texts) {
+        await publish({}, text)
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line, text.slice(0, 40)).toBe("🚦 5h:66% 7d:22%")
+      }
+      expect(daemon.requests).toHaveLength(texts.length)
+      // The same object, well-formed and small, is used: the cases above fail for their one difference.
+      expect(parsePublished(JSON.stringify(valid))).toEqual(valid)
+    })
+  })
 })
 
 describe("the bundled client as a process", () => {
@@ -363,7 +462,7 @@ describe("the bundled client as a process", () => {
     root = await mkdtemp(join(tmpdir(), "tg-sl-proc-"))
     bundle = join(root, "statusline.cjs")
     const result = await build({
-      stdin: { contents: `import { main } from ${JSON.stringify(MAIN)}\nvoid main()\n`, resolveDir: root, loader: "ts" },
+      stdin: { contents: `import { run } from ${JSON.stringify(MAIN)}\nvoid run()\n`, resolveDir: root, loader: "ts" },
       outfile: bundle,
       bundle: true,
       platform: "node",
@@ -376,24 +475,36 @@ describe("the bundled client as a process", () => {
   })
   afterEach(() => rm(root, { recursive: true, force: true }))
 
-  /** Spawns the bundle; `stdin` is written, and the pipe closed only when `close` is true. */
-  const spawnClient = (stdin: string, close: boolean) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
+  /**
+   * Spawns the bundle; `stdin` is written, and the pipe closed at once
+   * (`true`), after that many ms, or never (`false`; "ignore" gives it
+   * /dev/null). `outMs` is when the line arrived.
+   */
+  const spawnClient = (stdin: string, close: boolean | number | "ignore") =>
+    new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number; outMs: number }>((resolve, reject) => {
       const started = performance.now()
       const child = spawn(process.execPath, [bundle], {
         env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: join(root, "home"), XDG_RUNTIME_DIR: join(root, "run"), NO_COLOR: "1" },
-        stdio: ["pipe", "pipe", "pipe"],
+        stdio: [close === "ignore" ? "ignore" : "pipe", "pipe", "pipe"],
         timeout: 10_000
       })
       let stdout = ""
       let stderr = ""
-      child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
-      child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
-      child.stdin.on("error", () => {})
+      let outMs = NaN
+      child.stdout!.setEncoding("utf8").on("data", (c: string) => {
+        if (stdout === "") outMs = performance.now() - started
+        stdout += c
+      })
+      child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
       child.on("error", reject)
-      child.on("close", (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }))
-      if (close) child.stdin.end(stdin)
-      else child.stdin.write(stdin)
+      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - started, outMs }))
+      if (child.stdin === null) return
+      child.stdin.on("error", () => {})
+      if (close === true) child.stdin.end(stdin)
+      else {
+        child.stdin.write(stdin)
+        if (typeof close === "number") setTimeout(() => child.stdin?.end(), close)
+      }
     })
 
   it("imports nothing from node_modules (no Effect on the hot path)", () => {
@@ -410,10 +521,22 @@ describe("the bundled client as a process", () => {
     expect(r.ms).toBeLessThan(5_000)
   })
 
-  it("exits 0 when stdin stays open and silent, and when it is empty", async () => {
+  it("exits 0 at once when stdin is empty or /dev/null", async () => {
+    for (const close of [true, "ignore"] as const) {
+      const r = await spawnClient("", close)
+      expect(r).toMatchObject({ code: 0, signal: null, stdout: "🚦 daemon down\n", stderr: "" })
+      expect(r.ms).toBeLessThan(5_000)
+    }
+  })
+
+  it("prints on time when stdin stays open and silent, then exits 0 when it ends, or ends itself after LINGER_MS", async () => {
+    // The read of a silent stdin cannot be cancelled: the line goes out after the idle wait, the process waits for stdin.
+    const ended = await spawnClient("", LINGER_MS / 2 + 100)
+    expect(ended).toMatchObject({ code: 0, signal: null, stdout: "🚦 daemon down\n", stderr: "" })
+    expect(ended.ms - ended.outMs).toBeGreaterThan(LINGER_MS / 4)
     const silent = await spawnClient("", false)
-    expect(silent).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
-    const empty = await spawnClient("", true)
-    expect(empty).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
+    expect(silent).toMatchObject({ code: null, signal: "SIGKILL", stdout: "🚦 daemon down\n", stderr: "" })
+    expect(silent.ms - silent.outMs).toBeGreaterThanOrEqual(LINGER_MS - 50)
+    expect(silent.ms).toBeLessThan(LINGER_MS + 5_000)
   })
 })

@@ -166,7 +166,7 @@ const installCommand = Command.make("install", { dryRun }, ({ dryRun }) => insta
 
 /** The `statusline` subcommand. */
 export const statusline = Command.make("statusline", {}, () =>
-  Effect.promise(() => import("@tollgate/daemon/statusline/main").then(({ main }) => main()))
+  Effect.promise(() => import("@tollgate/daemon/statusline/main").then(({ run }) => run()))
 ).pipe(
   Command.withDescription(
     "Print one status line for Claude Code (`🚦 5h:42% 7d:13%`) from its stdin JSON and the tollgate daemon, " +

@@ -1,23 +1,28 @@
 /**
  * The statusline client: the command a user puts in Claude Code's
- * `statusLine.command`. It reads Claude Code's JSON from stdin, asks the
- * daemon over its Unix socket, prints one line and exits 0 — within a hard
- * 100 ms budget, and without the daemon if need be.
+ * `statusLine.command`. It reads Claude Code's JSON from stdin, gets the
+ * daemon's answer, prints one line and exits 0 — within a hard 100 ms
+ * budget, and without the daemon if need be.
  *
  * Its whole cost is start-up time, so its import graph is node built-ins and
- * the plain-TypeScript protocol and paths modules: no Effect. The line goes
- * out with `writeSync(1)`: `process.stdout` on Claude Code's stdout (a
- * socket) would construct a `net.Socket` for one write
- * (`pnpm --filter @tollgate/daemon bench` measures the whole run).
+ * the plain-TypeScript protocol and paths modules: no Effect, and on the
+ * common path not even `node:net` and the stream machinery it loads (~10 %
+ * of a `node -e 0` start-up). Stdin is read with `fs.read`, the line goes
+ * out with `writeSync(1)` (`process.stdin`/`process.stdout` on Claude Code's
+ * sockets would each build a `net.Socket`), and the daemon's answer is read
+ * from the status it publishes after every answer (`Protocol.Published`);
+ * the client asks over the socket only when it has news for the daemon
+ * (`rate_limits` the daemon has not seen) or that answer is older than
+ * `Protocol.PUBLISHED_FRESH_MS` or its daemon is gone
+ * (`pnpm --filter @tollgate/daemon bench` measures both paths).
  *
  * @since 0.1.0
  */
-import { statSync, writeSync } from "node:fs"
-import { createConnection } from "node:net"
+import { closeSync, fstatSync, openSync, read, readSync, statSync, writeSync } from "node:fs"
 import * as Paths from "../Paths.js"
 import * as Protocol from "../Protocol.js"
 import * as Format from "./format.js"
-import { parseStatusReply } from "./reply.js"
+import { parsePublished, parseStatusReply } from "./reply.js"
 
 /** The whole run (stdin and daemon) never takes longer than this before printing. @since 0.1.0 */
 export const BUDGET_MS = 100
@@ -33,6 +38,17 @@ export const STDIN_IDLE_MS = 40
 
 /** Stdin may use at most this much of the budget, so the daemon always gets a chance. @since 0.1.0 */
 export const STDIN_MAX_MS = 70
+
+/**
+ * How long `run` waits, after the line is out, for a stdin that was left
+ * open and silent to end before it ends the process with SIGKILL: a read
+ * blocked on the threadpool cannot be cancelled, and `process.exit` waits
+ * for it. Claude Code closes stdin right after its document, so it never
+ * meets this.
+ *
+ * @since 0.1.0
+ */
+export const LINGER_MS = 1_000
 
 // Kept back from the budget for rendering and writing the line.
 const PRINT_RESERVE_MS = 3
@@ -73,28 +89,102 @@ const lastSignificant = (chunk: Buffer): number => {
 }
 
 /**
- * Reads stdin until the chunks so far parse as JSON, the stream ends,
+ * Where stdin's bytes come from: `start` delivers chunks to `onData` and
+ * calls `onEnd` at EOF or on an error, and returns the function that stops
+ * the delivery.
+ */
+type Source = (onData: (chunk: Buffer) => void, onEnd: () => void) => () => void
+
+/** A stream (tests, and the fallback below): `data`, `end` and `error` events. */
+const streamSource =
+  (stdin: NodeJS.ReadableStream): Source =>
+  (onData, onEnd) => {
+    const onChunk = (data: string | Buffer): void => onData(typeof data === "string" ? Buffer.from(data) : data)
+    stdin.on("data", onChunk)
+    stdin.once("end", onEnd)
+    stdin.once("error", onEnd)
+    return () => {
+      stdin.removeListener("data", onChunk)
+      stdin.removeListener("end", onEnd)
+      stdin.removeListener("error", onEnd)
+      stdin.pause()
+      // A pipe Claude Code never closes must not keep the process alive.
+      ;(stdin as { unref?: () => void }).unref?.()
+    }
+  }
+
+const READ_CHUNK = 64 * 1024
+
+/**
+ * This process's fd 0, read with `fs.read` on libuv's threadpool: no
+ * `process.stdin`, whose first use builds a `net.Socket` and loads `node:net`
+ * and the stream machinery for one small document (~15 % of a `node -e 0`
+ * start-up; the bench's "floor" row). Claude Code hands the command a
+ * blocking socket; a non-blocking fd (EAGAIN) falls back to `process.stdin`.
+ * A read still pending when the delivery stops (stdin left open and silent)
+ * holds the process — `process.exit` included — until it returns, which is
+ * why `run` waits for it at most `LINGER_MS`.
+ */
+// Whether this process has a read of fd 0 in flight, and what to do when it returns.
+const fd0 = { pending: false, settled: (): void => {} }
+
+const fdSource: Source = (onData, onEnd) => {
+  let stopped = false
+  let stopFallback: (() => void) | undefined
+  // A terminal (someone trying the command by hand) or /dev/null holds no document: nothing to wait for.
+  let readable: boolean
+  try {
+    readable = !fstatSync(0).isCharacterDevice()
+  } catch {
+    readable = false
+  }
+  if (!readable) {
+    queueMicrotask(onEnd)
+    return () => {}
+  }
+  const buffer = Buffer.allocUnsafe(READ_CHUNK)
+  const next = (): void => {
+    fd0.pending = true
+    read(0, buffer, 0, READ_CHUNK, null, (error, bytes) => {
+      fd0.pending = false
+      if (stopped) return fd0.settled()
+      if (error?.code === "EAGAIN") stopFallback = streamSource(process.stdin)(onData, onEnd)
+      else if (error || bytes === 0) onEnd()
+      else {
+        // Copied: the buffer is reused by the next read.
+        onData(Buffer.from(buffer.subarray(0, bytes)))
+        if (!stopped) next()
+      }
+    })
+  }
+  next()
+  return () => {
+    stopped = true
+    stopFallback?.()
+  }
+}
+
+/**
+ * Reads `source` until the chunks so far parse as JSON, it ends,
  * `STDIN_IDLE_MS` pass without data, or `maxMs` pass. Resolves with the
  * document, or `undefined` when there was none.
  */
-const readStdin = (stdin: NodeJS.ReadableStream, maxMs: number): Promise<unknown> =>
+const readStdin = (source: Source, maxMs: number): Promise<unknown> =>
   new Promise((resolve) => {
     const chunks: Array<Buffer> = []
     let size = 0
     let settled = false
     let doc: unknown = undefined
+    let stop: () => void = () => {}
     const finish = (): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      stdin.removeListener("data", onData)
-      stdin.removeListener("end", finish)
-      stdin.removeListener("error", finish)
-      stdin.pause()
+      stop()
       resolve(doc !== undefined ? doc : tryParse(Buffer.concat(chunks, size).toString("utf8")))
     }
-    const onData = (data: string | Buffer): void => {
-      const chunk = typeof data === "string" ? Buffer.from(data) : data
+    const onData = (chunk: Buffer): void => {
+      if (settled) return
       chunks.push(chunk)
       size += chunk.length
       if (size > MAX_STDIN_BYTES) return finish()
@@ -110,9 +200,9 @@ const readStdin = (stdin: NodeJS.ReadableStream, maxMs: number): Promise<unknown
     }
     const deadline = Date.now() + maxMs
     let timer = setTimeout(finish, Math.min(STDIN_IDLE_MS, maxMs))
-    stdin.on("data", onData)
-    stdin.once("end", finish)
-    stdin.once("error", finish)
+    const stopSource = source(onData, finish)
+    if (settled) stopSource()
+    else stop = stopSource
   })
 
 interface Answer {
@@ -129,7 +219,8 @@ const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promi
   if (timeoutMs <= 0) return Promise.resolve({ state: "slow", quota: null })
   // No socket file: the daemon is down; no connection attempt needed.
   if (statSync(socket, { throwIfNoEntry: false }) === undefined) return Promise.resolve({ state: "down", quota: null })
-  return new Promise((resolve) => {
+  return import("node:net").then(
+    ({ createConnection }) => new Promise<Answer>((resolve) => {
     let settled = false
     let connected = false
     let reply = ""
@@ -162,7 +253,41 @@ const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promi
     // ECONNREFUSED (a stale socket file) before connecting: nobody is listening.
     conn.on("error", () => done(connected ? "error" : "down"))
     conn.on("close", () => done(connected ? "error" : "down"))
-  })
+  }))
+}
+
+/**
+ * The daemon's published status when it can stand in for an answer: well
+ * formed, at most `PUBLISHED_FRESH_MS` old, next to a socket file, from a
+ * daemon process that is still there. `undefined` otherwise (the client asks).
+ */
+const readPublished = (paths: Paths.Paths, now: number): Protocol.Published | undefined => {
+  let text: string
+  try {
+    const fd = openSync(paths.published, "r")
+    try {
+      const buffer = Buffer.allocUnsafe(Protocol.PUBLISHED_MAX_BYTES + 1)
+      const bytes = readSync(fd, buffer, 0, buffer.length, 0)
+      if (bytes > Protocol.PUBLISHED_MAX_BYTES) return undefined
+      text = buffer.toString("utf8", 0, bytes)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return undefined
+  }
+  const published = parsePublished(text)
+  if (published === null) return undefined
+  const age = now - published.answeredAt
+  if (age < -1_000 || age > Protocol.PUBLISHED_FRESH_MS) return undefined
+  if (statSync(paths.socket, { throwIfNoEntry: false }) === undefined) return undefined
+  try {
+    // Signal 0 only checks; EPERM means the pid now belongs to someone else's process.
+    process.kill(published.pid, 0)
+  } catch {
+    return undefined
+  }
+  return published
 }
 
 const sessionIdOf = (input: unknown): string | undefined => {
@@ -171,26 +296,33 @@ const sessionIdOf = (input: unknown): string | undefined => {
   return typeof id === "string" ? id.slice(0, 200) : undefined
 }
 
-const writeLine = (line: string, stdout: Io["stdout"]): void => {
+/** Resolves once the line is written (or can never be). */
+const writeLine = (line: string, stdout: Io["stdout"]): Promise<void> => {
   try {
     if (stdout) stdout.write(line)
     else writeSync(1, line)
   } catch (e) {
     // A non-blocking stdout that is momentarily full; anything else (EPIPE: Claude Code gave up) is final.
     if (!stdout && (e as NodeJS.ErrnoException).code === "EAGAIN") {
-      try {
-        process.stdout.on("error", () => {})
-        process.stdout.write(line)
-      } catch {
-        // Nowhere left to say anything.
-      }
+      return new Promise((resolve) => {
+        try {
+          process.stdout.on("error", () => resolve())
+          process.stdout.write(line, () => resolve())
+        } catch {
+          // Nowhere left to say anything.
+          resolve()
+        }
+      })
     }
   }
+  return Promise.resolve()
 }
 
 /**
  * Runs the client once and resolves with the line it printed (without the
- * newline). Never rejects and never prints anything but that line.
+ * newline). Never rejects and never prints anything but that line. Without
+ * `io.stdin` it reads fd 0 and may leave a read pending when stdin stays open:
+ * a process entry uses `run`, which exits.
  *
  * @since 0.1.0
  */
@@ -203,14 +335,19 @@ export const main = async (io: Io = {}): Promise<string> => {
   let fromStdin: Protocol.Windows | undefined
   let line: string
   try {
+    const paths = Paths.resolve(env)
+    const published = readPublished(paths, now())
     let send: (line: string) => void = () => {}
     const requestLine = new Promise<string>((resolve) => (send = resolve))
-    const answering = ask(Paths.resolve(env).socket, requestLine, BUDGET_MS - PRINT_RESERVE_MS - elapsed())
-    const doc = await readStdin(io.stdin ?? process.stdin, STDIN_MAX_MS)
-    // Our own stdin is done with; a pipe Claude Code never closes must not keep the process alive.
-    // unref is enough for that (the process ends right after printing) and cheaper than destroy.
-    if (io.stdin === undefined) (process.stdin as { unref?: () => void }).unref?.()
+    const askNow = (): Promise<Answer> => ask(paths.socket, requestLine, BUDGET_MS - PRINT_RESERVE_MS - elapsed())
+    // Without a usable published status the client will ask: connect while stdin is being read.
+    let answering = published === undefined ? askNow() : undefined
+    const doc = await readStdin(io.stdin ? streamSource(io.stdin) : fdSource, STDIN_MAX_MS)
     fromStdin = Protocol.fromStatuslineInput(doc)
+    // Nothing the daemon has not seen: its published answer is the answer.
+    if (answering === undefined && fromStdin !== undefined && Protocol.snapshotKey(fromStdin) !== published?.seen) {
+      answering = askNow()
+    }
     const sessionId = sessionIdOf(doc)
     const request: Protocol.Request = {
       v: Protocol.VERSION,
@@ -219,7 +356,7 @@ export const main = async (io: Io = {}): Promise<string> => {
       ...(sessionId !== undefined ? { sessionId } : {})
     }
     send(`${JSON.stringify(request)}\n`)
-    const answer = await answering
+    const answer: Answer = answering ? await answering : { state: "ok", quota: published?.quota ?? null }
     line = Format.render(
       {
         windows: Format.merge(answer.quota?.windows, fromStdin),
@@ -236,6 +373,23 @@ export const main = async (io: Io = {}): Promise<string> => {
       { now: Date.now(), color: false }
     )
   }
-  writeLine(`${line}\n`, io.stdout)
+  await writeLine(`${line}\n`, io.stdout)
   return line
 }
+
+/**
+ * The process entry (what `tollgate statusline` runs): `main` on this
+ * process's own stdin and stdout, then exit 0 at once. Only when stdin was
+ * left open without a document is a read still pending; then the process
+ * exits 0 as soon as stdin ends or sends anything, and after `LINGER_MS`
+ * ends itself with SIGKILL (the line is long out by then).
+ *
+ * @since 0.1.0
+ */
+export const run = (): Promise<void> =>
+  main().then(() => {
+    if (!fd0.pending) return process.exit(0)
+    // stdin was left open and silent: exit 0 the moment it ends or speaks, or give up after LINGER_MS.
+    fd0.settled = () => process.exit(0)
+    setTimeout(() => process.kill(process.pid, "SIGKILL"), LINGER_MS)
+  })

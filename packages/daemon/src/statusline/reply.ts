@@ -1,11 +1,12 @@
 /**
- * Decodes the daemon's one-line reply to a `status` request, trusting
- * nothing: a reply that is not a well-formed v1 status is `null`, and the
- * statusline falls back to Claude Code's own numbers.
+ * Decodes what the daemon tells the statusline — its one-line reply to a
+ * `status` request, or its published status file — trusting nothing: what is
+ * not well-formed v1 is `null`, and the statusline falls back to asking or to
+ * Claude Code's own numbers.
  *
  * @since 0.1.0
  */
-import type { Quota, Window, Windows } from "../Protocol.js"
+import type { Published, Quota, Window, Windows } from "../Protocol.js"
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const finite = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
@@ -25,21 +26,15 @@ const windows = (u: unknown): Windows => {
   return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}) }
 }
 
-/**
- * The quota from a `status` reply line, or `null` for anything else
- * (`ok: false`, another version or op, not JSON).
- *
- * @since 0.1.0
- */
-export const parseStatusReply = (line: string): Quota | null => {
-  let json: unknown
+const parse = (text: string): unknown => {
   try {
-    json = JSON.parse(line)
+    return JSON.parse(text) as unknown
   } catch {
-    return null
+    return undefined
   }
-  if (!isObject(json) || json["v"] !== 1 || json["ok"] !== true || json["op"] !== "status") return null
-  const q = json["quota"]
+}
+
+const quotaOf = (q: unknown): Quota | null => {
   if (!isObject(q)) return null
   const source = q["source"]
   return {
@@ -50,4 +45,32 @@ export const parseStatusReply = (line: string): Quota | null => {
     until: finiteOrNull(q["until"]),
     message: shortString(q["message"])
   }
+}
+
+/**
+ * The quota from a `status` reply line, or `null` for anything else
+ * (`ok: false`, another version or op, not JSON).
+ *
+ * @since 0.1.0
+ */
+export const parseStatusReply = (line: string): Quota | null => {
+  const json = parse(line)
+  if (!isObject(json) || json["v"] !== 1 || json["ok"] !== true || json["op"] !== "status") return null
+  return quotaOf(json["quota"])
+}
+
+/**
+ * The daemon's published status (`Protocol.Published`) from its file's text,
+ * or `null` when it is anything else.
+ *
+ * @since 0.1.0
+ */
+export const parsePublished = (text: string): Published | null => {
+  const json = parse(text)
+  if (!isObject(json) || json["v"] !== 1) return null
+  const { pid, answeredAt, seen } = json
+  const quota = quotaOf(json["quota"])
+  if (!finite(pid) || !Number.isInteger(pid) || pid <= 0 || !finite(answeredAt) || quota === null) return null
+  if (seen !== null && typeof seen !== "string") return null
+  return { v: 1, pid, answeredAt, quota, seen: seen === null || seen.length > 200 ? null : seen }
 }

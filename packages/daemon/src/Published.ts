@@ -1,0 +1,33 @@
+/**
+ * The daemon's published status (`Protocol.Published`) in
+ * `$XDG_RUNTIME_DIR/tollgate/status.json`, beside the socket: rewritten after
+ * every status answer (temp file + rename, 0600, in the socket's 0700
+ * directory, so a reader sees the old file or the new one, never a part),
+ * removed at start-up and at shutdown. No fsync: the file lives in the
+ * runtime directory and only ever describes this run of the daemon.
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as Effect from "effect/Effect"
+import type { Paths } from "./Paths.js"
+import type * as Protocol from "./Protocol.js"
+
+/** Writes atomically; the error names the file, never its contents. @since 0.1.0 */
+export const write = (paths: Paths, published: Protocol.Published): Effect.Effect<void, Error> =>
+  Effect.tryPromise({
+    try: async () => {
+      const temp = path.join(path.dirname(paths.published), `.status.json.${randomBytes(4).toString("hex")}.tmp`)
+      await fs.writeFile(temp, `${JSON.stringify(published)}\n`, { flag: "wx", mode: 0o600 })
+      await fs.rename(temp, paths.published).catch(async (error: unknown) => {
+        await fs.rm(temp, { force: true })
+        throw error
+      })
+    },
+    catch: (error) => new Error(`could not publish the status to ${paths.published}: ${(error as { code?: string }).code ?? "error"}`)
+  })
+
+/** Removes the file; a missing one is fine. @since 0.1.0 */
+export const remove = (paths: Paths): Effect.Effect<void> => Effect.promise(() => fs.rm(paths.published, { force: true }))
