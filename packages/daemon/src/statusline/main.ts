@@ -115,19 +115,19 @@ const streamSource =
 
 const READ_CHUNK = 64 * 1024
 
+// Whether this process has a read of fd 0 in flight, and what to do when it returns.
+const fd0 = { pending: false, settled: (): void => {} }
+
 /**
  * This process's fd 0, read with `fs.read` on libuv's threadpool: no
  * `process.stdin`, whose first use builds a `net.Socket` and loads `node:net`
  * and the stream machinery for one small document (~15 % of a `node -e 0`
- * start-up; the bench's "floor" row). Claude Code hands the command a
+ * start-up; the bench's `process.stdin` row). Claude Code hands the command a
  * blocking socket; a non-blocking fd (EAGAIN) falls back to `process.stdin`.
  * A read still pending when the delivery stops (stdin left open and silent)
  * holds the process — `process.exit` included — until it returns, which is
  * why `run` waits for it at most `LINGER_MS`.
  */
-// Whether this process has a read of fd 0 in flight, and what to do when it returns.
-const fd0 = { pending: false, settled: (): void => {} }
-
 const fdSource: Source = (onData, onEnd) => {
   let stopped = false
   let stopFallback: (() => void) | undefined
@@ -211,49 +211,54 @@ interface Answer {
 }
 
 /**
- * One request line out, one reply line back, or a state saying why not. The
- * connection opens at once, while stdin is still being read; the request
- * goes out when `request` resolves.
+ * One request line out, one reply line back, or a state saying why not, within
+ * `timeoutMs` of the call. The connection opens at once (while stdin is still
+ * being read, when the client knows early that it will ask); the request goes
+ * out when `request` resolves.
  */
 const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promise<Answer> => {
   if (timeoutMs <= 0) return Promise.resolve({ state: "slow", quota: null })
   // No socket file: the daemon is down; no connection attempt needed.
   if (statSync(socket, { throwIfNoEntry: false }) === undefined) return Promise.resolve({ state: "down", quota: null })
+  // Loading node:net takes a few ms of the budget too.
+  const deadline = Date.now() + timeoutMs
   return import("node:net").then(
-    ({ createConnection }) => new Promise<Answer>((resolve) => {
-    let settled = false
-    let connected = false
-    let reply = ""
-    const conn = createConnection({ path: socket })
-    const done = (state: Format.DaemonState, quota: Protocol.Quota | null = null): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      conn.destroy()
-      resolve({ state, quota })
-    }
-    const finish = (line: string): void => {
-      const quota = parseStatusReply(line)
-      done(quota ? "ok" : "error", quota)
-    }
-    const timer = setTimeout(() => done("slow"), timeoutMs)
-    conn.setEncoding("utf8")
-    conn.on("connect", () => {
-      connected = true
-      // No half-close: a server without allowHalfOpen would end its side before replying.
-      void request.then((line) => settled || conn.write(line))
-    })
-    conn.on("data", (chunk: string) => {
-      reply += chunk
-      const nl = reply.indexOf("\n")
-      if (nl >= 0) finish(reply.slice(0, nl))
-      else if (reply.length > MAX_REPLY_CHARS) done("error")
-    })
-    conn.on("end", () => finish(reply))
-    // ECONNREFUSED (a stale socket file) before connecting: nobody is listening.
-    conn.on("error", () => done(connected ? "error" : "down"))
-    conn.on("close", () => done(connected ? "error" : "down"))
-  }))
+    ({ createConnection }) =>
+      new Promise<Answer>((resolve) => {
+        let settled = false
+        let connected = false
+        let reply = ""
+        const conn = createConnection({ path: socket })
+        const done = (state: Format.DaemonState, quota: Protocol.Quota | null = null): void => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          conn.destroy()
+          resolve({ state, quota })
+        }
+        const finish = (line: string): void => {
+          const quota = parseStatusReply(line)
+          done(quota ? "ok" : "error", quota)
+        }
+        const timer = setTimeout(() => done("slow"), Math.max(0, deadline - Date.now()))
+        conn.setEncoding("utf8")
+        conn.on("connect", () => {
+          connected = true
+          // No half-close: a server without allowHalfOpen would end its side before replying.
+          void request.then((line) => settled || conn.write(line))
+        })
+        conn.on("data", (chunk: string) => {
+          reply += chunk
+          const nl = reply.indexOf("\n")
+          if (nl >= 0) finish(reply.slice(0, nl))
+          else if (reply.length > MAX_REPLY_CHARS) done("error")
+        })
+        conn.on("end", () => finish(reply))
+        // ECONNREFUSED (a stale socket file) before connecting: nobody is listening.
+        conn.on("error", () => done(connected ? "error" : "down"))
+        conn.on("close", () => done(connected ? "error" : "down"))
+      })
+  )
 }
 
 /**
