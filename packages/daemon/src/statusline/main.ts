@@ -220,45 +220,44 @@ const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promi
   if (timeoutMs <= 0) return Promise.resolve({ state: "slow", quota: null })
   // No socket file: the daemon is down; no connection attempt needed.
   if (statSync(socket, { throwIfNoEntry: false }) === undefined) return Promise.resolve({ state: "down", quota: null })
-  // Loading node:net takes a few ms of the budget too.
-  const deadline = Date.now() + timeoutMs
-  return import("node:net").then(
-    ({ createConnection }) =>
-      new Promise<Answer>((resolve) => {
-        let settled = false
-        let connected = false
-        let reply = ""
-        const conn = createConnection({ path: socket })
-        const done = (state: Format.DaemonState, quota: Protocol.Quota | null = null): void => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          conn.destroy()
-          resolve({ state, quota })
-        }
-        const finish = (line: string): void => {
-          const quota = parseStatusReply(line)
-          done(quota ? "ok" : "error", quota)
-        }
-        const timer = setTimeout(() => done("slow"), Math.max(0, deadline - Date.now()))
-        conn.setEncoding("utf8")
-        conn.on("connect", () => {
-          connected = true
-          // No half-close: a server without allowHalfOpen would end its side before replying.
-          void request.then((line) => settled || conn.write(line))
-        })
-        conn.on("data", (chunk: string) => {
-          reply += chunk
-          const nl = reply.indexOf("\n")
-          if (nl >= 0) finish(reply.slice(0, nl))
-          else if (reply.length > MAX_REPLY_CHARS) done("error")
-        })
-        conn.on("end", () => finish(reply))
-        // ECONNREFUSED (a stale socket file) before connecting: nobody is listening.
-        conn.on("error", () => done(connected ? "error" : "down"))
-        conn.on("close", () => done(connected ? "error" : "down"))
-      })
-  )
+  // Loaded only here, synchronously: `import()` would load Node's whole ES module loader (~4 ms) for it.
+  // Its few ms of loading come out of the budget too.
+  const called = Date.now()
+  const { createConnection } = process.getBuiltinModule("node:net")
+  return new Promise<Answer>((resolve) => {
+    let settled = false
+    let connected = false
+    let reply = ""
+    const conn = createConnection({ path: socket })
+    const done = (state: Format.DaemonState, quota: Protocol.Quota | null = null): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      conn.destroy()
+      resolve({ state, quota })
+    }
+    const finish = (line: string): void => {
+      const quota = parseStatusReply(line)
+      done(quota ? "ok" : "error", quota)
+    }
+    const timer = setTimeout(() => done("slow"), Math.max(0, timeoutMs - (Date.now() - called)))
+    conn.setEncoding("utf8")
+    conn.on("connect", () => {
+      connected = true
+      // No half-close: a server without allowHalfOpen would end its side before replying.
+      void request.then((line) => settled || conn.write(line))
+    })
+    conn.on("data", (chunk: string) => {
+      reply += chunk
+      const nl = reply.indexOf("\n")
+      if (nl >= 0) finish(reply.slice(0, nl))
+      else if (reply.length > MAX_REPLY_CHARS) done("error")
+    })
+    conn.on("end", () => finish(reply))
+    // ECONNREFUSED (a stale socket file) before connecting: nobody is listening.
+    conn.on("error", () => done(connected ? "error" : "down"))
+    conn.on("close", () => done(connected ? "error" : "down"))
+  })
 }
 
 /**
