@@ -16,22 +16,19 @@
 // loop) is the hard target; every other thread (V8's GC and compiler helpers,
 // libuv's pool) is reported beside it and judged too: the whole process must
 // sleep.
-import { spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { connect } from "node:net"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import * as BenchTable from "@tollgate/conformance/BenchTable"
 import { makeTempHome } from "@tollgate/conformance/ClaudeCode"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import * as Paths from "../src/Paths.js"
+import { buildCli, startDaemon } from "./cli.js"
 
 const SETTLE_MS = Number(process.env["IDLE_SETTLE_MS"] ?? 180_000)
 const WINDOW_MS = Number(process.env["IDLE_MS"] ?? 60_000)
 const ASKS = 5
-const BUILD = fileURLToPath(new URL("../../../apps/cli/build.mjs", import.meta.url))
-const CLI = fileURLToPath(new URL("../../../apps/cli/dist/tollgate.js", import.meta.url))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface ThreadSample {
@@ -121,20 +118,10 @@ const main = async (): Promise<number> => {
   )
   const env = { ...home.env, ...sim.env }
   const paths = Paths.resolve(env)
-  await new Promise((resolve, reject) =>
-    spawn(process.execPath, [BUILD], { stdio: "inherit" }).once("exit", (code) => (code === 0 ? resolve(null) : reject(new Error("CLI build failed"))))
-  )
-  const daemon = spawn(process.execPath, [CLI, "daemon", "run"], { env, stdio: ["ignore", "ignore", "pipe"] })
-  let stderr = ""
-  daemon.stderr.on("data", (chunk) => (stderr += chunk.toString()))
+  await buildCli()
+  const daemon = await startDaemon(env)
   const pid = daemon.pid!
   try {
-    let up = false
-    for (let i = 0; i < 200 && !up; i++) {
-      up = await ask(paths.socket).then(() => true, () => false)
-      if (!up) await sleep(100)
-    }
-    if (!up) throw new Error(`the daemon never answered:\n${stderr}`)
     let reply = ""
     for (let i = 0; i < ASKS; i++) reply = await ask(paths.socket)
     const usageCalls = sim.count("usage")

@@ -25,7 +25,7 @@ import * as BenchTable from "@tollgate/conformance/BenchTable"
 import { build } from "esbuild"
 import * as Paths from "../src/Paths.js"
 import * as Protocol from "../src/Protocol.js"
-import * as SingleInstance from "../src/SingleInstance.js"
+import { buildCli, CLI, startDaemon } from "./cli.js"
 
 // Node-sized subjects are cheap, so they get more runs for a steadier median; ccstatusline gets the minimum.
 const RUNS = 60
@@ -35,8 +35,6 @@ const MAX_RATIO_TO_NODE = 1.3
 const MIN_SPEEDUP_VS_CCSTATUSLINE = 4
 const RESULTS = fileURLToPath(new URL("../bench-results.json", import.meta.url))
 const STATUSLINE_MAIN = fileURLToPath(new URL("../src/statusline/main.ts", import.meta.url))
-const CLI_DIST = fileURLToPath(new URL("../../../apps/cli/dist/tollgate.js", import.meta.url))
-const CLI_BUILD = fileURLToPath(new URL("../../../apps/cli/build.mjs", import.meta.url))
 
 // What Claude Code 2.1.x pipes to statusLine.command once a subscriber has had an API response.
 const stdinDocument = (cwd: string, fiveHour: number, now: number): string =>
@@ -120,22 +118,6 @@ const ccstatuslineBin = (): string | null => {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The built CLI's real daemon, in `env` (no login: the statusline's timing does not depend on one). */
-const startDaemon = async (env: Readonly<Record<string, string>>): Promise<ChildProcess> => {
-  const daemon = spawn(process.execPath, [CLI_DIST, "daemon", "run"], { env, stdio: ["ignore", "ignore", "pipe"] })
-  let stderr = ""
-  daemon.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
-  const socket = Paths.resolve(env).socket
-  for (let i = 0; i < 200; i++) {
-    if (await SingleInstance.ping(socket, 1_000)) return daemon
-    await sleep(50)
-  }
-  daemon.kill("SIGKILL")
-  throw new Error(`the daemon never answered on ${socket}:\n${stderr}`)
-}
-
 const publishedAt = async (env: Readonly<Record<string, string>>): Promise<number | null> => {
   try {
     return (JSON.parse(await readFile(Paths.resolve(env).published, "utf8")) as Protocol.Published).answeredAt
@@ -166,9 +148,7 @@ const main = async (): Promise<number> => {
     }
     await Promise.all([home, project, join(root, "tmp"), join(root, "run")].map((d) => mkdir(d, { recursive: true, mode: 0o700 })))
     // The rows judge the CLI a user installs, so it is built from this source first.
-    await new Promise((resolve, reject) =>
-      spawn(process.execPath, [CLI_BUILD], { stdio: "inherit" }).once("exit", (code) => (code === 0 ? resolve(null) : reject(new Error("CLI build failed"))))
-    )
+    await buildCli()
     const bundle = await bundleStatusline(root)
 
     // Two daemons: one whose statusline brings the same numbers every time, one that gets news every time
@@ -180,7 +160,7 @@ const main = async (): Promise<number> => {
 
     const now = Date.now()
     const stdin = stdinDocument(project, 42, now)
-    const statusline = [process.execPath, CLI_DIST, "statusline"]
+    const statusline = [process.execPath, CLI, "statusline"]
     const node: Subject = { name: "node -e 0", argv: [process.execPath, "-e", "0"] }
     // What reading stdin the usual way (process.stdin: node:net, streams) costs any Node statusline.
     const usual: Subject = {

@@ -48,7 +48,7 @@ export const handler =
   <R>(
     quota: Quota.QuotaService<R>,
     save: Effect.Effect<void>,
-    publish: (answer: Protocol.Quota, rateLimits: Protocol.Windows | undefined) => Effect.Effect<void> = () => Effect.void
+    publish: (answer: Protocol.Quota, rateLimits: Protocol.Windows | undefined) => Effect.Effect<void>
   ) =>
   (request: Protocol.Request): Effect.Effect<Protocol.Reply, never, R | OAuthClient.OAuthClient> => {
     switch (request.op) {

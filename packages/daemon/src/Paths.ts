@@ -11,7 +11,7 @@ import { join } from "node:path"
 export interface Paths {
   readonly runtimeDir: string
   readonly socket: string
-  /** The last status the daemon answered, for statuslines to read without asking (see `Protocol.View`). */
+  /** The last status the daemon answered, for statuslines to read without asking (see `Protocol.Published`). */
   readonly published: string
   readonly stateDir: string
   readonly stateFile: string

@@ -8,24 +8,16 @@
  *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import { writeAtomic } from "./internal/atomicFile.js"
 import type { Paths } from "./Paths.js"
 import type * as Protocol from "./Protocol.js"
 
 /** Writes atomically; the error names the file, never its contents. @since 0.1.0 */
 export const write = (paths: Paths, published: Protocol.Published): Effect.Effect<void, Error> =>
   Effect.tryPromise({
-    try: async () => {
-      const temp = path.join(path.dirname(paths.published), `.status.json.${randomBytes(4).toString("hex")}.tmp`)
-      await fs.writeFile(temp, `${JSON.stringify(published)}\n`, { flag: "wx", mode: 0o600 })
-      await fs.rename(temp, paths.published).catch(async (error: unknown) => {
-        await fs.rm(temp, { force: true })
-        throw error
-      })
-    },
+    try: () => writeAtomic(paths.published, `${JSON.stringify(published)}\n`, { durable: false }),
     catch: (error) => new Error(`could not publish the status to ${paths.published}: ${(error as { code?: string }).code ?? "error"}`)
   })
 

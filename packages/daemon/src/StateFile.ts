@@ -5,11 +5,10 @@
  *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { writeAtomic } from "./internal/atomicFile.js"
 import type { Paths } from "./Paths.js"
 import * as Quota from "./Quota.js"
 
@@ -26,18 +25,7 @@ export const save = (paths: Paths, state: Quota.Persisted): Effect.Effect<void, 
   Effect.tryPromise({
     try: async () => {
       await fs.mkdir(paths.stateDir, { recursive: true, mode: 0o700 })
-      const temp = path.join(paths.stateDir, `.daemon.json.${randomBytes(4).toString("hex")}.tmp`)
-      const handle = await fs.open(temp, "wx", 0o600)
-      try {
-        await handle.writeFile(JSON.stringify(state) + "\n", "utf8")
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-      await fs.rename(temp, paths.stateFile).catch(async (error: unknown) => {
-        await fs.rm(temp, { force: true })
-        throw error
-      })
+      await writeAtomic(paths.stateFile, JSON.stringify(state) + "\n", { durable: true })
     },
     catch: (error) => new Error(`could not save the daemon state to ${paths.stateFile}: ${(error as { code?: string }).code ?? "error"}`)
   })

@@ -251,14 +251,25 @@ const test = it.extend<{ sandbox: Sandbox }>({
   }
 })
 
-const start = (sandbox: Sandbox, args: ReadonlyArray<string>): ChildProcess => {
-  const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], { cwd: sandbox.root, env: sandbox.env, stdio: ["ignore", "pipe", "pipe"] })
+/** The CLI from source; `stdin`, when given, is written and closed (else stdin is /dev/null). */
+const start = (sandbox: Sandbox, args: ReadonlyArray<string>, stdin?: string): ChildProcess => {
+  const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], {
+    cwd: sandbox.root,
+    env: sandbox.env,
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
+  })
   sandbox.children.push(child)
+  child.stdin?.on("error", () => {})
+  child.stdin?.end(stdin)
   return child
 }
 
-const tollgate = async (sandbox: Sandbox, args: ReadonlyArray<string>): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-  const child = start(sandbox, args)
+const tollgate = async (
+  sandbox: Sandbox,
+  args: ReadonlyArray<string>,
+  stdin?: string
+): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+  const child = start(sandbox, args, stdin)
   let stdout = ""
   let stderr = ""
   child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c))
@@ -267,18 +278,17 @@ const tollgate = async (sandbox: Sandbox, args: ReadonlyArray<string>): Promise<
   return { code, stdout, stderr }
 }
 
-/** `tollgate statusline` with Claude Code's stdin document, written and closed. */
-const statusline = async (sandbox: Sandbox, input: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-  const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, "statusline"], { cwd: sandbox.root, env: sandbox.env, stdio: ["pipe", "pipe", "pipe"] })
-  sandbox.children.push(child)
-  let stdout = ""
+/** `tollgate daemon run`, once it answers a ping on the sandbox's socket; `stderr()` is what it logged so far. */
+const runDaemon = async (sandbox: Sandbox) => {
+  const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
+  const socket = join(dir, "daemon.sock")
+  const daemon = start(sandbox, ["daemon", "run"])
   let stderr = ""
-  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
-  child.stdin.on("error", () => {})
-  child.stdin.end(JSON.stringify(input))
-  const [code] = (await once(child, "close")) as [number | null]
-  return { code, stdout, stderr }
+  daemon.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+  const exited = once(daemon, "close") as Promise<[number | null]>
+  // Patient pings: the tests check the life cycle, not latency on a busy machine.
+  for (let i = 0; i < 600 && !(await SingleInstance.ping(socket, 2_000)); i++) await new Promise((r) => setTimeout(r, 50))
+  return { daemon, dir, socket, exited, stderr: () => stderr }
 }
 
 const claudeInput = (fiveHour: number, sevenDay: number) => ({
@@ -351,15 +361,8 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
   })
 
   test.for(["SIGTERM", "SIGINT"] as const)("run serves until %s, then exits 0 with the socket and the lock gone", async (signal, { sandbox }) => {
-    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
-    const socket = join(dir, "daemon.sock")
-    const daemon = start(sandbox, ["daemon", "run"])
-    let stderr = ""
-    daemon.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
-    const exited = once(daemon, "close")
-    // Patient pings: this checks the life cycle, not latency on a busy machine.
-    for (let i = 0; i < 600 && !(await SingleInstance.ping(socket, 2_000)); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(await SingleInstance.ping(socket, 2_000), stderr).toEqual({ pid: daemon.pid })
+    const { daemon, dir, socket, exited, stderr } = await runDaemon(sandbox)
+    expect(await SingleInstance.ping(socket, 2_000), stderr()).toEqual({ pid: daemon.pid })
     expect((await stat(socket)).mode & 0o777).toBe(0o600)
     expect((await stat(dir)).mode & 0o777).toBe(0o700)
     expect(await exists(join(dir, SingleInstance.LOCK_FILE))).toBe(true)
@@ -371,26 +374,20 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect(second.stderr).toContain(`tollgate daemon is already running (pid ${daemon.pid}, socket ${socket})`)
 
     daemon.kill(signal)
-    const [code] = (await exited) as [number | null]
-    expect(code, stderr).toBe(0)
+    const [code] = await exited
+    expect(code, stderr()).toBe(0)
     expect(await readdir(dir)).toEqual([])
-    expect(stderr).toMatch(/stopped/)
+    expect(stderr()).toMatch(/stopped/)
   })
 
   test("statuslines read the status the daemon publishes while they have nothing new to tell it", async ({ sandbox }) => {
-    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
-    const socket = join(dir, "daemon.sock")
+    const { daemon, dir, exited, stderr } = await runDaemon(sandbox)
     const file = join(dir, "status.json")
-    const daemon = start(sandbox, ["daemon", "run"])
-    let stderr = ""
-    daemon.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
-    const exited = once(daemon, "close")
-    for (let i = 0; i < 600 && !(await SingleInstance.ping(socket, 2_000)); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(await exists(file), stderr).toBe(false)
+    expect(await exists(file), stderr()).toBe(false)
 
     // The first render asks (nothing published yet) and forwards Claude Code's numbers.
     const input = claudeInput(42, 13)
-    const first = await statusline(sandbox, input)
+    const first = await tollgate(sandbox, ["statusline"], JSON.stringify(input))
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/^🚦 5h:42% 7d:13%/)
     const text = await readFile(file, "utf8")
@@ -398,7 +395,7 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600)
 
     // The same numbers again: the published answer is read, the daemon is not asked (it republishes on every answer).
-    const second = await statusline(sandbox, input)
+    const second = await tollgate(sandbox, ["statusline"], JSON.stringify(input))
     expect(second.stdout).toBe(first.stdout)
     // (A render later than PUBLISHED_FRESH_MS would rightly ask again; say so rather than fail obscurely.)
     expect(Date.now() - (JSON.parse(text) as Protocol.Published).answeredAt, "second render inside the freshness window").toBeLessThan(
@@ -408,13 +405,13 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
 
     // New numbers are news: asked, forwarded, republished.
     const moved = claudeInput(43, 13)
-    const third = await statusline(sandbox, moved)
+    const third = await tollgate(sandbox, ["statusline"], JSON.stringify(moved))
     expect(third.stdout).toMatch(/^🚦 5h:43% 7d:13%/)
     expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ pid: daemon.pid, seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(moved)!) })
 
     daemon.kill("SIGTERM")
-    const [code] = (await exited) as [number | null]
-    expect(code, stderr).toBe(0)
+    const [code] = await exited
+    expect(code, stderr()).toBe(0)
     expect(await readdir(dir)).toEqual([])
   })
 })
