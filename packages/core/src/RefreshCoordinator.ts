@@ -8,10 +8,19 @@
  * loaded again, and a token someone else already refreshed is adopted without
  * a call.
  *
+ * A flight outlives any caller that is interrupted while others still wait on
+ * it. When the last waiting caller is interrupted (Ctrl-C, SIGTERM, a scope
+ * closing), the flight is interrupted too and that caller waits for it to
+ * stop: a `refresh` that marks its send-and-persist section uninterruptible
+ * (see {@link toCompletion}) therefore always gets to write the token it spent
+ * before the process exits.
+ *
  * @since 0.1.0
  */
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SynchronizedRef from "effect/SynchronizedRef"
@@ -75,13 +84,34 @@ export interface RefreshCoordinator<T extends Tokens, E, R> {
 }
 
 /**
+ * Runs `effect` to its end even when the caller is interrupted meanwhile: the
+ * interruption waits until `effect` has finished. Unlike
+ * `Effect.uninterruptible`, the effect's own timeouts still work (it runs in
+ * an interruptible fiber of its own that only its own timers interrupt).
+ *
+ * Use it around "spend the refresh token, then persist what came back": once
+ * the request is sent, stopping halfway loses the login.
+ *
+ * @since 0.1.0
+ */
+export const toCompletion = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.uninterruptible(Effect.flatMap(Effect.forkDaemon(Effect.interruptible(effect)), Fiber.join))
+
+/** One flight in progress and how many callers wait on it. */
+interface Flight<T, E> {
+  readonly deferred: Deferred.Deferred<Result<T>, E>
+  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  waiters: number
+}
+
+/**
  * @since 0.1.0
  */
 export const make = <T extends Tokens, E, R>(
   options: Options<T, E, R>
 ): Effect.Effect<RefreshCoordinator<T, E, R>> =>
   Effect.gen(function* () {
-    const inflight = yield* SynchronizedRef.make(Option.none<Deferred.Deferred<Result<T>, E>>())
+    const inflight = yield* SynchronizedRef.make(Option.none<Flight<T, E>>())
     const skew = options.skewMs ?? Credential.CLAUDE_CODE_EXPIRY_SKEW_MS
     const lock: CrossProcessLock<E, R> = options.lock ?? ((effect) => effect)
     const fp = (t: T) => Credential.fingerprint(Redacted.value(t.accessToken))
@@ -110,26 +140,38 @@ export const make = <T extends Tokens, E, R>(
             : null
         if (!needs(current, now, rejected)) return { tokens: current, outcome: "fresh" as const }
 
-        type Slot = Option.Option<Deferred.Deferred<Result<T>, E>>
-        const [deferred, leader] = yield* SynchronizedRef.modifyEffect(
-          inflight,
-          (existing): Effect.Effect<readonly [readonly [Deferred.Deferred<Result<T>, E>, boolean], Slot]> =>
-            Option.isSome(existing)
-              ? Effect.succeed([[existing.value, false], existing])
-              : Effect.map(Deferred.make<Result<T>, E>(), (d) => [[d, true], Option.some(d)])
+        type Joined = readonly [readonly [Flight<T, E>, boolean], Option.Option<Flight<T, E>>]
+        const [slot, leader] = yield* Effect.uninterruptible(
+          SynchronizedRef.modifyEffect(inflight, (existing): Effect.Effect<Joined, never, R> => {
+            if (Option.isSome(existing)) {
+              existing.value.waiters++
+              return Effect.succeed([[existing.value, false], existing])
+            }
+            return Effect.gen(function* () {
+              const deferred = yield* Deferred.make<Result<T>, E>()
+              // A daemon: it outlives an interrupted leader while other callers wait on it. Interruptible,
+              // unlike the registration it is forked from, so the last caller can stop it while it waits.
+              const fiber = yield* Effect.interruptible(flight(rejected)).pipe(
+                Effect.onExit((exit) =>
+                  SynchronizedRef.set(inflight, Option.none()).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
+                ),
+                Effect.asVoid,
+                Effect.forkDaemon
+              )
+              const created: Flight<T, E> = { deferred, fiber, waiters: 1 }
+              return [[created, true], Option.some(created)] satisfies Joined
+            })
+          })
         )
-        if (leader) {
-          // The flight outlives an interrupted leader: other callers are waiting on it.
-          const context = yield* Effect.context<R>()
-          yield* flight(rejected).pipe(
-            Effect.exit,
-            Effect.tap(() => SynchronizedRef.set(inflight, Option.none())),
-            Effect.flatMap((exit) => Deferred.done(deferred, exit)),
-            Effect.provide(context),
-            Effect.forkDaemon
+        const result: Result<T> = yield* Deferred.await(slot.deferred).pipe(
+          Effect.onExit((exit) =>
+            Effect.suspend(() => {
+              slot.waiters--
+              // The last caller gone: stop the flight, and wait until it has (its critical section included).
+              return Exit.isInterrupted(exit) && slot.waiters === 0 ? Fiber.interrupt(slot.fiber) : Effect.void
+            })
           )
-        }
-        const result: Result<T> = yield* Deferred.await(deferred)
+        )
         return leader || result.outcome !== "refreshed" ? result : { ...result, outcome: "joined" as const }
       })
 

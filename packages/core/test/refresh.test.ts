@@ -1,6 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as OAuthClient from "../src/OAuthClient.js"
@@ -116,6 +117,77 @@ describe("single-flight refresh", () => {
       expect(server.requests).toHaveLength(1)
       expect((yield* coordinator.ensure()).outcome).toBe("refreshed")
       expect(server.requests).toHaveLength(2)
+    }))
+  )
+})
+
+describe("interrupting callers of a flight", () => {
+  const setupCritical = (expiresAt: number) =>
+    Effect.gen(function* () {
+      const client = yield* OAuthClient.OAuthClient
+      const store = yield* Ref.make<Tokens>({
+        accessToken: Redacted.make("sk-ant-oat01-old"),
+        refreshToken: Redacted.make("sk-ant-ort01-old"),
+        expiresAt
+      })
+      const coordinator = yield* RefreshCoordinator.make({
+        load: Ref.get(store),
+        // Spend and persist as one section that an interruption waits for.
+        refresh: (current: Tokens) =>
+          RefreshCoordinator.toCompletion(
+            client.refresh({ refreshToken: current.refreshToken!, scopes: null }).pipe(
+              Effect.map((grant) => ({ accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresAt: grant.expiresAt })),
+              Effect.tap((next) => Ref.set(store, next))
+            )
+          )
+      })
+      return { coordinator, store }
+    })
+
+  it.live("the last caller interrupted mid-request waits until the spent token is persisted", () =>
+    live(Effect.gen(function* () {
+      const { coordinator, store } = yield* setupCritical(Date.now() - 1)
+      const fiber = yield* Effect.fork(coordinator.ensure())
+      // The server answers after 50 ms: interrupt while the request is in flight.
+      yield* Effect.sleep(20)
+      expect(server.requests).toHaveLength(1)
+      yield* Fiber.interrupt(fiber)
+      // By the time the interruption has returned, the new token is stored.
+      expect(Redacted.value((yield* Ref.get(store)).refreshToken!)).toMatch(/^sk-ant-ort01-new-/)
+    }))
+  )
+
+  it.live("one interrupted caller does not stop a flight another caller still waits on", () =>
+    live(Effect.gen(function* () {
+      const { coordinator } = yield* setupCritical(Date.now() - 1)
+      const first = yield* Effect.fork(coordinator.ensure())
+      const second = yield* Effect.fork(coordinator.ensure())
+      yield* Effect.sleep(10)
+      yield* Fiber.interrupt(first)
+      const result = yield* Fiber.join(second)
+      expect(Redacted.value(result.tokens.refreshToken!)).toMatch(/^sk-ant-ort01-new-/)
+      expect(server.requests).toHaveLength(1)
+    }))
+  )
+
+  it.live("a caller interrupted before the request is sent stops the flight at once: no request", () =>
+    live(Effect.gen(function* () {
+      const client = yield* OAuthClient.OAuthClient
+      const coordinator = yield* RefreshCoordinator.make<Tokens, unknown, never>({
+        load: Effect.succeed({ accessToken: Redacted.make("a"), refreshToken: Redacted.make("r"), expiresAt: 0 }),
+        // A lock held by someone else for a long time.
+        lock: (effect) => Effect.zipRight(Effect.sleep(60_000), effect),
+        refresh: (current) =>
+          client.refresh({ refreshToken: current.refreshToken!, scopes: null }).pipe(
+            Effect.map((g) => ({ accessToken: g.accessToken, refreshToken: g.refreshToken, expiresAt: g.expiresAt }))
+          )
+      })
+      const fiber = yield* Effect.fork(coordinator.ensure())
+      yield* Effect.sleep(10)
+      const started = Date.now()
+      yield* Fiber.interrupt(fiber)
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect(server.requests).toHaveLength(0)
     }))
   )
 })
