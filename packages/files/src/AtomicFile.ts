@@ -1,0 +1,195 @@
+/**
+ * Replacing a file so that a reader sees the old contents or the new ones,
+ * never a part, and nobody else's file is ever written: the new contents go
+ * to a temp file beside the target under a random name, created with
+ * `O_CREAT|O_EXCL|O_NOFOLLOW` (a name planted in advance, as a file or a
+ * symlink, is never opened) and its final mode from the start, then renamed
+ * over the target. `rename` replaces a symlink at the target rather than
+ * following it. The temp file is removed on any failure.
+ *
+ * `write` does it in one call. `prepare` exposes the steps for a writer that
+ * must prove the disk has room before it does something irreversible (the
+ * credential store fills and fsyncs its temp file before a refresh token is
+ * spent, and only patches and commits it after).
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import { constants } from "node:fs"
+import { type FileHandle, open, rename, rm } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
+import { errorCode } from "./internal/stats.js"
+
+/** @since 0.1.0 */
+export interface Options {
+  /** The file's mode, set exactly (not filtered by the umask). Default 0600. */
+  readonly mode?: number | undefined
+  /** Owner to give the file (fchown), e.g. the original's when root rewrites a user's file. Default: ours. */
+  readonly uid?: number | undefined
+  /** Group to give the file (fchown). Default: as created. */
+  readonly gid?: number | undefined
+  /**
+   * fsync the file before the rename and the directory after it, so the new
+   * contents survive a power loss. Default `true`; files that describe one
+   * run only (the runtime directory's) pass `false`.
+   */
+  readonly durable?: boolean | undefined
+}
+
+/**
+ * A temp file beside `target`, open for writing, not yet in place.
+ * Exactly one of `commit` or `discard` ends it; `discard` after `commit` (or
+ * twice) does nothing, so it can sit in a `finally`.
+ *
+ * @since 0.1.0
+ */
+export interface Prepared {
+  /** The file this will replace. */
+  readonly target: string
+  /** The temp file's path (random, in the target's directory). */
+  readonly path: string
+  /**
+   * Replaces the temp file's whole contents with `data` (from offset 0,
+   * truncated to its length) and, when durable, fsyncs it. May be called
+   * more than once: the last call's data is what `commit` puts in place.
+   */
+  readonly write: (data: string | Uint8Array) => Promise<void>
+  /** Closes the temp file and renames it over `target` (then fsyncs the directory when durable). */
+  readonly commit: () => Promise<void>
+  /** Closes and removes the temp file, leaving `target` as it was. Never rejects. */
+  readonly discard: () => Promise<void>
+}
+
+/** The default mode of a file written here. @since 0.1.0 */
+export const DEFAULT_MODE = 0o600
+
+const CREATE_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW
+
+// Collisions of 64 random bits only happen when someone planted the name; a few tries are plenty.
+const CREATE_ATTEMPTS = 5
+
+/**
+ * A fresh temp file name for `target`, in its directory: hidden, random,
+ * ending in `.tmp` so a stray one is recognisable.
+ *
+ * @since 0.1.0
+ */
+export const tempPathFor = (target: string): string => {
+  const name = basename(target)
+  return join(dirname(target), `${name.startsWith(".") ? "" : "."}${name}.${randomBytes(8).toString("hex")}.tmp`)
+}
+
+const createTemp = async (target: string, mode: number): Promise<{ path: string; handle: FileHandle }> => {
+  for (let attempt = 1; ; attempt++) {
+    const path = tempPathFor(target)
+    try {
+      return { path, handle: await open(path, CREATE_FLAGS, mode) }
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST" || attempt >= CREATE_ATTEMPTS) throw error
+    }
+  }
+}
+
+/**
+ * fsyncs `dir`, so a rename in it survives a power loss. Filesystems that
+ * cannot fsync a directory (EINVAL, EISDIR, EPERM on some) are left as is:
+ * the rename has happened either way.
+ *
+ * @since 0.1.0
+ */
+export const syncDirectory = async (dir: string): Promise<void> => {
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+    await handle.sync()
+  } catch (error) {
+    const code = errorCode(error)
+    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM" && code !== "EBADF" && code !== "ENOTSUP") throw error
+  } finally {
+    await handle?.close().catch(() => {})
+  }
+}
+
+/**
+ * Creates the temp file for replacing `target` (see {@link Prepared}): mode
+ * `options.mode` from creation and then exactly, owner `uid`/`gid` when
+ * given. Rejects (and leaves nothing behind) when the directory is missing
+ * or not writable, or the owner cannot be set.
+ *
+ * @since 0.1.0
+ */
+export const prepare = async (target: string, options: Options = {}): Promise<Prepared> => {
+  const mode = options.mode ?? DEFAULT_MODE
+  const durable = options.durable ?? true
+  const { path, handle } = await createTemp(target, mode)
+  let state: "open" | "committed" | "discarded" = "open"
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await handle.close()
+  }
+  const discard = async (): Promise<void> => {
+    if (state !== "open") return
+    state = "discarded"
+    await close().catch(() => {})
+    await rm(path, { force: true }).catch(() => {})
+  }
+  try {
+    // The umask filtered the mode given to open; the file's mode is set exactly before any byte is in it.
+    await handle.chmod(mode)
+    if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1)
+  } catch (error) {
+    await discard()
+    throw error
+  }
+  const assertOpen = (): void => {
+    if (state !== "open") throw new Error(`${path}: the temp file was already ${state}`)
+  }
+  return {
+    target,
+    path,
+    write: async (data) => {
+      assertOpen()
+      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
+      let offset = 0
+      while (offset < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, offset)
+        offset += bytesWritten
+      }
+      await handle.truncate(bytes.length)
+      if (durable) await handle.sync()
+    },
+    commit: async () => {
+      assertOpen()
+      try {
+        await close()
+        await rename(path, target)
+      } catch (error) {
+        await discard()
+        throw error
+      }
+      state = "committed"
+      if (durable) await syncDirectory(dirname(target))
+    },
+    discard
+  }
+}
+
+/**
+ * Replaces `target` with `data` atomically (see the module doc): a random
+ * `O_EXCL|O_NOFOLLOW` temp file beside it, mode 0600 unless told otherwise,
+ * fsync'd when durable (the default), renamed over the target. On any
+ * failure the temp file is removed and `target` is as it was.
+ *
+ * @since 0.1.0
+ */
+export const write = async (target: string, data: string | Uint8Array, options: Options = {}): Promise<void> => {
+  const prepared = await prepare(target, options)
+  try {
+    await prepared.write(data)
+    await prepared.commit()
+  } finally {
+    await prepared.discard()
+  }
+}
