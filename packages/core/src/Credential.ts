@@ -9,8 +9,10 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { fingerprint as fingerprintOf } from "./internal/fingerprint.js"
+import * as JsonText from "./JsonText.js"
 import * as Scopes from "./Scopes.js"
 
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -48,43 +50,95 @@ export const Document = Schema.Struct({ claudeAiOauth: Schema.optional(OAuthReco
 export type Document = typeof Document.Type
 
 /**
- * Why a credentials document could not be read. The message never quotes the
- * file: a parser's error text would show its first bytes, which may be a token.
+ * The largest credentials document read, in UTF-8 bytes. Claude Code's is a
+ * few KB; a bigger one is not a login, and reading it back and writing it
+ * whole on every refresh would cost more than it is worth.
+ *
+ * @since 0.1.0
+ */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024
+
+/**
+ * The deepest nesting a credentials document may have. Claude Code's is 4
+ * levels; a writer has to serialize the whole document back, and
+ * serializing thousands of levels overflows the stack — after the refresh
+ * token was already spent.
+ *
+ * @since 0.1.0
+ */
+export const MAX_DOCUMENT_DEPTH = JsonText.MAX_DEPTH
+
+/**
+ * Why a credentials document could not be read: `not_json`,
+ * `not_an_object`, `malformed_login` (a `claudeAiOauth` record with fields
+ * of the wrong type; `at` names the first, e.g. `claudeAiOauth.scopes`),
+ * and the documents refused because they could not be written back safely,
+ * `too_large` (over {@link MAX_DOCUMENT_BYTES}) and `too_deep` (over
+ * {@link MAX_DOCUMENT_DEPTH} levels). The message never quotes the file: a
+ * parser's error text would show its first bytes, which may be a token.
  *
  * @since 0.1.0
  */
 export class DocumentError extends Schema.TaggedError<DocumentError>("@tollgate/core/Credential/DocumentError")(
   "DocumentError",
-  { reason: Schema.Literal("not_json", "not_an_object", "malformed_login") }
+  {
+    reason: Schema.Literal("not_json", "not_an_object", "malformed_login", "too_large", "too_deep"),
+    /** The key path of a `malformed_login` (key names and indices only, never a value). */
+    at: Schema.optional(Schema.String)
+  }
 ) {
   override get message(): string {
     return {
       not_json: "The credentials file is not valid JSON.",
       not_an_object: "The credentials file does not hold a JSON object.",
-      malformed_login: "The credentials file's claudeAiOauth record is malformed (no access token, or fields of the wrong type)."
+      malformed_login: `The credentials file's claudeAiOauth record is malformed (${
+        this.at === undefined ? "no access token, or fields of the wrong type" : `at ${this.at}`
+      }).`,
+      too_large: `The credentials file is larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB, which is not a Claude Code login; it is not read, so that it is never written back.`,
+      too_deep: `The credentials file nests deeper than ${MAX_DOCUMENT_DEPTH} levels; it is not read, because it could not be written back safely.`
     }[this.reason]
   }
 }
 
-const decodeDocument = Schema.decodeUnknownEither(Document)
+const decodeDocument = Schema.decodeUnknownEither(Document, { errors: "first" })
+
+// Key names and indices of the first issue: the schema only fails on fields it names.
+const pathOf = (error: ParseResult.ParseError): string | undefined => {
+  const path = ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.path ?? []
+  return path.length === 0 ? undefined : path.map(String).join(".")
+}
 
 /**
  * Parses a credentials document, keeping every key; fails with a
- * {@link DocumentError} that is safe to print.
+ * {@link DocumentError} that is safe to print. This is the one reader of
+ * Claude Code's store — the refresh, the daemon, the opencode plugin and
+ * `tollgate doctor` all read through it, so they agree on every file. A
+ * leading UTF-8 byte order mark is accepted (and not written back).
  *
  * @since 0.1.0
  */
 export const parseDocument = (text: string): Either.Either<Document, DocumentError> => {
+  if (JsonText.utf8Length(text, MAX_DOCUMENT_BYTES) > MAX_DOCUMENT_BYTES) {
+    return Either.left(new DocumentError({ reason: "too_large" }))
+  }
+  const body = JsonText.stripBom(text)
+  // Before parsing: what a deep value would overflow comes later (serializing it back, formatting an issue).
+  if (JsonText.depthExceededAt(body, MAX_DOCUMENT_DEPTH) >= 0) {
+    return Either.left(new DocumentError({ reason: "too_deep" }))
+  }
   let json: unknown
   try {
-    json = JSON.parse(text)
+    json = JSON.parse(body)
   } catch {
     return Either.left(new DocumentError({ reason: "not_json" }))
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return Either.left(new DocumentError({ reason: "not_an_object" }))
   }
-  return Either.mapLeft(decodeDocument(json), () => new DocumentError({ reason: "malformed_login" }))
+  return Either.mapLeft(decodeDocument(json), (error) => {
+    const at = pathOf(error)
+    return new DocumentError({ reason: "malformed_login", ...(at !== undefined ? { at } : {}) })
+  })
 }
 
 /**

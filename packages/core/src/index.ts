@@ -16,6 +16,8 @@ export * as Credential from "./Credential.js"
 /** @since 0.1.0 */
 export * as Endpoint from "./Endpoint.js"
 /** @since 0.1.0 */
+export * as JsonText from "./JsonText.js"
+/** @since 0.1.0 */
 export * as OAuthClient from "./OAuthClient.js"
 /** @since 0.1.0 */
 export * as OAuthConfig from "./OAuthConfig.js"

@@ -98,3 +98,25 @@ describe("scopes", () => {
     expect(Scopes.forRefresh(Scopes.login)).not.toContain("org:create_api_key")
   })
 })
+
+describe("hostile bodies", () => {
+  it("a deeply nested upstream body gets a verdict, never a stack overflow", () => {
+    for (const depth of [6_000, 32_000, 100_000]) {
+      const arrays = `${"[".repeat(depth)}${"]".repeat(depth)}`
+      const inEnvelope = `{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited.","details":${arrays}}}`
+      for (const body of [arrays, inEnvelope, `${"{\"a\":".repeat(depth)}1${"}".repeat(depth)}`]) {
+        for (const endpoint of ["messages", "usage", "token", "profile"] as const) {
+          for (const status of [200, 400, 401, 403, 429, 500]) {
+            const verdict = classify({ endpoint, status, headers: { "content-type": "application/json" }, body, now: NOW })
+            expect(typeof verdict._tag).toBe("string")
+            expect(verdict.message.length).toBeLessThan(1000)
+          }
+        }
+        // As bytes too, the way the HTTP path hands bodies over.
+        expect(classify({ endpoint: "messages", status: 429, body: new TextEncoder().encode(body), now: NOW })._tag).toBe(
+          "RateLimited"
+        )
+      }
+    }
+  })
+})

@@ -49,6 +49,51 @@ describe("the claudeAiOauth record", () => {
     }
   })
 
+  it("names where a login is malformed, by key names only", () => {
+    const result = Credential.parseDocument('{"claudeAiOauth":{"accessToken":"sk-ant-oat01-SECRET","scopes":"SECRET"}}')
+    expect(result._tag === "Left" && [result.left.reason, result.left.at]).toEqual(["malformed_login", "claudeAiOauth.scopes"])
+    expect(result._tag === "Left" && result.left.message).toContain("at claudeAiOauth.scopes")
+    expect(result._tag === "Left" && result.left.message).not.toContain("SECRET")
+  })
+
+  it("accepts a leading UTF-8 byte order mark, and only a leading one", () => {
+    const login = { claudeAiOauth: { accessToken: "a", scopes: ["user:inference"] } }
+    const result = Credential.parseDocument(`\uFEFF${JSON.stringify(login, null, 2)}\n`)
+    expect(result._tag === "Right" && result.right.claudeAiOauth?.accessToken).toBe("a")
+    const inside = Credential.parseDocument(` \uFEFF${JSON.stringify(login)}`)
+    expect(inside._tag === "Left" && inside.left.reason).toBe("not_json")
+  })
+
+  it("refuses a document nested too deep to write back, at any depth, without overflowing the stack", () => {
+    for (const depth of [Credential.MAX_DOCUMENT_DEPTH, 6_000, 100_000]) {
+      // The depth sits in a key tollgate does not read, beside a valid login: the document parses,
+      // but serializing it back would overflow the stack after the refresh token was spent.
+      const deep = `${"[".repeat(depth)}${"]".repeat(depth)}`
+      const text = `\uFEFF{"claudeAiOauth":{"accessToken":"sk-ant-oat01-SECRET"},"foreign":${deep}}`
+      const result = Credential.parseDocument(text)
+      expect(result._tag === "Left" && result.left.reason).toBe("too_deep")
+      expect(result._tag === "Left" && result.left.message).toBe(
+        `The credentials file nests deeper than ${Credential.MAX_DOCUMENT_DEPTH} levels; it is not read, because it could not be written back safely.`
+      )
+    }
+    // The cap counts the document itself as the first level.
+    const ok = `{"foreign":${"[".repeat(Credential.MAX_DOCUMENT_DEPTH - 1)}${"]".repeat(Credential.MAX_DOCUMENT_DEPTH - 1)}}`
+    expect(Credential.parseDocument(ok)._tag).toBe("Right")
+    // Brackets inside strings are text, not nesting.
+    expect(Credential.parseDocument(JSON.stringify({ note: "[".repeat(10_000), q: '\\"[[[' }))._tag).toBe("Right")
+  })
+
+  it("refuses a document over the size cap, counted in UTF-8 bytes", () => {
+    const filler = (n: number) => JSON.stringify({ claudeAiOauth: { accessToken: "a" }, pad: "é".repeat(n) })
+    const fits = filler((Credential.MAX_DOCUMENT_BYTES - 64) / 2)
+    expect(Credential.parseDocument(fits)._tag).toBe("Right")
+    const over = filler(Credential.MAX_DOCUMENT_BYTES / 2)
+    expect(over.length).toBeLessThan(Credential.MAX_DOCUMENT_BYTES)
+    const result = Credential.parseDocument(over)
+    expect(result._tag === "Left" && result.left.reason).toBe("too_large")
+    expect(result._tag === "Left" && result.left.message).toMatch(/larger than 1 MiB/)
+  })
+
   it("Claude Code counts a record as logged in only with user:inference", () => {
     expect(Credential.isClaudeCodeLogin({ accessToken: "a", scopes: ["user:inference"] })).toBe(true)
     expect(Credential.isClaudeCodeLogin({ accessToken: "a", scopes: [] })).toBe(false)
