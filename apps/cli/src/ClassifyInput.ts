@@ -4,7 +4,7 @@
  * because a misspelt optional field (`credentials`, `transport_error`) would
  * otherwise be dropped silently and change the verdict without a word.
  */
-import { Classification, type Classify, Endpoint, Scopes } from "@tollgate/core"
+import { Classification, type Classify, Endpoint, JsonText, Scopes } from "@tollgate/core"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -91,6 +91,16 @@ const describeError = (error: ParseResult.ParseError): string => {
  * is wrong.
  */
 export const parse = (text: string): Either.Either<Document, string> => {
+  // Schema's issue formatting recurses into the value it got: thousands of
+  // nested arrays in any field overflow the stack. No valid input nests
+  // deeper than 3 levels, so such input is refused before it is parsed.
+  const deep = JsonText.depthExceededAt(text)
+  if (deep >= 0) {
+    const field = fieldAt(text, deep)
+    return Either.left(
+      `${field === undefined ? "the input is" : `${field}:`} nested deeper than ${JsonText.MAX_DEPTH} levels (at character ${deep})`
+    )
+  }
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -129,4 +139,36 @@ export const toClassifyInput = (doc: Document, now: number): Classify.Input => (
 const position = (parserMessage: string): string => {
   const at = /position (\d+)/.exec(parserMessage)
   return at ? ` (at character ${at[1]})` : ""
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COLON = 0x3a
+
+/**
+ * The document's field whose value holds character `index`, found with one
+ * scan (the value may be too deep to parse and walk); only a field the
+ * document has is named, since any other key could be a pasted token.
+ */
+const fieldAt = (text: string, index: number): string | undefined => {
+  let depth = 0
+  let lastString: string | undefined
+  let key: string | undefined
+  for (let i = 0; i < index; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) {
+      const start = i
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++
+      if (depth === 1) lastString = text.slice(start, i + 1)
+    } else if (c === 0x7b || c === 0x5b) depth++
+    else if (c === 0x7d || c === 0x5d) depth--
+    else if (c === COLON && depth === 1) key = lastString
+  }
+  if (key === undefined) return undefined
+  try {
+    const name: unknown = JSON.parse(key)
+    return typeof name === "string" && Object.hasOwn(Document.fields, name) ? name : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -46,4 +46,25 @@ describe("ClassifyInput.parse", () => {
       now: 1_000
     })
   })
+
+  it("refuses input nested 20k and 100k deep in any field: one line naming the field, no stack overflow", () => {
+    const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
+    for (const depth of [20_000, 100_000]) {
+      for (const field of ["now", "headers", "credential", "transportError", "body"]) {
+        const prefix = `{"endpoint":"messages","status":429,"${field}":`
+        // The character reported is the bracket that opens level 65 (the document is level 1).
+        expect(complaint(`${prefix}${deep(depth)}}`)).toBe(
+          `${field}: nested deeper than 64 levels (at character ${prefix.length + 63})`
+        )
+      }
+    }
+    expect(complaint(`{"endpoint":"usage","status":200,"headers":{"x":${deep(100)}}}`)).toBe(
+      "headers: nested deeper than 64 levels (at character 110)"
+    )
+    // A key that is not a field may be anything, a pasted token included: not echoed.
+    expect(complaint(`{"sk-ant-oat01-SECRET":${deep(100)}}`)).toBe("the input is nested deeper than 64 levels (at character 86)")
+    expect(complaint(deep(100_000))).toBe("the input is nested deeper than 64 levels (at character 64)")
+    // Brackets inside strings are not nesting; a body string holding deep JSON is a valid body.
+    expect(complaint({ endpoint: "messages", status: 500, body: deep(100_000) })).toBe("accepted")
+  })
 })

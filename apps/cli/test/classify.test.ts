@@ -79,6 +79,31 @@ describe.concurrent("tollgate classify", () => {
   })
 })
 
+// Every field at both depths is checked in-process by ClassifyInput.test.ts; these prove the exit path.
+describe.concurrent("tollgate classify on deeply nested input", () => {
+  const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
+
+  it("20k and 100k nested arrays: exit 2 and one line, never a stack overflow", async ({ expect, sandbox }) => {
+    const file = join(sandbox.root, "deep.json")
+    await writeFile(file, `{"endpoint":"messages","status":429,"headers":${nested(100_000)}}`)
+    const [fromStdin, fromFile] = await Promise.all([
+      tollgate(sandbox, ["classify"], { stdin: `{"endpoint":"messages","status":429,"now":${nested(20_000)}}` }),
+      tollgate(sandbox, ["classify", "--file", file])
+    ])
+    expect(fromStdin).toMatchObject({ code: 2, stdout: "" })
+    expect(fromStdin.stderr).toBe("tollgate classify: now: nested deeper than 64 levels (at character 105)\n")
+    expect(fromFile).toMatchObject({ code: 2, stdout: "" })
+    expect(fromFile.stderr).toBe("tollgate classify: headers: nested deeper than 64 levels (at character 109)\n")
+  })
+
+  it("a body string holding deeply nested JSON is classified", async ({ expect, sandbox }) => {
+    const body = `{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited.","details":${nested(30_000)}}}`
+    const run = await tollgate(sandbox, ["classify"], { stdin: JSON.stringify({ endpoint: "messages", status: 429, body }) })
+    expect(run).toMatchObject({ code: 0, stderr: "" })
+    expect(parse(run.stdout)).toMatchObject({ tag: "RateLimited", endpoint: "messages" })
+  })
+})
+
 describe.concurrent("tollgate --help", () => {
   it("works on the root and on every subcommand, without ANSI escapes under NO_COLOR", async ({ expect, sandbox }) => {
     const runs = await Promise.all([
