@@ -6,8 +6,8 @@
  * Order (reference, section 3): `CLAUDE_CODE_OAUTH_TOKEN`, else
  * `.credentials.json` in `$CLAUDE_SECURESTORAGE_CONFIG_DIR`, else
  * `$CLAUDE_CONFIG_DIR`, else `$HOME/.claude`. The macOS Keychain is not read.
- *
- * Stand-in until a credential-store package exists; keep it self-contained.
+ * The document is parsed by `Credential.parseDocument`, like every other
+ * reader of the store.
  */
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -18,9 +18,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import * as os from "node:os"
 
 /** The file name Claude Code stores its login in. */
@@ -55,9 +53,11 @@ export interface Found {
 /**
  * Why no login was found: `missing` (no file), `unreadable` (cannot read it),
  * `not_json`, `no_login` (valid JSON without `claudeAiOauth`), `malformed`
- * (a `claudeAiOauth` Claude Code could not use either).
+ * (a `claudeAiOauth` Claude Code could not use either), `too_large` and
+ * `too_deep` (a document tollgate refuses to read because it could not
+ * write it back safely; see `Credential.parseDocument`).
  */
-export type NotFoundReason = "missing" | "unreadable" | "not_json" | "no_login" | "malformed"
+export type NotFoundReason = "missing" | "unreadable" | "not_json" | "no_login" | "malformed" | "too_large" | "too_deep"
 
 /** No usable login; `detail` is one plain sentence without any secret. */
 export interface NotFound {
@@ -116,26 +116,43 @@ const fromRecord = (record: Credential.OAuthRecord): Login => {
   }
 }
 
-const Json = Schema.parseJson()
-
-const pathOf = (error: ParseResult.ParseError): string =>
-  (ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.path ?? []).map(String).join(".")
+const notFoundOf = (error: Credential.DocumentError): Pick<NotFound, "reason" | "detail"> => {
+  switch (error.reason) {
+    case "not_json":
+      return { reason: "not_json", detail: "the file is not valid JSON" }
+    case "not_an_object":
+      return { reason: "malformed", detail: "the file does not hold a JSON object" }
+    case "malformed_login":
+      return {
+        reason: "malformed",
+        detail: `the Claude login in the file is malformed${error.at === undefined ? "" : ` (at ${error.at})`}`
+      }
+    case "too_large":
+      return {
+        reason: "too_large",
+        detail: `the file is larger than ${Credential.MAX_DOCUMENT_BYTES / 1024 / 1024} MiB; no Claude Code login is, and tollgate does not read it`
+      }
+    case "too_deep":
+      return {
+        reason: "too_deep",
+        detail: `the file nests deeper than ${Credential.MAX_DOCUMENT_DEPTH} levels; tollgate does not read it, as it could not write it back safely`
+      }
+  }
+}
 
 /**
- * Reads the document. Error wording never quotes the file: parser messages
- * echo the text, and the text holds tokens.
+ * Reads the document with `Credential.parseDocument`, the reader the refresh,
+ * the daemon and the opencode plugin use, so that doctor never calls a file
+ * fine that they refuse (a byte order mark once was). Wording never quotes
+ * the file: parser messages echo the text, and the text holds tokens.
  */
 const interpret = (text: string): Either.Either<Login, Pick<NotFound, "reason" | "detail">> => {
-  const json = Schema.decodeUnknownEither(Json)(text)
-  if (Either.isLeft(json)) {
-    return Either.left({ reason: "not_json", detail: "the file is not valid JSON" })
-  }
-  const value = json.right
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return Either.left({ reason: "malformed", detail: "the file does not hold a JSON object" })
-  }
-  if (!("claudeAiOauth" in value) || value.claudeAiOauth === undefined || value.claudeAiOauth === null) {
-    const keys = Object.keys(value)
+  const parsed = Credential.parseDocument(text)
+  if (Either.isLeft(parsed)) return Either.left(notFoundOf(parsed.left))
+  const document = parsed.right
+  const record = document.claudeAiOauth
+  if (record === undefined) {
+    const keys = Object.keys(document)
     const listed = keys.length > 5 ? [...keys.slice(0, 5), "…"] : keys
     return Either.left({
       reason: "no_login",
@@ -144,17 +161,6 @@ const interpret = (text: string): Either.Either<Login, Pick<NotFound, "reason" |
           ? "the file holds no Claude login (it is an empty object)"
           : `the file holds no Claude login (no claudeAiOauth; it has ${listed.join(", ")})`
     })
-  }
-  const decoded = Schema.decodeUnknownEither(Credential.Document)(value)
-  if (Either.isLeft(decoded)) {
-    return Either.left({
-      reason: "malformed",
-      detail: `the Claude login in the file is malformed (at ${pathOf(decoded.left)})`
-    })
-  }
-  const record = decoded.right.claudeAiOauth
-  if (record === undefined) {
-    return Either.left({ reason: "no_login", detail: "the file holds no Claude login (no claudeAiOauth)" })
   }
   return Either.right(fromRecord(record))
 }
@@ -192,6 +198,10 @@ export const discover: Effect.Effect<
   }
   const mode = info.right.mode & 0o777
   if (info.right.type !== "File") return notFound("unreadable", "the path is not a regular file", mode)
+  // Not even read: parseDocument would refuse it, and it could be any size.
+  if (Number(info.right.size) > Credential.MAX_DOCUMENT_BYTES) {
+    return notFound("too_large", notFoundOf(new Credential.DocumentError({ reason: "too_large" })).detail, mode)
+  }
   const text = yield* Effect.either(fs.readFileString(path))
   if (Either.isLeft(text)) return notFound("unreadable", `the file cannot be read (${reasonOf(text.left)})`, mode)
   return Either.match(interpret(text.right), {

@@ -38,6 +38,10 @@ const seconds = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : `
 
 const lockWords = (locks: RefreshLock.LockState): string => {
   if (!locks.held) return locks.legacyHeld ? "free (but the legacy lock is held)" : "free"
+  // The owner record proves its holder gone (same machine and pid namespace): a crash, not a refresh in progress.
+  if (locks.owner?.alive === false && locks.owner.pid !== null) {
+    return `left by a process that no longer runs (pid ${locks.owner.pid}); the next refresh takes it over at once`
+  }
   const who = locks.owner?.pid ? `pid ${locks.owner.pid}${locks.owner.alive === false ? ", which is gone" : locks.owner.alive ? ", running" : ""}` : "an unknown process"
   const age = locks.ageMs === null ? "" : ` for ${seconds(locks.ageMs)}`
   return locks.stale

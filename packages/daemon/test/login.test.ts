@@ -1,0 +1,41 @@
+// The daemon's login read goes through the one reader of Claude Code's store
+// (Credential.parseDocument), so it agrees with doctor and refresh on odd files.
+import { Credential } from "@tollgate/core"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import * as Login from "../src/Login.js"
+
+const ACCESS = "sk-ant-oat01-DaemonLoginFixture-0123456789"
+const homes: Array<string> = []
+afterEach(async () => {
+  await Promise.all(homes.splice(0).map((home) => rm(home, { recursive: true, force: true })))
+})
+
+const readWith = async (text: string) => {
+  const home = await mkdtemp(join(tmpdir(), "tollgate-daemon-login-"))
+  homes.push(home)
+  await mkdir(join(home, ".claude"), { mode: 0o700 })
+  await writeFile(join(home, ".claude", ".credentials.json"), text)
+  await chmod(join(home, ".claude", ".credentials.json"), 0o600)
+  return Effect.runPromise(Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", home]])))))
+}
+
+const document = JSON.stringify({ claudeAiOauth: { accessToken: ACCESS, scopes: ["user:inference", "user:profile"] } })
+
+describe("the daemon's login", () => {
+  it("reads a store that starts with a UTF-8 byte order mark", async () => {
+    const login = await readWith(`\uFEFF${document}`)
+    expect(login && Redacted.value(login.accessToken)).toBe(ACCESS)
+    expect(login?.snapshot.fingerprint).toBe(Credential.fingerprint(ACCESS))
+  })
+
+  it("is no login for a store nested too deep to write back, without overflowing the stack", async () => {
+    const deep = `${"[".repeat(6_000)}${"]".repeat(6_000)}`
+    expect(await readWith(`{"claudeAiOauth":{"accessToken":"${ACCESS}"},"foreign":${deep}}`)).toBeNull()
+  })
+})
