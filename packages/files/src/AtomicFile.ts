@@ -7,7 +7,8 @@
  * over the target. `rename` replaces a symlink at the target rather than
  * following it. The temp file is removed on any failure.
  *
- * `write` does it in one call. `prepare` exposes the steps for a writer that
+ * `write` does it in one call (`create` for a file that must not exist
+ * yet). `prepare` exposes the steps for a writer that
  * must prove the disk has room before it does something irreversible (the
  * credential store fills and fsyncs its temp file before a refresh token is
  * spent, and only patches and commits it after).
@@ -16,7 +17,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { constants } from "node:fs"
-import { type FileHandle, open, rename, rm } from "node:fs/promises"
+import { type FileHandle, link, open, rename, rm } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { errorCode } from "./internal/stats.js"
 
@@ -56,6 +57,13 @@ export interface Prepared {
   readonly write: (data: string | Uint8Array) => Promise<void>
   /** Closes the temp file and renames it over `target` (then fsyncs the directory when durable). */
   readonly commit: () => Promise<void>
+  /**
+   * Like `commit`, but only where nothing is at `target` yet: the temp file
+   * is hard-linked in (`link` fails with EEXIST for anything there, a
+   * dangling symlink included, and never follows one), then its temp name
+   * removed. On EEXIST the temp file is discarded and `target` left alone.
+   */
+  readonly commitNew: () => Promise<void>
   /** Closes and removes the temp file, leaving `target` as it was. Never rejects. */
   readonly discard: () => Promise<void>
 }
@@ -172,7 +180,37 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
       state = "committed"
       if (durable) await syncDirectory(dirname(target))
     },
+    commitNew: async () => {
+      assertOpen()
+      try {
+        await close()
+        await link(path, target)
+      } catch (error) {
+        await discard()
+        throw error
+      }
+      state = "committed"
+      await rm(path, { force: true })
+      if (durable) await syncDirectory(dirname(target))
+    },
     discard
+  }
+}
+
+/**
+ * Writes a new file at `target` whole, or nothing: like {@link write}, but
+ * rejects with EEXIST when anything is already at `target` (a dangling
+ * symlink included; it is never followed), leaving it as it was.
+ *
+ * @since 0.1.0
+ */
+export const create = async (target: string, data: string | Uint8Array, options: Options = {}): Promise<void> => {
+  const prepared = await prepare(target, options)
+  try {
+    await prepared.write(data)
+    await prepared.commitNew()
+  } finally {
+    await prepared.discard()
   }
 }
 

@@ -123,3 +123,32 @@ describe("AtomicFile.prepare", () => {
     await expect(prepared.write("again")).rejects.toThrow(/already discarded/)
   })
 })
+
+describe("AtomicFile.create", () => {
+  it("writes a new file whole, 0600", async () => {
+    const dir = scratch()
+    const target = join(dir, ".credentials.json")
+    await withUmask(0, () => AtomicFile.create(target, "{}"))
+    expect(readFileSync(target, "utf8")).toBe("{}")
+    expect(statSync(target).mode & 0o777).toBe(0o600)
+    expect(readdirSync(dir)).toEqual([".credentials.json"])
+  })
+
+  it("refuses (EEXIST) a dangling symlink at the target and never creates its target", async () => {
+    const dir = scratch()
+    const target = join(dir, ".credentials.json")
+    symlinkSync(join(dir, "elsewhere"), target)
+    await expect(AtomicFile.create(target, "{}")).rejects.toMatchObject({ code: "EEXIST" })
+    expect(readlinkSync(target)).toBe(join(dir, "elsewhere"))
+    expect(readdirSync(dir)).toEqual([".credentials.json"])
+  })
+
+  it("refuses (EEXIST) an existing file and leaves it as it was", async () => {
+    const dir = scratch()
+    const target = join(dir, ".credentials.json")
+    writeFileSync(target, "theirs")
+    await expect(AtomicFile.create(target, "ours")).rejects.toMatchObject({ code: "EEXIST" })
+    expect(readFileSync(target, "utf8")).toBe("theirs")
+    expect(readdirSync(dir)).toEqual([".credentials.json"])
+  })
+})
