@@ -116,15 +116,35 @@ export type ErrorCode = "bad_json" | "bad_request" | "unsupported_version" | "to
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const finite = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
 
-const window = (u: unknown): Window | undefined => {
-  if (!isObject(u) || !finite(u["usedPercent"]) || u["usedPercent"] < 0 || u["usedPercent"] > 1000) return undefined
-  return { usedPercent: u["usedPercent"], resetsAt: finite(u["resetsAt"]) ? u["resetsAt"] : null }
+/**
+ * A used percentage as tollgate keeps it: a finite number clamped to 0..100.
+ * Anything else — NaN, ±Infinity (`1e999` parses as Infinity), a string,
+ * null — is `undefined`, as if the window were absent. Every boundary where
+ * a percentage comes in (Claude Code's stdin, a request, a reply, the
+ * published status, headers, the usage endpoint) goes through it, so no
+ * consumer ever prints `-5%` or `1e+300%`.
+ *
+ * @since 0.1.0
+ */
+export const usedPercent = (u: unknown): number | undefined =>
+  typeof u === "number" && Number.isFinite(u) ? Math.min(100, Math.max(0, u)) : undefined
+
+/**
+ * A window from its wire form (`{usedPercent, resetsAt}`), or `undefined`
+ * when it has no usable percentage.
+ *
+ * @since 0.1.0
+ */
+export const windowOf = (u: unknown): Window | undefined => {
+  if (!isObject(u)) return undefined
+  const used = usedPercent(u["usedPercent"])
+  return used === undefined ? undefined : { usedPercent: used, resetsAt: finite(u["resetsAt"]) ? u["resetsAt"] : null }
 }
 
 const windows = (u: unknown): Windows | undefined => {
   if (!isObject(u)) return undefined
-  const fiveHour = window(u["fiveHour"])
-  const sevenDay = window(u["sevenDay"])
+  const fiveHour = windowOf(u["fiveHour"])
+  const sevenDay = windowOf(u["sevenDay"])
   return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}) }
 }
 
@@ -160,17 +180,21 @@ export const parseRequest = (json: unknown): Request | { readonly error: ErrorCo
 
 /**
  * Claude Code's statusline stdin `rate_limits` block (`used_percentage`
- * 0..100, `resets_at` unix seconds) as windows.
+ * 0..100, `resets_at` unix seconds) as windows; percentages are clamped by
+ * {@link usedPercent}.
  *
  * @since 0.1.0
  */
 export const fromStatuslineInput = (input: unknown): Windows | undefined => {
   if (!isObject(input) || !isObject(input["rate_limits"])) return undefined
   const block = input["rate_limits"]
-  const one = (u: unknown): Window | undefined =>
-    isObject(u) && finite(u["used_percentage"])
-      ? { usedPercent: u["used_percentage"], resetsAt: finite(u["resets_at"]) ? Math.round(u["resets_at"] * 1000) : null }
-      : undefined
+  const one = (u: unknown): Window | undefined => {
+    if (!isObject(u)) return undefined
+    const used = usedPercent(u["used_percentage"])
+    return used === undefined
+      ? undefined
+      : { usedPercent: used, resetsAt: finite(u["resets_at"]) ? Math.round(u["resets_at"] * 1000) : null }
+  }
   const fiveHour = one(block["five_hour"])
   const sevenDay = one(block["seven_day"])
   if (!fiveHour && !sevenDay) return undefined

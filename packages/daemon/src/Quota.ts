@@ -18,7 +18,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import type * as Protocol from "./Protocol.js"
+import * as Protocol from "./Protocol.js"
 
 /** @since 0.1.0 */
 export interface Options<R> {
@@ -33,7 +33,11 @@ export interface Options<R> {
   readonly initial?: Persisted | undefined
 }
 
-const WindowSchema = Schema.Struct({ usedPercent: Schema.Number, resetsAt: Schema.NullOr(Schema.Number) })
+// A restored state file is input too: its percentages are clamped like every other source's.
+const WindowSchema = Schema.Struct({
+  usedPercent: Schema.Number.pipe(Schema.finite(), Schema.clamp(0, 100)),
+  resetsAt: Schema.NullOr(Schema.Number)
+})
 const WindowsSchema = Schema.Struct({ fiveHour: Schema.optional(WindowSchema), sevenDay: Schema.optional(WindowSchema) })
 
 /** Free numbers, with the login they were seen under. @since 0.1.0 */
@@ -77,7 +81,7 @@ const MINUTE = 60_000
 
 const fraction = (value: string | undefined): number | null => {
   if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return null
-  return Math.round(Number(value) * 1000) / 10
+  return Protocol.usedPercent(Math.round(Number(value) * 1000) / 10) ?? null
 }
 const seconds = (value: string | undefined): number | null =>
   value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : null
@@ -100,10 +104,12 @@ export const fromHeaders = (headers: Readonly<Record<string, string>>): Protocol
 const fromReport = (view: UsagePoller.View): Protocol.Windows | null => {
   const usage = view.usage
   if (!usage) return null
-  const one = (w: typeof usage.five_hour) =>
-    w && typeof w.utilization === "number"
-      ? { usedPercent: w.utilization, resetsAt: w.resets_at ? Date.parse(w.resets_at) || null : null }
+  const one = (w: typeof usage.five_hour) => {
+    const used = Protocol.usedPercent(w?.utilization)
+    return w && used !== undefined
+      ? { usedPercent: used, resetsAt: w.resets_at ? Date.parse(w.resets_at) || null : null }
       : undefined
+  }
   const fiveHour = one(usage.five_hour)
   const sevenDay = one(usage.seven_day)
   return fiveHour || sevenDay ? { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}) } : null

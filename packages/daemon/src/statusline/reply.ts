@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { Published, Quota, Window, Windows } from "../Protocol.js"
+import { type Published, type Quota, type Windows, windowOf } from "../Protocol.js"
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const finite = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
@@ -14,15 +14,11 @@ const finiteOrNull = (u: unknown): number | null => (finite(u) ? u : null)
 // Labels are looked up by verdict, never printed from it; the cap only bounds garbage.
 const shortString = (u: unknown): string | null => (typeof u === "string" && u.length <= 200 ? u : null)
 
-const window = (u: unknown): Window | undefined =>
-  isObject(u) && finite(u["usedPercent"]) && u["usedPercent"] >= 0 && u["usedPercent"] <= 1000
-    ? { usedPercent: u["usedPercent"], resetsAt: finiteOrNull(u["resetsAt"]) }
-    : undefined
-
+// Percentages clamped to 0..100, non-finite ones dropped: what the daemon says is not trusted either.
 const windows = (u: unknown): Windows => {
   if (!isObject(u)) return {}
-  const fiveHour = window(u["fiveHour"])
-  const sevenDay = window(u["sevenDay"])
+  const fiveHour = windowOf(u["fiveHour"])
+  const sevenDay = windowOf(u["sevenDay"])
   return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}) }
 }
 
