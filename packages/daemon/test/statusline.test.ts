@@ -154,9 +154,11 @@ describe("parseStatusReply", () => {
     expect(parseStatusReply(JSON.stringify({ v: 1, ok: false, error: { code: "internal", message: "x" } }))).toBeNull()
     expect(parseStatusReply(JSON.stringify({ v: 1, ok: true, op: "pong", pid: 1 }))).toBeNull()
   })
-  it("drops windows out of range", () => {
+  it("clamps percentages out of range and drops ones that are not numbers", () => {
     const bad = { ...quota, windows: { fiveHour: { usedPercent: -1, resetsAt: null }, sevenDay: { usedPercent: "9" } } }
-    expect(parseStatusReply(JSON.stringify({ v: 1, ok: true, op: "status", quota: bad }))?.windows).toEqual({})
+    expect(parseStatusReply(JSON.stringify({ v: 1, ok: true, op: "status", quota: bad }))?.windows).toEqual({
+      fiveHour: { usedPercent: 0, resetsAt: null }
+    })
   })
 })
 
