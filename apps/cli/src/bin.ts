@@ -4,7 +4,6 @@
  */
 import { Command, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -19,6 +18,7 @@ import { opencode } from "./commands/opencode.js"
 import { refresh, RefreshFailed } from "./commands/refresh.js"
 import { sim } from "./commands/sim.js"
 import { statusline } from "./commands/statusline.js"
+import * as RunMain from "./RunMain.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
 
@@ -60,12 +60,11 @@ const report = (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
   return Console.error(`tollgate: ${error.value instanceof Error ? error.value.message : String(error.value)}`)
 }
 
-run(process.argv).pipe(
-  Effect.tapErrorCause(report),
-  TerminalColor.applyPolicy,
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({
-    disableErrorReporting: true,
-    teardown: (exit, onExit) => onExit(exitCode(exit))
-  })
+RunMain.run(
+  run(process.argv).pipe(
+    Effect.tapErrorCause(report),
+    TerminalColor.applyPolicy,
+    Effect.provide(NodeContext.layer)
+  ),
+  exitCode
 )

@@ -10,6 +10,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import type { Location } from "./StoreLocation.js"
 
 /** @since 0.1.0 */
@@ -29,7 +30,8 @@ export class StoreError extends Schema.TaggedError<StoreError>("@tollgate/claude
   {
     backend: Backend,
     operation: Schema.Literal("read", "write"),
-    reason: Schema.Literal("not_json", "not_an_object", "malformed_login", "symlink", "permission", "io", "keychain"),
+    reason: Schema.Literal("not_json", "not_an_object", "malformed_login", "symlink", "permission", "io", "keychain",
+      "too_large", "too_deep", "not_regular", "not_serializable", "no_space"),
     /** Where: a path or a Keychain service name. */
     where: Schema.String,
     /** A safe detail: an errno code or the `security` tool's exit status. */
@@ -44,10 +46,29 @@ export class StoreError extends Schema.TaggedError<StoreError>("@tollgate/claude
       symlink: "is a symbolic link; refusing to follow it (pass followSymlinks to allow)",
       permission: "is not accessible (permission denied)",
       io: "could not be accessed",
-      keychain: "could not be accessed through the `security` tool"
+      keychain: "could not be accessed through the `security` tool",
+      too_large: "is larger than any Claude Code login; it is not read, so it is never written back",
+      too_deep: "nests too deeply to be written back safely; it is not read",
+      not_regular: "is not a regular file (a directory, a FIFO or a device); refusing to read or replace it",
+      not_serializable: "holds a document that could not be written back (nested too deeply or too large)",
+      no_space: "cannot be replaced: the disk has no room for the new document"
     }[this.reason]
     return `The Claude Code credential store (${this.backend}: ${this.where}) ${what}${this.detail ? ` [${this.detail}]` : ""}; nothing was changed.`
   }
+}
+
+/**
+ * A replacement of the store made ready in advance by {@link Store.prepare}.
+ *
+ * @since 0.2.0
+ */
+export interface Prepared {
+  /**
+   * Replaces the whole document with `document`, doing as little as possible:
+   * what could fail for want of room, permission or a serializable document
+   * has already been tried by `prepare`. Call it at most once.
+   */
+  readonly commit: (document: Credential.Document) => Effect.Effect<void, StoreError>
 }
 
 /**
@@ -60,6 +81,16 @@ export interface Store {
   readonly read: Effect.Effect<Option.Option<Credential.Document>, StoreError>
   /** Replaces the whole document atomically: a reader sees the old or the new document, never a mix. */
   readonly write: (document: Credential.Document) => Effect.Effect<void, StoreError>
+  /**
+   * Readies a replacement before anything irreversible happens. `template` is
+   * a document of the shape and size that will be committed (the new login
+   * with placeholder tokens): everything that can fail or take time — serializing
+   * it, creating, filling and syncing the temp file (which proves the disk has
+   * room), taking the original's owner — happens now, so a refresh refuses
+   * before it spends the refresh token rather than after. An uncommitted
+   * preparation is discarded when the scope closes.
+   */
+  readonly prepare: (template: Credential.Document) => Effect.Effect<Prepared, StoreError, Scope.Scope>
 }
 
 /**

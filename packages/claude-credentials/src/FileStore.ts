@@ -4,16 +4,24 @@
  * fsync of the directory — so a reader, or a crash at any instant, sees the
  * old document or the new one, never a mix, an empty file or a wider mode.
  *
+ * A replacement keeps the original's owner and group (root refreshing a
+ * user's store must not leave it root's), and is prepared in full before the
+ * refresh token is spent (see `Store.prepare`): only "write the final bytes
+ * into the already filled temp file, fsync, rename" is left for after.
+ *
+ * Reads take only a regular file of at most `Credential.MAX_DOCUMENT_BYTES`
+ * (a FIFO or a device planted at the path is refused, never waited on).
+ *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Credential } from "@tollgate/core"
+import { AtomicFile, SafeRead, UnsafePath } from "@tollgate/files"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { type Store, StoreError } from "./CredentialStore.js"
+import { type Prepared, type Store, StoreError } from "./CredentialStore.js"
 import type { Location } from "./StoreLocation.js"
 
 /** @since 0.1.0 */
@@ -22,23 +30,42 @@ export interface Options {
   readonly followSymlinks?: boolean | undefined
 }
 
-// Our temp files carry their own marker so a clean-up never touches a temp
-// file Claude Code is in the middle of writing.
-const TEMP_MARKER = ".tollgate-tmp."
+// A writer killed between create and rename leaves its temp file (0600) behind; ours are removed
+// once they are old enough not to belong to a live write. Claude Code's own are `.tmp.<random>`.
 const LEFTOVER_AGE_MS = 60_000
 
 const errnoOf = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : undefined
 
 const failure = (operation: "read" | "write", where: string) => (error: unknown) => {
+  if (error instanceof StoreError) return error
+  if (error instanceof UnsafePath.UnsafePath) {
+    const reason = error.reason === "symlink" ? "symlink" : error.reason === "too_large" ? "too_large" : "not_regular"
+    return new StoreError({ backend: "file", operation, reason, where })
+  }
   const code = errnoOf(error)
   return new StoreError({
     backend: "file",
     operation,
-    reason: code === "EACCES" || code === "EPERM" ? "permission" : "io",
+    reason:
+      code === "EACCES" || code === "EPERM"
+        ? "permission"
+        : code === "ENOSPC" || code === "EDQUOT"
+          ? "no_space"
+          : error instanceof RangeError
+            ? "not_serializable"
+            : "io",
     where,
     ...(code ? { detail: code } : {})
   })
+}
+
+const serialize = (document: Credential.Document): string => JSON.stringify(document, null, 2) + "\n"
+
+/** Whose the file is, when a replacement must keep an owner or group that is not ours. */
+const ownerToKeep = (stat: { readonly uid: number; readonly gid: number } | null) => {
+  if (stat === null || process.geteuid === undefined || process.getegid === undefined) return {}
+  return stat.uid !== process.geteuid() || stat.gid !== process.getegid() ? { uid: stat.uid, gid: stat.gid } : {}
 }
 
 /**
@@ -50,28 +77,31 @@ export const make = (location: Location, options: Options = {}): Store => {
   // The real target: the file itself, or — only when allowed — what its link points to.
   const target = (operation: "read" | "write") =>
     Effect.tryPromise({
-      try: async (): Promise<Option.Option<string> | "symlink"> => {
+      try: async () => {
         const stat = await fs.lstat(file).catch((e: unknown) => {
           if (errnoOf(e) === "ENOENT") return null
           throw e
         })
-        if (stat === null) return Option.none()
-        if (!stat.isSymbolicLink()) return Option.some(file)
-        return options.followSymlinks ? Option.some(await fs.realpath(file)) : "symlink"
+        if (stat === null) return { path: file, stat: null }
+        if (stat.isSymbolicLink()) {
+          if (!options.followSymlinks) throw new StoreError({ backend: "file", operation, reason: "symlink", where: file })
+          const real = await fs.realpath(file)
+          return { path: real, stat: await fs.lstat(real) }
+        }
+        if (!stat.isFile()) throw new StoreError({ backend: "file", operation, reason: "not_regular", where: file })
+        return { path: file, stat }
       },
       catch: failure(operation, file)
-    }).pipe(
-      Effect.flatMap((t) =>
-        t === "symlink"
-          ? Effect.fail(new StoreError({ backend: "file", operation, reason: "symlink", where: file }))
-          : Effect.succeed(t)
-      )
-    )
+    })
 
   const read = Effect.gen(function* () {
     const resolved = yield* target("read")
-    if (Option.isNone(resolved)) return Option.none<Credential.Document>()
-    const text = yield* Effect.tryPromise({ try: () => fs.readFile(resolved.value, "utf8"), catch: failure("read", file) })
+    if (resolved.stat === null) return Option.none<Credential.Document>()
+    const text = yield* Effect.tryPromise({
+      try: () => SafeRead.readText(resolved.path, { maxBytes: Credential.MAX_DOCUMENT_BYTES }),
+      catch: failure("read", file)
+    })
+    if (text === null) return Option.none<Credential.Document>()
     const parsed = Credential.parseDocument(text)
     if (Either.isLeft(parsed)) {
       return yield* new StoreError({ backend: "file", operation: "read", reason: parsed.left.reason, where: file })
@@ -79,56 +109,54 @@ export const make = (location: Location, options: Options = {}): Store => {
     return Option.some(parsed.right)
   })
 
-  const write = (document: Credential.Document) =>
+  const prepare = (template: Credential.Document) =>
     Effect.gen(function* () {
-      const resolved = Option.getOrElse(yield* target("write"), () => file)
-      const dir = path.dirname(resolved)
-      const temp = `${resolved}${TEMP_MARKER}${randomBytes(4).toString("hex")}`
-      const text = JSON.stringify(document, null, 2) + "\n"
-      yield* Effect.tryPromise({
-        try: () => writeAtomically(dir, temp, resolved, text),
-        catch: failure("write", file)
-      })
-      yield* Effect.promise(() => removeLeftovers(dir, path.basename(resolved)))
+      const resolved = yield* target("write")
+      const dir = path.dirname(resolved.path)
+      const text = yield* Effect.try({ try: () => serialize(template), catch: failure("write", file) })
+      const temp = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+            return AtomicFile.prepare(resolved.path, { mode: 0o600, ...ownerToKeep(resolved.stat) })
+          },
+          catch: failure("write", file)
+        }),
+        (prepared) => Effect.promise(() => prepared.discard())
+      )
+      // Filled and synced now: a disk without room for the document says so before anything is spent.
+      yield* Effect.tryPromise({ try: () => temp.write(text), catch: failure("write", file) })
+      const prepared: Prepared = {
+        commit: (document) =>
+          Effect.tryPromise({
+            try: async () => {
+              const final = serialize(document)
+              if (final !== text) await temp.write(final)
+              await temp.commit()
+            },
+            catch: failure("write", file)
+          }).pipe(Effect.zipRight(Effect.promise(() => removeLeftovers(dir, path.basename(resolved.path)))))
+      }
+      return prepared
     })
 
-  return { backend: "file", location, read, write }
+  const write = (document: Credential.Document) =>
+    Effect.scoped(Effect.flatMap(prepare(document), (prepared) => prepared.commit(document)))
+
+  return { backend: "file", location, read, write, prepare }
 }
 
-const writeAtomically = async (dir: string, temp: string, target: string, text: string): Promise<void> => {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 })
-  // O_EXCL + mode 0600 from creation: the token is never readable by others, not even for an instant.
-  const handle = await fs.open(temp, "wx", 0o600)
-  try {
-    try {
-      await handle.chmod(0o600) // umask can only narrow the mode; make it exact
-      await handle.writeFile(text, "utf8")
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(temp, target)
-  } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => {})
-    throw error
-  }
-  const directory = await fs.open(dir, "r")
-  try {
-    await directory.sync()
-  } finally {
-    await directory.close()
-  }
-}
+/** Our temp files for `base`: `AtomicFile`'s `.<base>.<16 hex>.tmp` names. */
+const isOurTemp = (name: string, base: string): boolean =>
+  name.startsWith(`${base.startsWith(".") ? "" : "."}${base}.`) && /\.[0-9a-f]{16}\.tmp$/.test(name)
 
-// A writer killed between create and rename leaves its temp file behind;
-// ours are removed once they are old enough not to belong to a live write.
 const removeLeftovers = async (dir: string, base: string): Promise<void> => {
   const names = await fs.readdir(dir).catch(() => [] as Array<string>)
   const now = Date.now()
   for (const name of names) {
-    if (!name.startsWith(`${base}${TEMP_MARKER}`)) continue
+    if (!isOurTemp(name, base)) continue
     const full = path.join(dir, name)
     const stat = await fs.lstat(full).catch(() => null)
-    if (stat && now - stat.mtimeMs > LEFTOVER_AGE_MS) await fs.rm(full, { force: true }).catch(() => {})
+    if (stat && stat.isFile() && now - stat.mtimeMs > LEFTOVER_AGE_MS) await fs.rm(full, { force: true }).catch(() => {})
   }
 }

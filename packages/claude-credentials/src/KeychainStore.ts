@@ -116,10 +116,18 @@ export const make = (location: Location, options: Options = {}): Store => {
       })
     })
 
+  const serialize = (document: Credential.Document) =>
+    Effect.try({
+      try: () => JSON.stringify(encodeDocument(document)),
+      catch: () => fail("write", "not_serializable")
+    })
+
+  const addLine = (json: string) => lineFor("write", Security.commandLine(addCommand(location, Security.hexOf(json))))
+
   const write = (document: Credential.Document) =>
     Effect.gen(function* () {
-      const json = JSON.stringify(encodeDocument(document))
-      const line = yield* lineFor("write", Security.commandLine(addCommand(location, Security.hexOf(json))))
+      const json = yield* serialize(document)
+      const line = yield* addLine(json)
       const exit = yield* run("write", line)
       if (exit.code !== 0) return yield* Effect.fail(fail("write", "keychain", Security.describeExit(exit)))
       // Exit status 0 is only `security`'s word; reading the item back proves the
@@ -131,7 +139,12 @@ export const make = (location: Location, options: Options = {}): Store => {
       }
     })
 
-  return { backend: "keychain", location, read: readAs("read"), write }
+  // The item is replaced in one `security` call, so there is no temp file to prepare: what can be
+  // checked in advance is that the document serializes and fits on the command line.
+  const prepare = (template: Credential.Document) =>
+    Effect.as(Effect.flatMap(serialize(template), addLine), { commit: write })
+
+  return { backend: "keychain", location, read: readAs("read"), write, prepare }
 }
 
 /**

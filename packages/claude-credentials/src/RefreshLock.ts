@@ -137,9 +137,13 @@ const holdRefresh = (location: Location, options?: Options): Effect.Effect<void,
   Effect.gen(function* () {
     const t = timing(refreshDefaults, options)
     const legacy = yield* legacyLockPath(location)
-    const [primary, legacyHeld] = yield* acquireAll([path.join(location.configDir, REFRESH_LOCK), legacy], t).pipe(
-      Effect.catchAll(toLockError("refresh", location))
-    )
+    const [primary, legacyHeld] = yield* acquireAll(
+      [
+        { path: path.join(location.configDir, REFRESH_LOCK), abandoned: Owner.abandoned(location.configDir, Owner.OWNER_FILE, "lockBirthtimeMs") },
+        { path: legacy, abandoned: Owner.abandoned(location.configDir, Owner.OWNER_FILE, "legacyLockBirthtimeMs") }
+      ],
+      t
+    ).pipe(Effect.catchAll(toLockError("refresh", location)))
     // Claude Code writes no record when the file system has no birth times; neither do we.
     if (primary !== undefined && primary.birthtimeMs > 0) {
       yield* Effect.acquireRelease(
@@ -154,9 +158,22 @@ const holdRefresh = (location: Location, options?: Options): Effect.Effect<void,
 const holdStorageWrite = (location: Location, options?: Options): Effect.Effect<void, LockError, Scope.Scope> =>
   Effect.gen(function* () {
     const t = timing(storageWriteDefaults, options)
-    const held = yield* acquireAll([path.join(location.configDir, STORAGE_WRITE_LOCK)], t).pipe(
-      Effect.catchAll(toLockError("storage-write", location))
-    )
+    const held = yield* acquireAll(
+      [
+        {
+          path: path.join(location.configDir, STORAGE_WRITE_LOCK),
+          abandoned: Owner.abandoned(location.configDir, Owner.STORAGE_WRITE_OWNER_FILE, "lockBirthtimeMs")
+        }
+      ],
+      t
+    ).pipe(Effect.catchAll(toLockError("storage-write", location)))
+    const lock = held[0]
+    if (lock !== undefined && lock.birthtimeMs > 0) {
+      yield* Effect.acquireRelease(
+        Owner.write(location.configDir, Owner.recordFor(lock.birthtimeMs, undefined), Owner.STORAGE_WRITE_OWNER_FILE),
+        () => Owner.removeIfOurs(location.configDir, lock.birthtimeMs, Owner.STORAGE_WRITE_OWNER_FILE)
+      )
+    }
     yield* Effect.forkScoped(heartbeat(held, t.heartbeatMs))
   })
 

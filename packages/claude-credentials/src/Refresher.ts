@@ -17,7 +17,7 @@ import { Backoff, Classification, Credential, OAuthClient, RefreshCoordinator } 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { Store, StoreError } from "./CredentialStore.js"
+import type { Prepared, Store, StoreError } from "./CredentialStore.js"
 import {
   LoginDead,
   NoLogin,
@@ -107,6 +107,39 @@ export const merge = (record: Credential.OAuthRecord, grant: OAuthClient.TokenGr
 }
 
 /**
+ * The span around the token request. With {@link SPAN_PERSIST} it lets a
+ * tracer measure the window a SIGKILL can still lose a login in: from this
+ * span's end (the new tokens are in memory) to the persist span's end (they
+ * are renamed into place).
+ *
+ * @since 0.2.0
+ */
+export const SPAN_REQUEST = "tollgate.refresh.request"
+
+/** The span around the final commit of the refreshed login. @since 0.2.0 */
+export const SPAN_PERSIST = "tollgate.refresh.persist"
+
+// A little longer than the tokens it stands for (rotation keeps their length), so the prepared temp
+// file reserves at least the room the real document will take.
+const placeholder = (value: string | null | undefined): string => "x".repeat(Math.max(value?.length ?? 0, 108) + 32)
+
+/**
+ * The document a refresh will write, with placeholder values at least as
+ * large as the real ones: what the store prepares before the token is spent.
+ */
+const template = (document: Credential.Document, record: Credential.OAuthRecord): Credential.Document => ({
+  ...document,
+  claudeAiOauth: {
+    ...record,
+    accessToken: placeholder(record.accessToken),
+    refreshToken: placeholder(record.refreshToken),
+    expiresAt: Number.MAX_SAFE_INTEGER,
+    scopes: [...(record.scopes ?? []), placeholder("")],
+    refreshTokenExpiresAt: Number.MAX_SAFE_INTEGER
+  }
+})
+
+/**
  * @since 0.1.0
  */
 export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, never, OAuthClient.OAuthClient | Backoff.Backoff> =>
@@ -127,32 +160,50 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
       )
     )
 
-    const persist = (sent: string, grant: OAuthClient.TokenGrant) =>
-      options.writeLock(
-        Effect.gen(function* () {
-          const latest = yield* store.read
-          const current = Option.getOrUndefined(latest)
-          // Compare-and-swap on the refresh token we spent.
-          if (current?.claudeAiOauth?.refreshToken !== sent) {
-            return yield* new RefreshNotPersisted({ where, reason: "store_changed" })
-          }
-          // Merge into the latest document: anything else changed meanwhile (an MCP login, a field) is kept.
-          const document = { ...current, claudeAiOauth: merge(current.claudeAiOauth, grant) }
-          yield* store.write(document)
-          return held(document, document.claudeAiOauth, "endpoint")
-        })
-      ).pipe(
+    // After the token is spent: the least that can be done. Compare-and-swap on the refresh token we
+    // spent, merged into the latest document (anything changed meanwhile — an MCP login, a field — is
+    // kept), written into the temp file prepared before the request.
+    const persist = (sent: string, grant: OAuthClient.TokenGrant, prepared: Prepared) =>
+      Effect.gen(function* () {
+        const latest = Option.getOrUndefined(yield* store.read)
+        if (latest?.claudeAiOauth?.refreshToken !== sent) {
+          return yield* new RefreshNotPersisted({ where, reason: "store_changed" })
+        }
+        const document = { ...latest, claudeAiOauth: merge(latest.claudeAiOauth, grant) }
+        yield* prepared.commit(document).pipe(Effect.withSpan(SPAN_PERSIST))
+        return held(document, document.claudeAiOauth, "endpoint")
+      }).pipe(
         Effect.catchAll((error) =>
           error instanceof RefreshNotPersisted
             ? Effect.fail(error)
-            : Effect.fail(
-                new RefreshNotPersisted({
-                  where,
-                  reason: "write_failed",
-                  cause: error instanceof Error ? error.message : String(error)
-                })
-              )
+            : Effect.fail(new RefreshNotPersisted({ where, reason: "write_failed", cause: error.message }))
         )
+      )
+
+    // Spends the refresh token and persists what came back, as one section that an interruption
+    // (Ctrl-C, SIGTERM, the last caller gone) waits for: stopping halfway would lose the login.
+    const spend = (current: Held, sent: string, fingerprint: string, prepared: Prepared) =>
+      RefreshCoordinator.toCompletion(
+        Effect.gen(function* () {
+          const scopes = Array.isArray(current.record.scopes) ? current.record.scopes : null
+          const outcome = yield* Effect.either(
+            client.refresh({ refreshToken: Redacted.make(sent), scopes }).pipe(Effect.withSpan(SPAN_REQUEST))
+          )
+          if (outcome._tag === "Left") {
+            const verdict = outcome.left
+            yield* backoff.record(key, fingerprint, verdict)
+            if (verdict._tag !== "RefreshRejected" || verdict.reason !== "invalid_grant") return yield* Effect.fail(verdict)
+            // Someone may have rotated it under us without the lock: believe the store, never blank it.
+            const reread = yield* load
+            if (reread.record.refreshToken !== sent) return reread
+            return yield* new LoginDead({ where })
+          }
+          yield* backoff.record(key, fingerprint, refreshed)
+          if (!Credential.isClaudeCodeLogin(merge(current.record, outcome.right))) {
+            return yield* new RefreshNotPersisted({ where, reason: "response_lacks_inference" })
+          }
+          return yield* persist(sent, outcome.right, prepared)
+        })
       )
 
     const refreshOnce = (current: Held) =>
@@ -170,22 +221,17 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
             until: decision._tag === "Delayed" ? decision.until : null
           })
         }
-        const scopes = Array.isArray(current.record.scopes) ? current.record.scopes : null
-        const outcome = yield* Effect.either(client.refresh({ refreshToken: Redacted.make(sent), scopes }))
-        if (outcome._tag === "Left") {
-          const verdict = outcome.left
-          yield* backoff.record(key, fingerprint, verdict)
-          if (verdict._tag !== "RefreshRejected" || verdict.reason !== "invalid_grant") return yield* Effect.fail(verdict)
-          // Someone may have rotated it under us without the lock: believe the store, never blank it.
-          const reread = yield* load
-          if (reread.record.refreshToken !== sent) return reread
-          return yield* new LoginDead({ where })
-        }
-        yield* backoff.record(key, fingerprint, refreshed)
-        if (!Credential.isClaudeCodeLogin(merge(current.record, outcome.right))) {
-          return yield* new RefreshNotPersisted({ where, reason: "response_lacks_inference" })
-        }
-        return yield* persist(sent, outcome.right)
+        // Under the storage-write lock from here to the rename, and everything that can fail or take
+        // time done before the request: a store that cannot be written back, a full disk or a foreign
+        // owner we cannot keep refuses now, while the refresh token is still unspent.
+        return yield* options.writeLock(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const prepared = yield* store.prepare(template(current.document, current.record))
+              return yield* spend(current, sent, fingerprint, prepared)
+            })
+          )
+        )
       })
 
     const coordinator = yield* RefreshCoordinator.make<Held, RefreshError<LE>, never>({

@@ -66,18 +66,27 @@ export const resolve = (options: { readonly file: Store; readonly keychain: Stor
  *
  * @since 0.1.0
  */
-export const together = (primary: Store, secondary: Store): Store => ({
-  backend: primary.backend,
-  location: primary.location,
-  read: primary.read,
-  write: (document) =>
+export const together = (primary: Store, secondary: Store): Store => {
+  const prepare = (template: Credential.Document) =>
     Effect.gen(function* () {
-      const before = yield* primary.read
-      yield* primary.write(document)
-      yield* secondary.write(document).pipe(
-        Effect.tapError(() =>
-          Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void
-        )
-      )
+      const first = yield* primary.prepare(template)
+      const second = yield* secondary.prepare(template)
+      return {
+        commit: (document: Credential.Document) =>
+          Effect.gen(function* () {
+            const before = yield* primary.read
+            yield* first.commit(document)
+            yield* second.commit(document).pipe(
+              Effect.tapError(() => (Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void))
+            )
+          })
+      }
     })
-})
+  return {
+    backend: primary.backend,
+    location: primary.location,
+    read: primary.read,
+    write: (document) => Effect.scoped(Effect.flatMap(prepare(document), (prepared) => prepared.commit(document))),
+    prepare
+  }
+}

@@ -13,8 +13,8 @@ import { makeWorkspace, spawnNode, type Workspace } from "./harness/bundle.js"
 
 const MIN_CYCLES = 500
 const MIN_KILLS = 60
-/** Our temp files: `.credentials.json.tollgate-tmp.<8 hex>` (FileStore's marker). */
-const TEMP_NAME = /^\.credentials\.json\.tollgate-tmp\.[0-9a-f]{8}$/
+/** Our temp files: `.credentials.json.<16 hex>.tmp` (AtomicFile's names). */
+const TEMP_NAME = /^\.credentials\.json\.[0-9a-f]{16}\.tmp$/
 
 let workspace: Workspace
 let home: TempHome

@@ -147,7 +147,7 @@ const scanFiles = async (c: Collector, home: TempHome, ignore: ReadonlyArray<Reg
       const full = join(dir, entry.name)
       const rel = relative(home.home, full)
       if (entry.isDirectory()) await walk(full)
-      else if (entry.isFile() && !/(^|\/)\.credentials\.json($|\.tollgate-tmp\.)/.test(rel) && !ignore.some((r) => r.test(rel))) {
+      else if (entry.isFile() && !/(^|\/)\.credentials\.json($|\.[0-9a-f]{16}\.tmp$)/.test(rel) && !ignore.some((r) => r.test(rel))) {
         c.see(`file ${rel}`, await readFile(full, "latin1"))
       }
     }

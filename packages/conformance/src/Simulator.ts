@@ -48,6 +48,8 @@ export interface Simulator {
   readonly log: ReadonlyArray<RecordedRequest>
   /** How many requests reached `endpoint`. */
   count(endpoint: Endpoint): number
+  /** Delays the real answers of `endpoint` by `ms` (0 for none) after they are decided: a slow network. */
+  setLatency(endpoint: Endpoint, ms: number): void
   /** Appends scripted steps for an endpoint. */
   script(endpoint: Endpoint, ...steps: ReadonlyArray<Step>): void
   /** Another login (a second account). */
@@ -126,6 +128,7 @@ export const start = async (options: Options = {}): Promise<Simulator> => {
     log: handler.log,
     count: (endpoint) => handler.log.filter((r) => r.route === endpoint).length,
     script: (endpoint, ...steps) => handler.script(endpoint, steps),
+    setLatency: (endpoint, ms) => handler.setLatency(endpoint, ms),
     seed: (seed) => book.seed(seed),
     rotateElsewhere: () => book.rotateElsewhere(),
     current: () => book.issued(book.primary!),

@@ -33,6 +33,16 @@ export interface Held {
   readonly birthtimeMs: number
 }
 
+/**
+ * One lock to take. `abandoned` tells whether the instance `seen` provably
+ * belongs to a process that no longer runs (from an owner record): such a
+ * lock is taken over at once instead of after `staleMs`, as Claude Code does.
+ */
+export interface Spec {
+  readonly path: string
+  readonly abandoned?: ((seen: Stats) => Effect.Effect<boolean>) | undefined
+}
+
 /** How long a lock may go untouched, how long to wait for one, how often to look. */
 export interface Timing {
   readonly staleMs: number
@@ -86,13 +96,14 @@ const takeFresh = (path: string): Effect.Effect<Attempt, LockIo> =>
  * and after a removal only a plain `mkdir` follows, so a taker that loses
  * the race sees EEXIST and waits instead of removing the winner's lock.
  */
-const tryTake = (path: string, staleMs: number): Effect.Effect<Attempt, LockIo> =>
+const tryTake = (spec: Spec, staleMs: number): Effect.Effect<Attempt, LockIo> =>
   Effect.gen(function* () {
+    const { path } = spec
     if (yield* mkdirOnce(path)) return yield* identify(path)
     const seen = yield* statOrNull(path)
     if (seen === null) return yield* takeFresh(path)
     const now = yield* Clock.currentTimeMillis
-    if (now - seen.mtimeMs <= staleMs) return busy
+    if (now - seen.mtimeMs <= staleMs && !(spec.abandoned !== undefined && (yield* spec.abandoned(seen)))) return busy
     const again = yield* statOrNull(path)
     if (again !== null) {
       const unchanged = again.ino === seen.ino && again.birthtimeMs === seen.birthtimeMs && again.mtimeMs === seen.mtimeMs
@@ -144,14 +155,14 @@ export const touch = (held: Held, nowMs: number): Effect.Effect<boolean> =>
   )
 
 /**
- * Takes every lock in `paths`, in order, waiting while any is held. Each
+ * Takes every lock in `specs`, in order, waiting while any is held. Each
  * lock's release is registered in the ambient scope the moment it is taken.
  * If a later lock is busy, the earlier ones are released before waiting:
  * Claude Code takes the same locks in the same order, and holding the first
  * while waiting on the second could deadlock with it.
  */
 export const acquireAll = (
-  paths: ReadonlyArray<string>,
+  specs: ReadonlyArray<Spec>,
   timing: Timing
 ): Effect.Effect<ReadonlyArray<Held>, LockIo | LockBusy, Scope.Scope> =>
   Effect.gen(function* () {
@@ -162,13 +173,13 @@ export const acquireAll = (
       const attempt = yield* Scope.fork(scope, ExecutionStrategy.sequential)
       const taken: Array<Held> = []
       let busyPath: string | undefined
-      for (const path of paths) {
+      for (const spec of specs) {
         // acquireRelease makes each try uninterruptible, so a lock we made always has its finalizer.
-        const result = yield* Effect.acquireRelease(tries.withPermits(1)(tryTake(path, timing.staleMs)), (a) =>
+        const result = yield* Effect.acquireRelease(tries.withPermits(1)(tryTake(spec, timing.staleMs)), (a) =>
           a._tag === "Held" ? release(a.held) : Effect.void
         ).pipe(Scope.extend(attempt))
         if (result._tag === "Busy") {
-          busyPath = path
+          busyPath = spec.path
           break
         }
         taken.push(result.held)

@@ -9,11 +9,11 @@
  *
  * @internal
  */
-import { randomBytes } from "node:crypto"
 import { readFileSync, readlinkSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import { hostname } from "node:os"
 import * as path from "node:path"
+import { AtomicFile } from "@tollgate/files"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -21,6 +21,15 @@ import { errnoOf } from "./lockDir.js"
 
 /** @internal */
 export const OWNER_FILE = ".oauth_refresh.lock.owner"
+
+/**
+ * Our record for `.storage-write.lock`, for which Claude Code keeps none: with
+ * it a lock left by a killed tollgate is taken over at once rather than after
+ * Claude Code's 15 s staleness. Same format; Claude Code ignores the file.
+ *
+ * @internal
+ */
+export const STORAGE_WRITE_OWNER_FILE = ".storage-write.lock.tollgate-owner"
 
 /** Claude Code's own schema for the record (it ignores a record that fails it). */
 export const OwnerRecord = Schema.Struct({
@@ -41,7 +50,7 @@ const decode = Schema.decodeUnknownOption(Schema.parseJson(OwnerRecord))
 const MAX_BYTES = 4096
 
 /** @internal */
-export const ownerPath = (configDir: string): string => path.join(configDir, OWNER_FILE)
+export const ownerPath = (configDir: string, file: string = OWNER_FILE): string => path.join(configDir, file)
 
 const readOr = (file: string, fallback: string): string => {
   try {
@@ -110,32 +119,21 @@ export const recordFor = (lockBirthtimeMs: number, legacyLockBirthtimeMs: number
 }
 
 /**
- * Writes the record atomically (tmp + rename, mode 0644). Best effort, as in
- * Claude Code: the lock is just as valid without it, the record only lets
- * others see who holds it.
+ * Writes the record atomically (a random `O_EXCL|O_NOFOLLOW` temp file +
+ * rename, mode 0644). Best effort, as in Claude Code: the lock is just as
+ * valid without it, the record only lets others see who holds it.
  */
-export const write = (configDir: string, record: OwnerRecord): Effect.Effect<void> => {
-  const target = ownerPath(configDir)
-  const tmp = `${target}.tmp.${randomBytes(4).toString("hex")}`
-  return Effect.tryPromise(async () => {
-    try {
-      await fs.writeFile(tmp, JSON.stringify(record), { mode: 0o644, flag: "wx" })
-      // Claude Code's record is 0644 under the usual umask; make ours 0644 under any.
-      await fs.chmod(tmp, 0o644)
-      await fs.rename(tmp, target)
-    } catch (error) {
-      await fs.rm(tmp, { force: true }).catch(() => undefined)
-      throw error
-    }
-  }).pipe(
-    Effect.catchAll((e) => Effect.logWarning(`refresh lock owner record not written [${errnoOf(e.error)}]`))
-  )
-}
+export const write = (configDir: string, record: OwnerRecord, file: string = OWNER_FILE): Effect.Effect<void> =>
+  Effect.tryPromise(() =>
+    // Claude Code's record is 0644 under the usual umask; ours is 0644 under any. It names a lock
+    // that dies with this process, so there is nothing to fsync.
+    AtomicFile.write(ownerPath(configDir, file), JSON.stringify(record), { mode: 0o644, durable: false })
+  ).pipe(Effect.catchAll((e) => Effect.logWarning(`refresh lock owner record not written [${errnoOf(e.error)}]`)))
 
 /** The file's first 4 KiB, or `None` when there is no file. */
-export const readText = (configDir: string): Effect.Effect<Option.Option<string>> =>
+export const readText = (configDir: string, file: string = OWNER_FILE): Effect.Effect<Option.Option<string>> =>
   Effect.tryPromise(async () => {
-    const handle = await fs.open(ownerPath(configDir), "r")
+    const handle = await fs.open(ownerPath(configDir, file), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
     try {
       const buffer = Buffer.alloc(MAX_BYTES)
       const { bytesRead } = await handle.read(buffer, 0, MAX_BYTES, 0)
@@ -161,14 +159,14 @@ export const pidOf = (text: string): number | null => {
 }
 
 /** The record, or `None` when it is missing or not one Claude Code would accept. */
-export const read = (configDir: string): Effect.Effect<Option.Option<OwnerRecord>> =>
-  Effect.map(readText(configDir), Option.flatMap(parse))
+export const read = (configDir: string, file: string = OWNER_FILE): Effect.Effect<Option.Option<OwnerRecord>> =>
+  Effect.map(readText(configDir, file), Option.flatMap(parse))
 
 /** Removes the record only if it is the one we wrote (Claude Code checks the same two fields). */
-export const removeIfOurs = (configDir: string, lockBirthtimeMs: number): Effect.Effect<void> =>
-  Effect.flatMap(read(configDir), (record) =>
+export const removeIfOurs = (configDir: string, lockBirthtimeMs: number, file: string = OWNER_FILE): Effect.Effect<void> =>
+  Effect.flatMap(read(configDir, file), (record) =>
     Option.isSome(record) && record.value.pid === process.pid && record.value.lockBirthtimeMs === lockBirthtimeMs
-      ? Effect.tryPromise(() => fs.unlink(ownerPath(configDir))).pipe(
+      ? Effect.tryPromise(() => fs.unlink(ownerPath(configDir, file))).pipe(
           Effect.catchAll((e) =>
             errnoOf(e.error) === "ENOENT"
               ? Effect.void
@@ -202,3 +200,18 @@ export const alive = (record: OwnerRecord): Effect.Effect<boolean | null> =>
     if (fields[0] === "Z" || fields[0] === "X") return false
     return record.procStart === undefined || record.procStart === fields[19]
   })
+
+/**
+ * Whether the lock instance `seen` was left by a process that provably no
+ * longer runs: the record in `file` names that very instance (its birth time
+ * in `field`) and a holder {@link alive} says is gone. Claude Code makes the
+ * same check before it takes a lock over early.
+ */
+export const abandoned =
+  (configDir: string, file: string, field: "lockBirthtimeMs" | "legacyLockBirthtimeMs") =>
+  (seen: { readonly birthtimeMs: number }): Effect.Effect<boolean> =>
+    Effect.flatMap(read(configDir, file), (record) =>
+      Option.isSome(record) && seen.birthtimeMs > 0 && record.value[field] === seen.birthtimeMs
+        ? Effect.map(alive(record.value), (isAlive) => isAlive === false)
+        : Effect.succeed(false)
+    )

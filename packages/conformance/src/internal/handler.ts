@@ -31,6 +31,8 @@ export interface RecordedRequest {
   }
   /** The status sent, or the fault played. */
   outcome: number | "reset" | "hang" | "stall"
+  /** When the response went out (`now()`), once it has. */
+  answeredAt?: number
   readonly scripted: boolean
 }
 
@@ -53,6 +55,7 @@ export class Handler {
   private readonly scripts = new Map<Endpoint, Array<Queued>>()
   private readonly codes = new Map<string, { challenge: string; state: string }>()
   private readonly hanging = new Set<http.ServerResponse>()
+  private readonly latency = new Map<Endpoint, number>()
 
   constructor(
     readonly book: TokenBook,
@@ -64,6 +67,12 @@ export class Handler {
     const queue = this.scripts.get(endpoint) ?? []
     for (const step of steps) queue.push({ step, left: step.times === "always" ? Infinity : (step.times ?? 1) })
     this.scripts.set(endpoint, queue)
+  }
+
+  /** Delays the real (unscripted) answers of `endpoint` by `ms` after they are decided, as a slow network would. */
+  setLatency(endpoint: Endpoint, ms: number): void {
+    if (ms > 0) this.latency.set(endpoint, ms)
+    else this.latency.delete(endpoint)
   }
 
   clearScripts(): void {
@@ -124,10 +133,17 @@ export class Handler {
       ;(entry as { scripted: boolean }).scripted = true
       return this.play(step, res, entry)
     }
+    // Decided (a refresh token rotated) on arrival, as the real service does; only the answer waits.
     const reply = this.serve(route, req, body, bearer, apiKey, url)
     entry.outcome = reply.status
-    res.writeHead(reply.status, { "content-length": String(Buffer.byteLength(reply.body)), ...reply.headers })
-    res.end(reply.body)
+    const send = () => {
+      entry.answeredAt = this.now()
+      res.writeHead(reply.status, { "content-length": String(Buffer.byteLength(reply.body)), ...reply.headers })
+      res.end(reply.body)
+    }
+    const delay = route === "authorize" || route === "other" ? 0 : (this.latency.get(route) ?? 0)
+    if (delay > 0) setTimeout(send, delay).unref()
+    else send()
   }
 
   private next(endpoint: Endpoint): Step | undefined {
@@ -142,6 +158,7 @@ export class Handler {
   private play(step: Step, res: http.ServerResponse, entry: RecordedRequest): void {
     const send = () => {
       const now = this.now()
+      entry.answeredAt = now
       if (step.fault === "reset") {
         entry.outcome = "reset"
         return res.socket?.destroy()
