@@ -27,17 +27,27 @@ const assertPrivate = (dir: string, st: Stats): void => {
   assertOurs(dir, st)
 }
 
+/** @since 0.1.0 */
+export interface EnsureOptions {
+  /**
+   * Remove group and other bits from an existing directory of ours. Default
+   * `true` (our own state and runtime directories); `false` for a directory
+   * the user named, whose mode is theirs to choose.
+   */
+  readonly tighten?: boolean | undefined
+}
+
 /**
  * Creates `dir` when missing (its parents as `mkdir -p` would, `dir` itself
  * 0700 exactly, whatever the umask), then checks it is a real directory
  * owned by us; group or other bits on our own directory are removed rather
- * than refused, because `mkdir -p` under a loose umask is the usual cause.
- * Throws {@link UnsafePath} for a symlink, a non-directory or another
+ * than refused, because `mkdir -p` under a loose umask is the usual cause
+ * (unless `tighten: false`). Throws {@link UnsafePath} for a symlink, a non-directory or another
  * user's directory; other errors (EACCES, EROFS) as Node raised them.
  *
  * @since 0.1.0
  */
-export const ensure = async (dir: string): Promise<void> => {
+export const ensure = async (dir: string, options: EnsureOptions = {}): Promise<void> => {
   const parent = dirname(dir)
   if (parent !== dir) await mkdir(parent, { recursive: true })
   let created = true
@@ -50,7 +60,9 @@ export const ensure = async (dir: string): Promise<void> => {
   const st = await lstat(dir)
   assertPrivate(dir, st)
   const mode = st.mode & 0o777
-  if (created ? mode !== MODE : (mode & 0o077) !== 0) await chmod(dir, created ? MODE : mode & 0o700)
+  if (created) {
+    if (mode !== MODE) await chmod(dir, MODE)
+  } else if ((options.tighten ?? true) && (mode & 0o077) !== 0) await chmod(dir, mode & 0o700)
 }
 
 /**

@@ -27,6 +27,17 @@ describe("PrivateDirectory.ensure", () => {
     expect(lstatSync(dir).mode & 0o777).toBe(0o700)
   })
 
+  it("leaves an existing directory's mode alone with tighten: false (one the user named)", async () => {
+    const dir = join(scratch(), "claude")
+    mkdirSync(dir)
+    chmodSync(dir, 0o755)
+    await PrivateDirectory.ensure(dir, { tighten: false })
+    expect(lstatSync(dir).mode & 0o777).toBe(0o755)
+    const created = join(dir, "new")
+    await withUmask(0, () => PrivateDirectory.ensure(created, { tighten: false }))
+    expect(lstatSync(created).mode & 0o777).toBe(0o700)
+  })
+
   it("refuses a symlinked directory and creates nothing through it", async () => {
     const root = scratch()
     const elsewhere = join(root, "elsewhere")
