@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Backoff, type OAuthClient } from "@tollgate/core"
+import { PrivateDirectory, UnsafePath } from "@tollgate/files"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
@@ -14,21 +15,42 @@ import type { Paths } from "./Paths.js"
 import * as Protocol from "./Protocol.js"
 import * as Published from "./Published.js"
 import * as Quota from "./Quota.js"
+import { SocketError } from "./internal/serverError.js"
 import * as Server from "./Server.js"
 import * as SingleInstance from "./SingleInstance.js"
 import * as StateFile from "./StateFile.js"
 
 /** @since 0.1.0 */
 export class DaemonError extends Schema.TaggedError<DaemonError>("@tollgate/daemon/DaemonError")("DaemonError", {
-  reason: Schema.Literal("already_running", "socket"),
+  /**
+   * `already_running`: another daemon holds the lock. `socket`: binding failed.
+   * `unsafe_directory`: the runtime or state directory is a symlink, not a
+   * directory, or another user's (`detail` is the one line that says which).
+   * `directory`: that directory, or the lock in it, could not be set up.
+   */
+  reason: Schema.Literal("already_running", "socket", "unsafe_directory", "directory"),
   detail: Schema.String
 }) {
   override get message(): string {
-    return this.reason === "already_running"
-      ? `tollgate daemon is already running (${this.detail}); not starting a second one.`
-      : `tollgate daemon could not listen: ${this.detail}`
+    switch (this.reason) {
+      case "already_running":
+        return `tollgate daemon is already running (${this.detail}); not starting a second one.`
+      case "socket":
+        return `tollgate daemon could not listen: ${this.detail}`
+      case "unsafe_directory":
+        return this.detail
+      case "directory":
+        return `tollgate daemon could not set up its runtime files: ${this.detail}`
+    }
   }
 }
+
+// A refused directory is one line naming it (and its owner); anything else that
+// stops the directory from being made is named by its errno, never a stack.
+const directoryError = (dir: string) => (error: unknown): DaemonError =>
+  UnsafePath.isUnsafePath(error) || (error instanceof SocketError && error.reason === "UnsafeDirectory")
+    ? new DaemonError({ reason: "unsafe_directory", detail: error.message })
+    : new DaemonError({ reason: "directory", detail: `${dir} (${(error as { code?: string }).code ?? String(error)})` })
 
 /** @since 0.1.0 */
 export interface Options {
@@ -78,7 +100,9 @@ export const run = (options: Options): Effect.Effect<void, DaemonError, OAuthCli
   Effect.scoped(
     Effect.gen(function* () {
       const { paths, log } = options
-      const acquired = yield* Effect.promise(() => SingleInstance.acquire(paths))
+      // The state directory first: where there is no XDG_RUNTIME_DIR the socket's directory is inside it.
+      yield* Effect.tryPromise({ try: () => PrivateDirectory.ensure(paths.stateDir), catch: directoryError(paths.stateDir) })
+      const acquired = yield* Effect.tryPromise({ try: () => SingleInstance.acquire(paths), catch: directoryError(paths.runtimeDir) })
       if ("running" in acquired) {
         return yield* new DaemonError({
           reason: "already_running",
@@ -87,7 +111,7 @@ export const run = (options: Options): Effect.Effect<void, DaemonError, OAuthCli
       }
       yield* Effect.addFinalizer(() => Effect.promise(() => acquired.release()))
 
-      const initial = yield* StateFile.load(paths)
+      const initial = yield* StateFile.load(paths, log)
       const backoff = yield* Backoff.make()
       const login = yield* Login.cached()
       const quota = yield* Quota.make({ login, initial, waitForPollMs: options.waitForPollMs ?? 30 }).pipe(

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import { once } from "node:events"
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises"
+import { execFileSync } from "node:child_process"
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -413,5 +414,50 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     const [code] = await exited
     expect(code, stderr()).toBe(0)
     expect(await readdir(dir)).toEqual([])
+  })
+  // Issue 11: another user's tollgate/ on a shared XDG_RUNTIME_DIR. chown to another uid needs root (CI and here run as root).
+  test.runIf(process.geteuid?.() === 0)("run refuses another user's runtime directory in one line naming it and its owner", async ({ sandbox }) => {
+    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
+    await mkdir(dir, { mode: 0o700 })
+    await chown(dir, 12345, 12345)
+    const run = await tollgate(sandbox, ["daemon", "run"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe(`tollgate: ${dir} belongs to uid 12345, not to you (uid 0); refusing to use it\n`)
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  test("run refuses a symlinked state directory and writes nothing through it", async ({ sandbox }) => {
+    const elsewhere = join(sandbox.root, "elsewhere")
+    await mkdir(elsewhere, { mode: 0o700 })
+    const dir = join(sandbox.env["XDG_STATE_HOME"]!, "tollgate")
+    await symlink(elsewhere, dir)
+    const run = await tollgate(sandbox, ["daemon", "run"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe(`tollgate: ${dir} is a symlink; refusing to follow it\n`)
+    expect(await readdir(elsewhere)).toEqual([])
+  })
+
+  // What a daemon.json that is not a small regular file of ours must not do: hang the start (a FIFO, read
+  // before listening while holding the instance lock) or grow without bound (/dev/zero). The other unusable
+  // kinds (a symlink, over the cap) are StateFile.test.ts's, in process.
+  const unusableStates = [
+    { name: "a FIFO", plant: (file: string) => execFileSync("mkfifo", [file]), says: "is not a regular file (a fifo); refusing to read it" },
+    // mknod needs root; elsewhere /dev/zero is reached through a symlink, refused as one.
+    process.geteuid?.() === 0
+      ? { name: "/dev/zero (mknod c 1 5)", plant: (file: string) => execFileSync("mknod", [file, "c", "1", "5"]), says: "is not a regular file (a character device); refusing to read it" }
+      : { name: "a symlink to /dev/zero", plant: (file: string) => symlink("/dev/zero", file), says: "is a symlink; refusing to follow it" }
+  ]
+  test.for(unusableStates)("run skips a daemon.json that is $name with a one-line warning, and serves", async (state, { sandbox }) => {
+    const stateDir = join(sandbox.env["XDG_STATE_HOME"]!, "tollgate")
+    await mkdir(stateDir, { mode: 0o700 })
+    const file = join(stateDir, "daemon.json")
+    await state.plant(file)
+    const { daemon, socket, exited, stderr } = await runDaemon(sandbox)
+    expect(await SingleInstance.ping(socket, 2_000), stderr()).toEqual({ pid: daemon.pid })
+    const warnings = stderr().split("\n").filter((line) => line.includes("daemon.json"))
+    expect(warnings.filter((line) => line.endsWith(`tollgate daemon: ignoring the saved state: ${file} ${state.says}`)), stderr()).toHaveLength(1)
+    daemon.kill("SIGTERM")
+    const [code] = await exited
+    expect(code, stderr()).toBe(0)
   })
 })

@@ -1,6 +1,6 @@
 import { build } from "esbuild"
 import { spawn, spawnSync } from "node:child_process"
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { chown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises"
 import { createServer, type Server, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -427,6 +427,44 @@ describe("main", () => {
       expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
     })
 
+    // Issue 11: on a shared XDG_RUNTIME_DIR another user's tollgate/ must not be read, asked or told anything.
+    // chown to another uid needs root; the suite runs as root in CI and here.
+    it.runIf(process.geteuid?.() === 0)("treats another user's runtime directory as daemon down: reads nothing, connects to nothing", async () => {
+      const daemon = await answering()
+      await publish()
+      const { runtimeDir } = Paths.resolve(env)
+      await chown(runtimeDir, 12345, 12345)
+      // Nothing new (would read their status) and news (would ask their daemon): both are `daemon down`.
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:43% 7d:13% · daemon down")
+      expect(daemon.connections).toBe(0)
+      // Ours again: the same daemon is read and asked as before.
+      await chown(runtimeDir, 0, 0)
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:57% 7d:21%")
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:66% 7d:22%")
+      expect(daemon.connections).toBe(1)
+    })
+
+    it.runIf(process.geteuid?.() === 0)("treats a status.json of another user's as daemon down", async () => {
+      const daemon = await answering()
+      await publish()
+      await chown(Paths.resolve(env).published, 12345, 12345)
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:43% 7d:13% · daemon down")
+      expect(daemon.connections).toBe(0)
+    })
+
+    it("treats a symlinked runtime directory as daemon down", async () => {
+      const elsewhere = join(root, "elsewhere")
+      await mkdir(elsewhere, { mode: 0o700 })
+      await mkdir(env["XDG_RUNTIME_DIR"]!, { recursive: true })
+      await symlink(elsewhere, Paths.resolve(env).runtimeDir)
+      const daemon = await answering()
+      await publish()
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:43% 7d:13% · daemon down")
+      expect(daemon.connections).toBe(0)
+    })
+
     it("ignores a file that is not a v1 published status, or is too large, and asks", async () => {
       const daemon = await answering()
       const valid = {
@@ -512,7 +550,20 @@ describe("the bundled client as a process", () => {
   it("imports nothing from node_modules (no Effect on the hot path)", () => {
     expect(inputs.filter((i) => i.includes("node_modules"))).toEqual([])
     expect(inputs.map((i) => i.split("/").slice(-2).join("/")).sort()).toEqual(
-      ["<stdin>", "src/Paths.ts", "src/Protocol.ts", "statusline/format.ts", "statusline/main.ts", "statusline/reply.ts"].sort()
+      [
+        "<stdin>",
+        "src/Paths.ts",
+        "src/Protocol.ts",
+        "src/RuntimeDirectory.ts",
+        "statusline/format.ts",
+        "statusline/main.ts",
+        "statusline/reply.ts",
+        // @tollgate/files, for the ownership checks and the capped read: plain node:fs, no node:crypto.
+        "src/PrivateDirectory.ts",
+        "src/SafeRead.ts",
+        "src/UnsafePath.ts",
+        "internal/stats.ts"
+      ].sort()
     )
   })
 

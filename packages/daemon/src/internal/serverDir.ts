@@ -2,7 +2,8 @@
  * The socket's directory and the files in it: a 0700 directory of ours, and
  * removals that only ever delete the file we looked at.
  */
-import { chmod, lstat, mkdir, unlink } from "node:fs/promises"
+import { PrivateDirectory, UnsafePath } from "@tollgate/files"
+import { lstat, unlink } from "node:fs/promises"
 import { SocketError } from "./serverError.js"
 
 /** @internal */
@@ -10,23 +11,20 @@ export const errorCode = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined
 
 /**
- * Creates `dir` (mode 0700) or checks an existing one: a real directory owned
- * by us. Group or world bits on our own directory are removed rather than
- * refused, because `mkdir -p` under a loose umask is the usual cause.
+ * Creates `dir` (0700) or checks an existing one with `@tollgate/files`'
+ * `PrivateDirectory.ensure`: a real directory owned by us, group and other
+ * bits removed. Its refusal becomes an `UnsafeDirectory` {@link SocketError}
+ * whose message is that one line (the path, and the owner when that is why).
  *
  * @internal
  */
 export const ensurePrivateDir = async (dir: string): Promise<void> => {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const st = await lstat(dir)
-  if (!st.isDirectory()) {
-    throw new SocketError({ reason: "UnsafeDirectory", path: dir, detail: "is not a directory (a symlink or a file); refusing to put the daemon's socket there" })
+  try {
+    await PrivateDirectory.ensure(dir)
+  } catch (error) {
+    if (UnsafePath.isUnsafePath(error)) throw new SocketError({ reason: "UnsafeDirectory", path: dir, detail: error.message })
+    throw error
   }
-  const uid = process.getuid?.()
-  if (uid !== undefined && st.uid !== uid) {
-    throw new SocketError({ reason: "UnsafeDirectory", path: dir, detail: `belongs to uid ${st.uid}, not to us (uid ${uid}); refusing to put the daemon's socket there` })
-  }
-  if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700)
 }
 
 /** `unlink` that treats "already gone" as done. @internal */

@@ -12,6 +12,7 @@ export class SocketError extends Schema.TaggedError<SocketError>("@tollgate/daem
   detail: Schema.String
 }) {
   override get message(): string {
-    return `${this.path}: ${this.detail}`
+    // An unsafe directory's detail is already one line naming the path (and its owner).
+    return this.reason === "UnsafeDirectory" ? this.detail : `${this.path}: ${this.detail}`
   }
 }

@@ -14,13 +14,18 @@
  * the client asks over the socket only when it has news for the daemon
  * (`rate_limits` the daemon has not seen) or that answer is older than
  * `Protocol.PUBLISHED_FRESH_MS` or its daemon is gone
- * (`pnpm --filter @tollgate/daemon bench` measures both paths).
+ * (`pnpm --filter @tollgate/daemon bench` measures both paths). It does
+ * neither in a runtime directory that is not this user's own (another
+ * user's `tollgate/` on a shared `XDG_RUNTIME_DIR`, or a symlink): that is
+ * `daemon down`, and `tollgate doctor` says why (`RuntimeDirectory`).
  *
  * @since 0.1.0
  */
-import { closeSync, fstatSync, openSync, read, readSync, statSync, writeSync } from "node:fs"
+import * as SafeRead from "@tollgate/files/SafeRead"
+import { fstatSync, read, statSync, writeSync } from "node:fs"
 import * as Paths from "../Paths.js"
 import * as Protocol from "../Protocol.js"
+import * as RuntimeDirectory from "../RuntimeDirectory.js"
 import * as Format from "./format.js"
 import { parsePublished, parseStatusReply } from "./reply.js"
 
@@ -266,20 +271,14 @@ const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promi
  * daemon process that is still there. `undefined` otherwise (the client asks).
  */
 const readPublished = (paths: Paths.Paths, now: number): Protocol.Published | undefined => {
-  let text: string
+  let text: string | null
   try {
-    const fd = openSync(paths.published, "r")
-    try {
-      const buffer = Buffer.allocUnsafe(Protocol.PUBLISHED_MAX_BYTES + 1)
-      const bytes = readSync(fd, buffer, 0, buffer.length, 0)
-      if (bytes > Protocol.PUBLISHED_MAX_BYTES) return undefined
-      text = buffer.toString("utf8", 0, bytes)
-    } finally {
-      closeSync(fd)
-    }
+    // Ours, a regular file, within the cap: a symlink, a FIFO or another user's file is not read.
+    text = SafeRead.readTextSync(paths.published, { maxBytes: Protocol.PUBLISHED_MAX_BYTES, mustBeOurs: true })
   } catch {
     return undefined
   }
+  if (text === null) return undefined
   const published = parsePublished(text)
   if (published === null) return undefined
   const age = now - published.answeredAt
@@ -340,10 +339,13 @@ export const main = async (io: Io = {}): Promise<string> => {
   let line: string
   try {
     const paths = Paths.resolve(env)
-    const published = readPublished(paths, now())
+    // Another user's runtime directory (or a symlink): neither read its status nor send its socket anything.
+    const refused = RuntimeDirectory.refusal(paths) !== null
+    const published = refused ? undefined : readPublished(paths, now())
     let send: (line: string) => void = () => {}
     const requestLine = new Promise<string>((resolve) => (send = resolve))
-    const askNow = (): Promise<Answer> => ask(paths.socket, requestLine, BUDGET_MS - PRINT_RESERVE_MS - elapsed())
+    const askNow = (): Promise<Answer> =>
+      refused ? Promise.resolve({ state: "down", quota: null }) : ask(paths.socket, requestLine, BUDGET_MS - PRINT_RESERVE_MS - elapsed())
     // Without a usable published status the client will ask: connect while stdin is being read.
     let answering = published === undefined ? askNow() : undefined
     const doc = await readStdin(io.stdin ? streamSource(io.stdin) : fdSource, STDIN_MAX_MS)
