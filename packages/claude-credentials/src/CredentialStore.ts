@@ -69,6 +69,11 @@ export interface Prepared {
    * has already been tried by `prepare`. Call it at most once.
    */
   readonly commit: (document: Credential.Document) => Effect.Effect<void, StoreError>
+  /**
+   * What may wait until after the commit: making the rename itself durable
+   * (fsync of the directory) and tidying up. Never fails.
+   */
+  readonly settle: Effect.Effect<void>
 }
 
 /**

@@ -132,16 +132,21 @@ export const make = (location: Location, options: Options = {}): Store => {
             try: async () => {
               const final = serialize(document)
               if (final !== text) await temp.write(final)
-              await temp.commit()
+              // Returns at the rename: the refresh's critical window ends there.
+              await temp.commit({ syncDirectory: false })
             },
             catch: failure("write", file)
-          }).pipe(Effect.zipRight(Effect.promise(() => removeLeftovers(dir, path.basename(resolved.path)))))
+          }),
+        settle: Effect.promise(async () => {
+          await AtomicFile.syncDirectory(dir).catch(() => {})
+          await removeLeftovers(dir, path.basename(resolved.path))
+        })
       }
       return prepared
     })
 
   const write = (document: Credential.Document) =>
-    Effect.scoped(Effect.flatMap(prepare(document), (prepared) => prepared.commit(document)))
+    Effect.scoped(Effect.flatMap(prepare(document), (prepared) => Effect.zipRight(prepared.commit(document), prepared.settle)))
 
   return { backend: "file", location, read, write, prepare }
 }

@@ -171,6 +171,7 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
         }
         const document = { ...latest, claudeAiOauth: merge(latest.claudeAiOauth, grant) }
         yield* prepared.commit(document).pipe(Effect.withSpan(SPAN_PERSIST))
+        yield* prepared.settle
         return held(document, document.claudeAiOauth, "endpoint")
       }).pipe(
         Effect.catchAll((error) =>

@@ -79,14 +79,16 @@ export const together = (primary: Store, secondary: Store): Store => {
             yield* second.commit(document).pipe(
               Effect.tapError(() => (Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void))
             )
-          })
+          }),
+        settle: Effect.zipRight(first.settle, second.settle)
       }
     })
   return {
     backend: primary.backend,
     location: primary.location,
     read: primary.read,
-    write: (document) => Effect.scoped(Effect.flatMap(prepare(document), (prepared) => prepared.commit(document))),
+    write: (document) =>
+      Effect.scoped(Effect.flatMap(prepare(document), (prepared) => Effect.zipRight(prepared.commit(document), prepared.settle))),
     prepare
   }
 }

@@ -37,6 +37,12 @@ export interface Options {
   readonly durable?: boolean | undefined
 }
 
+/** @since 0.1.0 */
+export interface CommitOptions {
+  /** fsync the directory after the rename. Default: the preparation's `durable`. */
+  readonly syncDirectory?: boolean | undefined
+}
+
 /**
  * A temp file beside `target`, open for writing, not yet in place.
  * Exactly one of `commit` or `discard` ends it; `discard` after `commit` (or
@@ -55,8 +61,14 @@ export interface Prepared {
    * more than once: the last call's data is what `commit` puts in place.
    */
   readonly write: (data: string | Uint8Array) => Promise<void>
-  /** Closes the temp file and renames it over `target` (then fsyncs the directory when durable). */
-  readonly commit: () => Promise<void>
+  /**
+   * Closes the temp file and renames it over `target`, then fsyncs the
+   * directory when durable — unless `syncDirectory: false`, for a caller
+   * that must return the moment the rename is done (the credential store
+   * ends a refresh's critical window there) and calls {@link syncDirectory}
+   * itself right after.
+   */
+  readonly commit: (options?: CommitOptions) => Promise<void>
   /**
    * Like `commit`, but only where nothing is at `target` yet: the temp file
    * is hard-linked in (`link` fails with EEXIST for anything there, a
@@ -168,7 +180,7 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
       await handle.truncate(bytes.length)
       if (durable) await handle.sync()
     },
-    commit: async () => {
+    commit: async (commitOptions = {}) => {
       assertOpen()
       try {
         await close()
@@ -178,7 +190,7 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
         throw error
       }
       state = "committed"
-      if (durable) await syncDirectory(dirname(target))
+      if (commitOptions.syncDirectory ?? durable) await syncDirectory(dirname(target))
     },
     commitNew: async () => {
       assertOpen()

@@ -5,7 +5,10 @@
 //       The store Claude Code would use (from HOME / CLAUDE_CONFIG_DIR in the
 //       environment), refreshed with `ifNeeded` against the simulator's plain
 //       HTTP URL. Prints "ready", waits for <goFile>, then one
-//       "RESULT <json>" line; exit 0 on success, 1 on a failure.
+//       "RESULT <json>" line; exit 0 on success, 1 on a failure. Every span
+//       the refresh opens is reported as it starts and ends, with a
+//       synchronous write: "MARK tollgate.refresh.request:start", …
+//       (so a test that SIGKILLs it knows which phase it was in).
 //   write-loop <configDir> <counter>
 //       Prints "start", then writes crashDocument(counter + 1), (counter + 2), …
 //       with FileStore, printing each counter once its write has completed,
@@ -16,7 +19,7 @@
 //       under the storage-write lock or (the negative control) without it.
 //
 // Every Effect log line goes to stderr, at every level, so a test can read it.
-import { existsSync } from "node:fs"
+import { existsSync, writeSync } from "node:fs"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Backoff, Credential, OAuthClient, OAuthConfig } from "@tollgate/core"
 import * as Cause from "effect/Cause"
@@ -30,6 +33,7 @@ import * as FileStore from "../../src/FileStore.js"
 import * as RefreshLock from "../../src/RefreshLock.js"
 import * as StoreLocation from "../../src/StoreLocation.js"
 import { crashDocument } from "./documents.js"
+import { marking } from "./spans.js"
 
 const [mode = "", ...args] = process.argv.slice(2)
 
@@ -70,6 +74,7 @@ const refresh = (simUrl: string, goFile: string, keychain: string | undefined) =
         OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: simUrl, oauthBaseUrl: simUrl })))
       ),
       Effect.provide(NodeHttpClient.layerUndici),
+      marking((name, edge) => void writeSync(1, `MARK ${name}:${edge}\n`)),
       Effect.either
     )
     const ms = Date.now() - started
