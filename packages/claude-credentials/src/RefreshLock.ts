@@ -11,6 +11,13 @@
  * `<configDir>/.storage-write.lock` (stale after 15 s). It removes all of them
  * when done.
  *
+ * A lock whose owner record names a process that provably no longer runs
+ * (same pid namespace; the pid gone, a zombie, or reused with another start
+ * time) is taken over at once, as Claude Code does, instead of after its
+ * staleness: a tollgate killed mid-refresh never makes the next one wait.
+ * For `.storage-write.lock`, which Claude Code keeps no record for, tollgate
+ * writes its own (`.storage-write.lock.tollgate-owner`, same format).
+ *
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"

@@ -3,13 +3,22 @@
  *
  * 1. under Claude Code's own refresh lock, the store is read again — a token
  *    another process already rotated is adopted without any call;
- * 2. otherwise one refresh through core's OAuth client (stored scopes as
- *    `scope`), with core's backoff on the token endpoint;
- * 3. the new login is merged into the whole document (every key and field we
- *    do not own kept), compared-and-swapped on the refresh token that was sent,
- *    and written under the storage-write lock.
+ * 2. otherwise, under the storage-write lock too, the replacement is prepared
+ *    before anything is spent (`Store.prepare`: the document serialized with
+ *    placeholder tokens, the temp file created with the original's owner,
+ *    filled and synced) — a full disk, a document that cannot be written
+ *    back or an owner we cannot keep refuses here, with the token unspent;
+ * 3. one refresh through core's OAuth client (stored scopes as `scope`), with
+ *    core's backoff on the token endpoint;
+ * 4. the new login is merged into the latest document (every key and field
+ *    we do not own kept), compared-and-swapped on the refresh token that was
+ *    sent, and committed into the prepared file: the only work left between
+ *    the response and the rename.
  *
- * In-process callers share one flight (core's RefreshCoordinator).
+ * Steps 3 and 4 run to completion once started: an interruption (Ctrl-C,
+ * SIGTERM, the last caller gone) waits for them, so the spent token's
+ * successor is always written. In-process callers share one flight (core's
+ * RefreshCoordinator).
  *
  * @since 0.1.0
  */
