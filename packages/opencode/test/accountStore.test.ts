@@ -2,8 +2,8 @@
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { fingerprint } from "@tollgate/core/Credential"
 import { build } from "esbuild"
-import { spawn } from "node:child_process"
-import { mkdtemp, readdir, readFile, rm, stat, mkdir, utimes, writeFile } from "node:fs/promises"
+import { execFileSync, spawn } from "node:child_process"
+import { mkdtemp, readdir, readFile, rm, stat, mkdir, symlink, utimes, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -20,7 +20,8 @@ afterEach(async () => {
 
 const tempDir = async () => {
   const dir = await mkdtemp(join(tmpdir(), "tollgate-accounts-"))
-  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  // Retried: a fire-and-forget state update may still be renaming into the directory as the test ends (ENOTEMPTY).
+  cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }))
   return dir
 }
 
@@ -284,5 +285,31 @@ describe("plugin options and the switch toast", () => {
     ).not.toThrow()
     switchNotifier({ client: { tui: { showToast: () => Promise.reject(new Error("rejected")) } } })({ from: 0, to: 1, reason: "x" })
     await new Promise((r) => setTimeout(r, 5))
+  })
+})
+
+// Issue 11: the account-state file goes through @tollgate/files like every other state file.
+describe("the account-state file's paths", () => {
+  it("a symlinked tollgate/ state directory is refused and nothing is written through it", async () => {
+    const root = await tempDir()
+    const elsewhere = join(root, "elsewhere")
+    await mkdir(elsewhere, { mode: 0o700 })
+    await symlink(elsewhere, join(root, "tollgate"))
+    const store = AccountStore.make(join(root, "tollgate", "opencode-accounts.json"))
+    await expect(store.update("a", { verdict: "Ok" })).rejects.toThrow(`${join(root, "tollgate")} is a symlink; refusing to follow it`)
+    expect(await readdir(elsewhere)).toEqual([])
+  })
+
+  it("a FIFO where the file belongs reads as empty at once, and the next write replaces it with a 0600 file", async () => {
+    const dir = join(await tempDir(), "tollgate")
+    await mkdir(dir, { mode: 0o700 })
+    const path = join(dir, "opencode-accounts.json")
+    execFileSync("mkfifo", [path])
+    const store = AccountStore.make(path)
+    expect(await store.read()).toEqual(AccountState.empty())
+    await store.update("a", { verdict: "Ok" })
+    expect((await stat(path)).isFile()).toBe(true)
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([])
   })
 })

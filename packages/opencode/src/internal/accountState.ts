@@ -5,7 +5,8 @@
  */
 import type * as Backoff from "@tollgate/core/Backoff"
 import { randomBytes } from "node:crypto"
-import { chmod, mkdir, readFile as fsReadFile, rename, rm, stat, writeFile as fsWriteFile } from "node:fs/promises"
+import { AtomicFile, PrivateDirectory, SafeRead } from "@tollgate/files"
+import { mkdir, rename, rm, stat } from "node:fs/promises"
 import { dirname } from "node:path"
 
 export interface AccountState {
@@ -82,32 +83,39 @@ export const decode = (u: unknown): StoreFile => {
   return { version: 1, accounts, backoff }
 }
 
+/** The largest account-state file read; a few accounts take a few KB. */
+export const MAX_BYTES = 1024 * 1024
+
+/**
+ * The file's state; missing, unreadable, not JSON, or not a regular file of
+ * ours within `MAX_BYTES` (a FIFO, a device, a symlink: the next write
+ * replaces it) is an empty state.
+ */
 export const readFile = async (path: string): Promise<StoreFile> => {
   try {
-    return decode(JSON.parse(await fsReadFile(path, "utf8")))
+    const text = await SafeRead.readText(path, { maxBytes: MAX_BYTES, mustBeOurs: true })
+    return text === null ? empty() : decode(JSON.parse(text))
   } catch {
     return empty()
   }
 }
 
+/**
+ * Writes with `@tollgate/files`: the directory created 0700 (or checked to
+ * be ours and not a symlink), then an atomic 0600 replace under a random
+ * `O_EXCL|O_NOFOLLOW` temp name. Not fsync'd: it is rewritten on the
+ * request path, and a crash losing the last verdict costs one retry.
+ */
 export const writeFile = async (path: string, file: StoreFile): Promise<void> => {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`
-  try {
-    await fsWriteFile(temp, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 })
-    await chmod(temp, 0o600)
-    await rename(temp, path)
-  } catch (e) {
-    await rm(temp, { force: true })
-    throw e
-  }
+  await PrivateDirectory.ensure(dirname(path))
+  await AtomicFile.write(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600, durable: false })
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Runs `f` holding `<path>.lock` (a directory); a lock older than 10 s is taken over. */
 export const withLock = async <A>(path: string, f: () => Promise<A>): Promise<A> => {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await PrivateDirectory.ensure(dirname(path))
   const lock = `${path}.lock`
   const deadline = Date.now() + LOCK_WAIT_MS
   for (;;) {
