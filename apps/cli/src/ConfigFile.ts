@@ -1,13 +1,16 @@
 /**
  * Editing another program's JSON config file (Claude Code's settings.json,
  * opencode.json) without ever losing it: read through a symlink, back up the
- * old file with its mode, write a temp file and rename it over the original.
+ * old file with its mode, write a temp file (random name, O_EXCL|O_NOFOLLOW)
+ * and rename it over the original.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import { AtomicFile } from "@tollgate/files"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /** An install could not go ahead; nothing was written. */
@@ -49,13 +52,19 @@ export const read = <E>(target: string, failed: Failed<E>) =>
     return { target, real, exists, current } satisfies Found
   })
 
-/** Backs up the old file (same mode) and atomically replaces it with `text`; a new file gets `newFileMode`. */
+/**
+ * Backs up the old file (same mode) and atomically replaces it with `text`
+ * through `@tollgate/files`' AtomicFile (a random `O_EXCL|O_NOFOLLOW` temp
+ * file beside it, fsync, rename): the old file's mode is kept exactly, and
+ * its owner and group too when root edits it; a new file gets `newFileMode`.
+ */
 export const replace = <E>(found: Found, text: string, newFileMode: number, failed: Failed<E>) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const { target, real, exists } = found
-    const mode = exists ? (yield* fs.stat(real).pipe(Effect.mapError(failed("stat")))).mode & 0o777 : newFileMode
+    const info = exists ? yield* fs.stat(real).pipe(Effect.mapError(failed("stat"))) : null
+    const mode = info !== null ? info.mode & 0o777 : newFileMode
     if (exists) {
       const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")
       const backup = `${target}.bak-${stamp}`
@@ -65,14 +74,13 @@ export const replace = <E>(found: Found, text: string, newFileMode: number, fail
     } else {
       yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(Effect.mapError(failed("create the directory of")))
     }
-    const temp = path.join(path.dirname(real), `.${path.basename(real)}.tollgate-${process.pid}.tmp`)
-    yield* Effect.gen(function* () {
-      yield* fs.writeFileString(temp, text, { mode })
-      // `mode` passed to open is filtered by umask; an existing file's mode is kept exactly.
-      if (exists) yield* fs.chmod(temp, mode)
-      yield* fs.rename(temp, real)
-    }).pipe(
-      Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)),
-      Effect.mapError(failed("write"))
-    )
+    // Root (sudo) editing a user's settings must leave them the user's.
+    const owner =
+      info !== null && process.geteuid?.() === 0
+        ? { uid: Option.getOrUndefined(info.uid), gid: Option.getOrUndefined(info.gid) }
+        : {}
+    yield* Effect.tryPromise({
+      try: () => AtomicFile.write(real, text, { mode, durable: true, ...owner }),
+      catch: (error) => ({ message: error instanceof Error ? error.message : String(error) })
+    }).pipe(Effect.mapError(failed("write")))
   })

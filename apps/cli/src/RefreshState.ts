@@ -4,9 +4,9 @@
  * 429 or a dead login is not retried by the next invocation) and the last
  * outcome, which `tollgate doctor` reports.
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Backoff } from "@tollgate/core"
+import { AtomicFile, PrivateDirectory, SafeRead, UnsafePath } from "@tollgate/files"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -45,22 +45,44 @@ const file = Effect.gen(function* () {
   return path.join(yield* directory, "refresh.json")
 })
 
-/** The saved state; a missing or unreadable file is a fresh start, never an error. */
+/** The largest `refresh.json` read; its real content is a few hundred bytes. */
+export const MAX_BYTES = 1024 * 1024
+
+/**
+ * The saved state; a missing or unreadable file (or one that is not a
+ * regular file of ours within `MAX_BYTES`: the next save replaces it) is a
+ * fresh start. A state directory that is a symlink, not a directory or
+ * another user's fails with `UnsafePath` (one line naming it), so a refresh
+ * refuses before it spends anything rather than after.
+ */
 export const load = Effect.gen(function* () {
-  const fs = yield* FileSystem.FileSystem
-  const text = yield* fs.readFileString(yield* file).pipe(Effect.option)
-  if (Option.isNone(text)) return empty
-  return yield* Schema.decodeUnknown(Schema.parseJson(State))(text.value).pipe(Effect.orElseSucceed(() => empty))
+  const dir = yield* directory
+  const target = yield* file
+  const present = yield* Effect.tryPromise({ try: () => PrivateDirectory.verify(dir), catch: (error) => error }).pipe(
+    Effect.catchAll((error) => (UnsafePath.isUnsafePath(error) ? Effect.fail(error) : Effect.succeed(false)))
+  )
+  if (!present) return empty
+  const text = yield* Effect.promise(() => SafeRead.readText(target, { maxBytes: MAX_BYTES, mustBeOurs: true }).catch(() => null))
+  if (text === null) return empty
+  return yield* Schema.decodeUnknown(Schema.parseJson(State))(text).pipe(Effect.orElseSucceed(() => empty))
 })
 
-/** Saves atomically (temp file + rename) with mode 0600 in a 0700 directory. */
+/**
+ * Saves with `@tollgate/files`: the state directory created 0700 (or
+ * checked to be ours and not a symlink), then an atomic 0600 replace under
+ * a random `O_EXCL|O_NOFOLLOW` temp name. Fails with `UnsafePath` or an
+ * error naming the file and the errno, never its contents.
+ */
 export const save = (state: State) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const dir = yield* directory
     const target = yield* file
-    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
-    const temp = `${target}.${process.pid}.tmp`
-    yield* fs.writeFileString(temp, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 })
-    yield* fs.rename(temp, target)
+    yield* Effect.tryPromise({
+      try: async () => {
+        await PrivateDirectory.ensure(dir)
+        await AtomicFile.write(target, JSON.stringify(state, null, 2) + "\n", { mode: 0o600, durable: true })
+      },
+      catch: (error) =>
+        UnsafePath.isUnsafePath(error) ? error : new Error(`cannot save ${target} (${(error as { code?: string }).code ?? "error"})`)
+    })
   })

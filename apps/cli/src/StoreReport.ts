@@ -30,7 +30,8 @@ export const gather = Effect.gen(function* () {
     Effect.catchAll((error) => Effect.succeed({ backend: null, backends: [], why: error.message }))
   )
   const locks = yield* RefreshLock.inspect(location)
-  const state = yield* RefreshState.load
+  // A refused state directory is refresh's to report (it refuses to start); the doctor still answers.
+  const state = yield* RefreshState.load.pipe(Effect.catchTag("UnsafePath", () => Effect.succeed({ last: null })))
   return { store, locks, lastRefresh: state.last } satisfies StoreFacts
 })
 

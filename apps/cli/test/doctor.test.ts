@@ -1,5 +1,5 @@
 import { Credential, Scopes } from "@tollgate/core"
-import { chmod, mkdir, writeFile } from "node:fs/promises"
+import { chmod, chown, mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect as globalExpect } from "vitest"
 import { type Run, type Sandbox, test as it, tollgate } from "./tollgate.js"
@@ -85,7 +85,8 @@ describe.concurrent("tollgate doctor", () => {
       warnings: [],
       store: { backend: "file", backends: ["file"], why: "the file is the only store on this platform" },
       locks: { held: false, stale: false, ageMs: null, owner: null, legacyHeld: false, storageWriteHeld: false },
-      lastRefresh: null
+      lastRefresh: null,
+      daemon: { socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock"), running: false, pid: null, refused: null }
     })
   })
 
@@ -160,5 +161,20 @@ describe.concurrent("tollgate doctor", () => {
     const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
     expect(text.stdout).toMatch(/^No Claude Code login found in .*: the file is not valid JSON\. /)
     expect(json(report)).toMatchObject({ found: false, reason: "not_json", source: null, fingerprint: null })
+  })
+
+  // Issue 11: another user's tollgate/ on a shared XDG_RUNTIME_DIR. chown to another uid needs root (CI and here run as root).
+  it.runIf(process.geteuid?.() === 0)("says why statuslines show `daemon down` when the runtime directory is another user's", async ({ expect, sandbox }) => {
+    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
+    await mkdir(dir, { mode: 0o700 })
+    // What that user's daemon would have published: never to be read or shown.
+    await writeFile(join(dir, "status.json"), JSON.stringify({ v: 1, pid: process.pid, answeredAt: Date.now(), seen: null, quota: { windows: { fiveHour: { usedPercent: 77, resetsAt: null } } } }))
+    await chown(dir, 12345, 12345)
+    const why = `${dir} belongs to uid 12345, not to you (uid 0); refusing to use it`
+    const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
+    expect(text.stdout.endsWith(`\nUsage daemon\n  daemon  down for statuslines: ${why}\n`), text.stdout).toBe(true)
+    expect(json(report)["daemon"]).toEqual({ socket: join(dir, "daemon.sock"), running: false, pid: null, refused: why })
+    const statusline = await tollgate(sandbox, ["statusline"], { stdin: "{}" })
+    expect(statusline).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
   })
 })

@@ -1,7 +1,7 @@
 // `tollgate refresh` against the simulator, with the real Claude Code as the
 // judge: after our refresh, `claude auth status` (through the simulator's MITM
 // proxy, in the same temp HOME) must still say loggedIn with the same plan.
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises"
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { claudeAuthStatus } from "@tollgate/conformance/ClaudeCode"
 import { startMitm } from "@tollgate/conformance/Mitm"
@@ -102,5 +102,28 @@ describe("tollgate refresh, judged by the real claude", () => {
     expect(report.store.backend).toBe("file")
     expect(report.locks).toMatchObject({ held: true, stale: false, storageWriteHeld: false })
     expect(report.lastRefresh).toMatchObject({ outcome: "NoLogin" })
+  })
+
+  // Issue 11: `tollgate/` as a symlink put refresh.json anywhere. Refused before the token is spent.
+  it("a symlinked state directory: one line, exit 1, no token spent, nothing written through the link", async ({ sandbox }) => {
+    const sim = await Simulator.start({ scenario: "expired-access-token", ttlMs: 60_000 })
+    try {
+      const configDir = join(sandbox.home, ".claude")
+      await mkdir(configDir, { recursive: true, mode: 0o700 })
+      const before = JSON.stringify({ claudeAiOauth: login(sim.account) })
+      await writeFile(join(configDir, ".credentials.json"), before, { mode: 0o600 })
+      const elsewhere = join(sandbox.root, "elsewhere")
+      await mkdir(elsewhere, { mode: 0o700 })
+      const stateDir = join(sandbox.env["XDG_STATE_HOME"]!, "tollgate")
+      await symlink(elsewhere, stateDir)
+      const run = await tollgate(sandbox, ["refresh"], { env: sim.env })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(`tollgate: ${stateDir} is a symlink; refusing to follow it\n`)
+      expect(sim.count("token")).toBe(0)
+      expect(await readdir(elsewhere)).toEqual([])
+      expect(await readFile(join(configDir, ".credentials.json"), "utf8")).toBe(before)
+    } finally {
+      await sim.close()
+    }
   })
 })

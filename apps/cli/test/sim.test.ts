@@ -1,6 +1,6 @@
 import { once } from "node:events"
-import { readFile, stat, writeFile } from "node:fs/promises"
-import { join } from "node:path"
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises"
+import { dirname, join } from "node:path"
 import { describe, expect } from "vitest"
 import { start, test as it, tollgate } from "./tollgate.js"
 
@@ -27,6 +27,8 @@ describe("tollgate sim", () => {
 
     const store = join(credentialsDir, ".credentials.json")
     expect((await stat(store)).mode & 0o777).toBe(0o600)
+    // Created like Claude Code's own config dir: 0700, not 0755.
+    expect((await stat(credentialsDir)).mode & 0o777).toBe(0o700)
     const login = JSON.parse(await readFile(store, "utf8")).claudeAiOauth
     // The scenario's login lacks user:profile: the simulator enforces it.
     const usage = await fetch(`${url}/api/oauth/usage`, {
@@ -47,6 +49,31 @@ describe("tollgate sim", () => {
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/refusing to overwrite/)
     expect(await readFile(join(dir, ".credentials.json"), "utf8")).toBe('{"mcpOAuth":{}}')
+  })
+
+  // Issue 11: a dangling link was written through, creating its target.
+  it("refuses a dangling .credentials.json link in one line and never creates its target", async ({ sandbox }) => {
+    const dir = join(sandbox.home, ".claude")
+    await mkdir(dir, { mode: 0o700 })
+    const target = join(sandbox.root, "elsewhere", "planted.json")
+    await mkdir(dirname(target))
+    await symlink(target, join(dir, ".credentials.json"))
+    const run = await tollgate(sandbox, ["sim", "--ttl", "2", "--credentials-dir", dir])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toBe(`tollgate sim: ${join(dir, ".credentials.json")} is a symlink; refusing to write through it\n`)
+    expect(await readdir(dirname(target))).toEqual([])
+    expect(await readdir(dir)).toEqual([".credentials.json"])
+  })
+
+  it("refuses a symlinked --credentials-dir in one line", async ({ sandbox }) => {
+    const elsewhere = join(sandbox.root, "elsewhere")
+    await mkdir(elsewhere)
+    const dir = join(sandbox.home, ".claude")
+    await symlink(elsewhere, dir)
+    const run = await tollgate(sandbox, ["sim", "--ttl", "2", "--credentials-dir", dir])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toBe(`tollgate sim: ${dir} is a symlink; refusing to follow it\n`)
+    expect(await readdir(elsewhere)).toEqual([])
   })
 
   it("an unknown scenario is a usage error", async ({ sandbox }) => {

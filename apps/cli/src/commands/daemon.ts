@@ -7,6 +7,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as PlatformCommand from "@effect/platform/Command"
 import { NodeHttpClient } from "@effect/platform-node"
 import { OAuthClient, OAuthConfig } from "@tollgate/core"
+import { AtomicFile } from "@tollgate/files"
 import { run as runDaemon } from "@tollgate/daemon/Daemon"
 import * as Paths from "@tollgate/daemon/Paths"
 import * as ServiceUnit from "@tollgate/daemon/ServiceUnit"
@@ -164,10 +165,12 @@ const install = Command.make("install", { dryRun, now, platform }, (options) =>
     } else {
       yield* fs.makeDirectory(dirname(file), { recursive: true })
       if (target === "darwin") yield* fs.makeDirectory(dirname(ServiceUnit.launchdLogPath(home)), { recursive: true })
-      // Written aside and renamed, so a service manager never reads half a file.
-      const draft = `${file}.${process.pid}.tmp`
-      yield* fs.writeFileString(draft, text, { mode: 0o644 })
-      yield* fs.rename(draft, file)
+      // Written aside under a random O_EXCL|O_NOFOLLOW name and renamed, so a service manager never
+      // reads half a file and no planted name or link at the unit's path is written through.
+      yield* Effect.tryPromise({
+        try: () => AtomicFile.write(file, text, { mode: 0o644, durable: true }),
+        catch: (error) => new Error(`cannot write ${file} (${(error as { code?: string }).code ?? String(error)})`)
+      })
       yield* Console.log(`${before === null ? "Wrote" : "Updated"} ${file}:\n${text}`)
     }
     const tool = next[0]?.[0] ?? ""

@@ -8,6 +8,7 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as CredentialDiscovery from "../CredentialDiscovery.js"
+import * as DaemonReport from "../DaemonReport.js"
 import * as DoctorReport from "../DoctorReport.js"
 import * as StoreReport from "../StoreReport.js"
 
@@ -20,16 +21,25 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
     const now = yield* Clock.currentTimeMillis
     const report = DoctorReport.make(discovery, now)
     const store = yield* StoreReport.gather
+    const daemon = yield* DaemonReport.gather
     yield* Console.log(
       json
-        ? JSON.stringify({ ...report, ...store }, null, 2)
-        : [DoctorReport.render(report, now), "", "Store and locks", ...DoctorReport.table(StoreReport.render(store))].join("\n")
+        ? JSON.stringify({ ...report, ...store, ...daemon }, null, 2)
+        : [
+            DoctorReport.render(report, now),
+            "",
+            "Store and locks",
+            ...DoctorReport.table(StoreReport.render(store)),
+            "",
+            "Usage daemon",
+            ...DoctorReport.table(DaemonReport.render(daemon))
+          ].join("\n")
     )
   })
 ).pipe(
   Command.withDescription(
     "Inspect the local Claude Code login (CLAUDE_CODE_OAUTH_TOKEN or .credentials.json) without any network " +
       "call: source, file mode, scopes, expiry, subscription, which capabilities it can use, the store backend, " +
-      "Claude Code's lock state and the last refresh. Never prints a token."
+      "Claude Code's lock state, the last refresh and the usage daemon (and why statuslines would say `daemon down`). Never prints a token."
   )
 )

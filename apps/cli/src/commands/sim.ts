@@ -6,9 +6,12 @@ import { Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Catalog, Simulator } from "@tollgate/conformance"
 import { startMitm } from "@tollgate/conformance/Mitm"
+import { AtomicFile, PrivateDirectory, UnsafePath } from "@tollgate/files"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { lstatSync } from "node:fs"
+import { join } from "node:path"
 import * as UsageError from "../UsageError.js"
 
 const scenario = Options.text("scenario").pipe(
@@ -30,7 +33,7 @@ const mitm = Options.boolean("mitm").pipe(
 )
 const credentialsDir = Options.directory("credentials-dir").pipe(
   Options.withDescription(
-    "Write the simulator's login as .credentials.json (mode 0600) into this directory, for a Claude Code or tollgate pointed at it with CLAUDE_CONFIG_DIR. Refuses to overwrite an existing file."
+    "Write the simulator's login as .credentials.json (mode 0600) into this directory (created 0700; it must be yours and not a symlink), for a Claude Code or tollgate pointed at it with CLAUDE_CONFIG_DIR. Refuses to overwrite an existing file or write through a symlink."
   ),
   Options.optional
 )
@@ -84,13 +87,27 @@ export const sim = Command.make("sim", { scenario, portFile, ttl, mitm, credenti
           for (const [key, value] of Object.entries(proxy.env)) lines.push(`export ${key}=${value}`)
         }
         if (Option.isSome(options.credentialsDir)) {
-          const file = `${options.credentialsDir.value.replace(/\/+$/, "")}/.credentials.json`
-          // Never clobber a store: this option is for throwaway config dirs.
-          if (yield* fs.exists(file)) {
-            return yield* new UsageError.UsageError({ command: "tollgate sim", detail: `${file} exists; refusing to overwrite it` })
-          }
-          yield* fs.makeDirectory(options.credentialsDir.value, { recursive: true })
-          yield* fs.writeFileString(file, JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2) + "\n", { mode: 0o600 })
+          const dir = options.credentialsDir.value.replace(/(.)\/+$/, "$1")
+          const file = join(dir, ".credentials.json")
+          const refuse = (detail: string) => new UsageError.UsageError({ command: "tollgate sim", detail })
+          // Never clobber a store, nor write through a link (a dangling one would create its target):
+          // this option is for throwaway config dirs, made 0700 like Claude Code's own.
+          yield* Effect.tryPromise({
+            try: async () => {
+              await PrivateDirectory.ensure(dir, { tighten: false })
+              await AtomicFile.create(file, JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2) + "\n", { mode: 0o600 })
+            },
+            catch: (error) =>
+              refuse(
+                UnsafePath.isUnsafePath(error)
+                  ? error.message
+                  : (error as { code?: string }).code === "EEXIST"
+                    ? lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()
+                      ? `${file} is a symlink; refusing to write through it`
+                      : `${file} exists; refusing to overwrite it`
+                    : `cannot write ${file} (${(error as { code?: string }).code ?? String(error)})`
+              )
+          })
           lines.push(`# login written to ${file}`)
         }
         if (Option.isSome(options.portFile)) yield* fs.writeFileString(options.portFile.value, `${server.port}\n`)
