@@ -64,6 +64,12 @@ export class StoreError extends Schema.TaggedError<StoreError>("@tollgate/claude
  */
 export interface Prepared {
   /**
+   * The store's document as of now, for the compare-and-swap after the token
+   * response: one `stat` while the store is unchanged since `prepare`, a
+   * full read when anything (even a writer that takes no lock) changed it.
+   */
+  readonly latest: Effect.Effect<Option.Option<Credential.Document>, StoreError>
+  /**
    * Replaces the whole document with `document`, doing as little as possible:
    * what could fail for want of room, permission or a serializable document
    * has already been tried by `prepare`. Call it at most once.

@@ -62,6 +62,17 @@ const failure = (operation: "read" | "write", where: string) => (error: unknown)
 
 const serialize = (document: Credential.Document): string => JSON.stringify(document, null, 2) + "\n"
 
+/**
+ * `text` padded with spaces before its final newline to `bytes`, when it is
+ * shorter: the final document then overwrites the prepared one in place, so
+ * making it durable after the token response costs one data write and no
+ * metadata (JSON allows the trailing whitespace).
+ */
+const fitTo = (text: string, bytes: number): string => {
+  const short = bytes - Buffer.byteLength(text)
+  return short > 0 ? `${text.slice(0, -1)}${" ".repeat(short)}\n` : text
+}
+
 /** Whose the file is, when a replacement must keep an owner or group that is not ours. */
 const ownerToKeep = (stat: { readonly uid: number; readonly gid: number } | null) => {
   if (stat === null || process.geteuid === undefined || process.getegid === undefined) return {}
@@ -94,20 +105,37 @@ export const make = (location: Location, options: Options = {}): Store => {
       catch: failure(operation, file)
     })
 
-  const read = Effect.gen(function* () {
-    const resolved = yield* target("read")
-    if (resolved.stat === null) return Option.none<Credential.Document>()
-    const text = yield* Effect.tryPromise({
-      try: () => SafeRead.readText(resolved.path, { maxBytes: Credential.MAX_DOCUMENT_BYTES }),
+  // What identifies one version of the file: a rename-over changes the inode, a write in place the
+  // times (ns) or the size. Taken before the read, so a change during it is seen as a change.
+  const stampOf = (at: string) =>
+    Effect.tryPromise({
+      try: () =>
+        fs.lstat(at, { bigint: true }).then(
+          (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
+          (e: unknown) => {
+            if (errnoOf(e) === "ENOENT") return null
+            throw e
+          }
+        ),
       catch: failure("read", file)
     })
-    if (text === null) return Option.none<Credential.Document>()
-    const parsed = Credential.parseDocument(text)
-    if (Either.isLeft(parsed)) {
-      return yield* new StoreError({ backend: "file", operation: "read", reason: parsed.left.reason, where: file })
-    }
-    return Option.some(parsed.right)
-  })
+
+  const readAt = (at: string | null) =>
+    Effect.gen(function* () {
+      if (at === null) return Option.none<Credential.Document>()
+      const text = yield* Effect.tryPromise({
+        try: () => SafeRead.readText(at, { maxBytes: Credential.MAX_DOCUMENT_BYTES }),
+        catch: failure("read", file)
+      })
+      if (text === null) return Option.none<Credential.Document>()
+      const parsed = Credential.parseDocument(text)
+      if (Either.isLeft(parsed)) {
+        return yield* new StoreError({ backend: "file", operation: "read", reason: parsed.left.reason, where: file })
+      }
+      return Option.some(parsed.right)
+    })
+
+  const read = Effect.flatMap(target("read"), (resolved) => readAt(resolved.stat === null ? null : resolved.path))
 
   const prepare = (template: Credential.Document) =>
     Effect.gen(function* () {
@@ -126,11 +154,18 @@ export const make = (location: Location, options: Options = {}): Store => {
       )
       // Filled and synced now: a disk without room for the document says so before anything is spent.
       yield* Effect.tryPromise({ try: () => temp.write(text), catch: failure("write", file) })
-      const prepared: Prepared = {
+      const prepared = Buffer.byteLength(text)
+      // The document as of now, and its stamp: after the token response a stat tells whether it is still current.
+      const stamp = yield* stampOf(resolved.path)
+      const current = yield* readAt(stamp === null ? null : resolved.path)
+      const replacement: Prepared = {
+        latest: Effect.flatMap(stampOf(resolved.path), (now) =>
+          now !== null && now === stamp ? Effect.succeed(current) : readAt(now === null ? null : resolved.path)
+        ),
         commit: (document) =>
           Effect.tryPromise({
             try: async () => {
-              const final = serialize(document)
+              const final = fitTo(serialize(document), prepared)
               if (final !== text) await temp.write(final)
               // Returns at the rename: the refresh's critical window ends there.
               await temp.commit({ syncDirectory: false })
@@ -142,7 +177,7 @@ export const make = (location: Location, options: Options = {}): Store => {
           await removeLeftovers(dir, path.basename(resolved.path))
         })
       }
-      return prepared
+      return replacement
     })
 
   const write = (document: Credential.Document) =>
@@ -151,9 +186,13 @@ export const make = (location: Location, options: Options = {}): Store => {
   return { backend: "file", location, read, write, prepare }
 }
 
-/** Our temp files for `base`: `AtomicFile`'s `.<base>.<16 hex>.tmp` names. */
+// The owner records' temp files too: a refresh killed while writing one leaves it in Claude Code's directory.
+const OWNER_RECORDS = [".oauth_refresh.lock.owner", ".storage-write.lock.tollgate-owner"]
+
+/** Our temp files beside `base` and the lock owner records: `AtomicFile`'s `.<name>.<16 hex>.tmp` names. */
 const isOurTemp = (name: string, base: string): boolean =>
-  name.startsWith(`${base.startsWith(".") ? "" : "."}${base}.`) && /\.[0-9a-f]{16}\.tmp$/.test(name)
+  /\.[0-9a-f]{16}\.tmp$/.test(name) &&
+  [base, ...OWNER_RECORDS].some((file) => name.startsWith(`${file.startsWith(".") ? "" : "."}${file}.`))
 
 const removeLeftovers = async (dir: string, base: string): Promise<void> => {
   const names = await fs.readdir(dir).catch(() => [] as Array<string>)

@@ -142,7 +142,7 @@ export const make = (location: Location, options: Options = {}): Store => {
   // The item is replaced in one `security` call, so there is no temp file to prepare: what can be
   // checked in advance is that the document serializes and fits on the command line.
   const prepare = (template: Credential.Document) =>
-    Effect.as(Effect.flatMap(serialize(template), addLine), { commit: write, settle: Effect.void })
+    Effect.as(Effect.flatMap(serialize(template), addLine), { latest: readAs("write"), commit: write, settle: Effect.void })
 
   return { backend: "keychain", location, read: readAs("read"), write, prepare }
 }

@@ -174,7 +174,7 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
     // kept), written into the temp file prepared before the request.
     const persist = (sent: string, grant: OAuthClient.TokenGrant, prepared: Prepared) =>
       Effect.gen(function* () {
-        const latest = Option.getOrUndefined(yield* store.read)
+        const latest = Option.getOrUndefined(yield* prepared.latest)
         if (latest?.claudeAiOauth?.refreshToken !== sent) {
           return yield* new RefreshNotPersisted({ where, reason: "store_changed" })
         }

@@ -72,9 +72,10 @@ export const together = (primary: Store, secondary: Store): Store => {
       const first = yield* primary.prepare(template)
       const second = yield* secondary.prepare(template)
       return {
+        latest: first.latest,
         commit: (document: Credential.Document) =>
           Effect.gen(function* () {
-            const before = yield* primary.read
+            const before = yield* first.latest
             yield* first.commit(document)
             yield* second.commit(document).pipe(
               Effect.tapError(() => (Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void))

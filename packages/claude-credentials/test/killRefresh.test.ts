@@ -54,11 +54,29 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const marks = (stdout: string) => new Set(stdout.split("\n").filter((l) => l.startsWith("MARK ")).map((l) => l.slice(5)))
 
-/** The locks a killed refresh can leave, and whether its owner record could prove it dead. */
+/** The locks a killed refresh can leave. */
 const leftLocks = async () => {
   const names = await readdir(home.claudeDir)
   return names.filter((n) => n === ".oauth_refresh.lock" || n === ".storage-write.lock")
 }
+
+/** Whether an owner record names this very lock instance (its birth time), so the next refresh can take it over. */
+const provablyDead = async (lock: string) => {
+  const record = lock === ".oauth_refresh.lock" ? ".oauth_refresh.lock.owner" : ".storage-write.lock.tollgate-owner"
+  const [stat, text] = await Promise.all([
+    lstat(join(home.claudeDir, lock)).catch(() => null),
+    readFile(join(home.claudeDir, record), "utf8").catch(() => null)
+  ])
+  if (stat === null || text === null) return false
+  try {
+    return (JSON.parse(text) as { lockBirthtimeMs?: number }).lockBirthtimeMs === stat.birthtimeMs
+  } catch {
+    return false
+  }
+}
+
+// Far more than 300 kills need (about two minutes); a stuck refresh would otherwise only show as a timeout.
+const DEADLINE_MS = 600_000
 
 describe("a refresh killed with SIGKILL", () => {
   it(`≥${MIN_KILLS} kills at random instants: no corrupt or wider file; a login lost only inside the window`, async () => {
@@ -107,15 +125,14 @@ describe("a refresh killed with SIGKILL", () => {
       }
       // A kill between creating a lock and writing its owner record leaves a lock nobody can prove
       // dead; Claude Code and we take it over after its staleness (60 s / 15 s). Counted, then cleared.
-      const locks = await leftLocks()
-      for (const lock of locks) {
-        const record = lock === ".oauth_refresh.lock" ? ".oauth_refresh.lock.owner" : ".storage-write.lock.tollgate-owner"
-        if (!existsSync(join(home.claudeDir, record))) {
+      for (const lock of await leftLocks()) {
+        if (!(await provablyDead(lock))) {
           tally.unprovableLocks++
           await rm(join(home.claudeDir, lock), { recursive: true, force: true })
           if (lock === ".oauth_refresh.lock") await rm(legacy, { recursive: true, force: true })
         }
       }
+      if (Date.now() - started > DEADLINE_MS) problems.push(`gave up after ${tally.kills} kills: ${JSON.stringify(tally)}`)
     }
     // The next refresh after all of that, unkilled: it takes over whatever the last kill left at
     // once (a 60 s stale wait would outlast the lock's 30 s wait and fail).

@@ -57,7 +57,9 @@ export interface Prepared {
   readonly path: string
   /**
    * Replaces the temp file's whole contents with `data` (from offset 0,
-   * truncated to its length) and, when durable, fsyncs it. May be called
+   * truncated to its length) and, when durable, fdatasyncs it (the data and
+   * the size; a rewrite of the same length touches no metadata that must
+   * reach the disk, so it costs one data write). May be called
    * more than once: the last call's data is what `commit` puts in place.
    */
   readonly write: (data: string | Uint8Array) => Promise<void>
@@ -143,6 +145,8 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
   const durable = options.durable ?? true
   const { path, handle } = await createTemp(target, mode)
   let state: "open" | "committed" | "discarded" = "open"
+  // The temp file's size: a rewrite of the same length needs no truncate.
+  let length = 0
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -177,8 +181,9 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
         const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, offset)
         offset += bytesWritten
       }
-      await handle.truncate(bytes.length)
-      if (durable) await handle.sync()
+      if (bytes.length !== length) await handle.truncate(bytes.length)
+      length = bytes.length
+      if (durable) await handle.datasync()
     },
     commit: async (commitOptions = {}) => {
       assertOpen()
