@@ -8,6 +8,7 @@
 import type { Credential } from "@tollgate/core"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -64,19 +65,20 @@ export class StoreError extends Schema.TaggedError<StoreError>("@tollgate/claude
  */
 export interface Prepared {
   /**
-   * The store's document as of now, for the compare-and-swap after the token
-   * response: one `stat` while the store is unchanged since `prepare`, a
-   * full read when anything (even a writer that takes no lock) changed it.
+   * The compare-and-swap that ends a refresh: `decide` is handed the store's
+   * document as of now and returns its replacement (`Right`), or refuses
+   * (`Left`, the store left as it is). "As of now" costs one `stat` while the
+   * store is unchanged since `prepare`, and a full read when anything — even
+   * a writer that takes no lock — changed it. In the unchanged case, looking,
+   * deciding, writing the final bytes and renaming happen in one synchronous
+   * step: what could fail for want of room, permission or a serializable
+   * document has already been tried by `prepare`. Call it at most once.
    */
-  readonly latest: Effect.Effect<Option.Option<Credential.Document>, StoreError>
+  readonly swap: <E>(
+    decide: (latest: Option.Option<Credential.Document>) => Either.Either<Credential.Document, E>
+  ) => Effect.Effect<Credential.Document, StoreError | E>
   /**
-   * Replaces the whole document with `document`, doing as little as possible:
-   * what could fail for want of room, permission or a serializable document
-   * has already been tried by `prepare`. Call it at most once.
-   */
-  readonly commit: (document: Credential.Document) => Effect.Effect<void, StoreError>
-  /**
-   * What may wait until after the commit: making the rename itself durable
+   * What may wait until after the swap: making the rename itself durable
    * (fsync of the directory) and tidying up. Never fails.
    */
   readonly settle: Effect.Effect<void>

@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import { lstatSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Credential } from "@tollgate/core"
@@ -106,19 +107,16 @@ export const make = (location: Location, options: Options = {}): Store => {
     })
 
   // What identifies one version of the file: a rename-over changes the inode, a write in place the
-  // times (ns) or the size. Taken before the read, so a change during it is seen as a change.
-  const stampOf = (at: string) =>
-    Effect.tryPromise({
-      try: () =>
-        fs.lstat(at, { bigint: true }).then(
-          (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
-          (e: unknown) => {
-            if (errnoOf(e) === "ENOENT") return null
-            throw e
-          }
-        ),
-      catch: failure("read", file)
-    })
+  // times (ns) or the size. Taken before a read, so a change during the read is seen as a change.
+  const stampOf = (at: string): string | null => {
+    try {
+      const s = lstatSync(at, { bigint: true })
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return null
+      throw error
+    }
+  }
 
   const readAt = (at: string | null) =>
     Effect.gen(function* () {
@@ -156,21 +154,37 @@ export const make = (location: Location, options: Options = {}): Store => {
       yield* Effect.tryPromise({ try: () => temp.write(text), catch: failure("write", file) })
       const prepared = Buffer.byteLength(text)
       // The document as of now, and its stamp: after the token response a stat tells whether it is still current.
-      const stamp = yield* stampOf(resolved.path)
+      const stamp = yield* Effect.try({ try: () => stampOf(resolved.path), catch: failure("read", file) })
       const current = yield* readAt(stamp === null ? null : resolved.path)
-      const replacement: Prepared = {
-        latest: Effect.flatMap(stampOf(resolved.path), (now) =>
-          now !== null && now === stamp ? Effect.succeed(current) : readAt(now === null ? null : resolved.path)
-        ),
-        commit: (document) =>
-          Effect.tryPromise({
-            try: async () => {
-              const final = fitTo(serialize(document), prepared)
-              if (final !== text) await temp.write(final)
-              // Returns at the rename: the refresh's critical window ends there.
-              await temp.commit({ syncDirectory: false })
+      // Decide, write the final bytes into the prepared file and rename it, synchronously.
+      const place = <E>(
+        latest: Option.Option<Credential.Document>,
+        decide: (latest: Option.Option<Credential.Document>) => Either.Either<Credential.Document, E>
+      ): Effect.Effect<Credential.Document, StoreError | E> =>
+        Effect.suspend<Credential.Document, StoreError | E, never>(() => {
+          const decided = decide(latest)
+          if (Either.isLeft(decided)) return Effect.fail(decided.left)
+          return Effect.try({
+            try: () => {
+              const final = fitTo(serialize(decided.right), prepared)
+              temp.writeAndCommitSync(final === text ? null : final)
+              return decided.right
             },
             catch: failure("write", file)
+          })
+        })
+      const replacement: Prepared = {
+        swap: <E>(decide: (latest: Option.Option<Credential.Document>) => Either.Either<Credential.Document, E>) =>
+          Effect.suspend((): Effect.Effect<Credential.Document, StoreError | E> => {
+            let now: string | null
+            try {
+              now = stampOf(resolved.path)
+            } catch (error) {
+              return Effect.fail(failure("read", file)(error))
+            }
+            return now !== null && now === stamp
+              ? place(current, decide)
+              : Effect.flatMap(readAt(now === null ? null : resolved.path), (latest) => place(latest, decide))
           }),
         settle: Effect.promise(async () => {
           await AtomicFile.syncDirectory(dir).catch(() => {})
@@ -181,7 +195,11 @@ export const make = (location: Location, options: Options = {}): Store => {
     })
 
   const write = (document: Credential.Document) =>
-    Effect.scoped(Effect.flatMap(prepare(document), (prepared) => Effect.zipRight(prepared.commit(document), prepared.settle)))
+    Effect.scoped(
+      Effect.flatMap(prepare(document), (prepared) =>
+        Effect.zipRight(prepared.swap(() => Either.right(document)), prepared.settle)
+      )
+    )
 
   return { backend: "file", location, read, write, prepare }
 }

@@ -18,7 +18,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { CredentialStore, type Store, StoreError } from "./CredentialStore.js"
+import { CredentialStore, type Prepared, type Store, StoreError } from "./CredentialStore.js"
 import * as Security from "./internal/security.js"
 import type { Location } from "./StoreLocation.js"
 
@@ -142,7 +142,16 @@ export const make = (location: Location, options: Options = {}): Store => {
   // The item is replaced in one `security` call, so there is no temp file to prepare: what can be
   // checked in advance is that the document serializes and fits on the command line.
   const prepare = (template: Credential.Document) =>
-    Effect.as(Effect.flatMap(serialize(template), addLine), { latest: readAs("write"), commit: write, settle: Effect.void })
+    Effect.as(Effect.flatMap(serialize(template), addLine), {
+      swap: <E>(decide: (latest: Option.Option<Credential.Document>) => Either.Either<Credential.Document, E>) =>
+        Effect.flatMap(readAs("write"), (latest): Effect.Effect<Credential.Document, StoreError | E> =>
+          Either.match(decide(latest), {
+            onLeft: (refused) => Effect.fail(refused),
+            onRight: (document) => Effect.as(write(document), document)
+          })
+        ),
+      settle: Effect.void
+    } satisfies Prepared)
 
   return { backend: "keychain", location, read: readAs("read"), write, prepare }
 }

@@ -24,6 +24,7 @@
  */
 import { Backoff, Classification, Credential, OAuthClient, RefreshCoordinator } from "@tollgate/core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { Prepared, Store, StoreError } from "./CredentialStore.js"
@@ -171,24 +172,25 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
 
     // After the token is spent: the least that can be done. Compare-and-swap on the refresh token we
     // spent, merged into the latest document (anything changed meanwhile — an MCP login, a field — is
-    // kept), written into the temp file prepared before the request.
+    // kept), written into the temp file prepared before the request and renamed, in one step.
     const persist = (sent: string, grant: OAuthClient.TokenGrant, prepared: Prepared) =>
-      Effect.gen(function* () {
-        const latest = Option.getOrUndefined(yield* prepared.latest)
-        if (latest?.claudeAiOauth?.refreshToken !== sent) {
-          return yield* new RefreshNotPersisted({ where, reason: "store_changed" })
-        }
-        const document = { ...latest, claudeAiOauth: merge(latest.claudeAiOauth, grant) }
-        yield* prepared.commit(document).pipe(Effect.withSpan(SPAN_PERSIST))
-        yield* prepared.settle
-        return held(document, document.claudeAiOauth, "endpoint")
-      }).pipe(
-        Effect.catchAll((error) =>
-          error instanceof RefreshNotPersisted
-            ? Effect.fail(error)
-            : Effect.fail(new RefreshNotPersisted({ where, reason: "write_failed", cause: error.message }))
+      prepared
+        .swap((latest) => {
+          const current = Option.getOrUndefined(latest)
+          return current?.claudeAiOauth?.refreshToken === sent
+            ? Either.right<Credential.Document>({ ...current, claudeAiOauth: merge(current.claudeAiOauth, grant) })
+            : Either.left(new RefreshNotPersisted({ where, reason: "store_changed" }))
+        })
+        .pipe(
+          Effect.withSpan(SPAN_PERSIST),
+          Effect.tap(() => prepared.settle),
+          Effect.map((document) => held(document, document.claudeAiOauth!, "endpoint")),
+          Effect.catchAll((error) =>
+            error instanceof RefreshNotPersisted
+              ? Effect.fail(error)
+              : Effect.fail(new RefreshNotPersisted({ where, reason: "write_failed", cause: error.message }))
+          )
         )
-      )
 
     // Spends the refresh token and persists what came back, as one section that an interruption
     // (Ctrl-C, SIGTERM, the last caller gone) waits for: stopping halfway would lose the login.
@@ -208,12 +210,18 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
             if (reread.record.refreshToken !== sent) return reread
             return yield* new LoginDead({ where })
           }
-          yield* backoff.record(key, fingerprint, refreshed)
           if (!Credential.isClaudeCodeLogin(merge(current.record, outcome.right))) {
+            yield* backoff.record(key, fingerprint, refreshed)
             return yield* new RefreshNotPersisted({ where, reason: "response_lacks_inference" })
           }
-          return yield* persist(sent, outcome.right, prepared)
-        })
+          // Persisted first: until the rename, every instant is one a SIGKILL can lose the login in.
+          const persisted = yield* persist(sent, outcome.right, prepared)
+          yield* backoff.record(key, fingerprint, refreshed)
+          return persisted
+        }).pipe(
+          // No cooperative yield to other fibers between the answer and the rename: only real I/O waits.
+          Effect.withMaxOpsBeforeYield(Number.MAX_SAFE_INTEGER)
+        )
       )
 
     const refreshOnce = (current: Held) =>
@@ -238,6 +246,9 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
           Effect.scoped(
             Effect.gen(function* () {
               const prepared = yield* store.prepare(template(current.document, current.record))
+              // A fresh process compiles the answer's handling now, not between the answer and the rename.
+              yield* client.rehearseRefresh
+              Credential.isClaudeCodeLogin(merge(current.record, rehearsalGrant))
               return yield* spend(current, sent, fingerprint, prepared)
             })
           )
@@ -271,6 +282,17 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
         )
     }
   })
+
+const rehearsalGrant: OAuthClient.TokenGrant = {
+  accessToken: Redacted.make("rehearsal"),
+  refreshToken: Redacted.make("rehearsal"),
+  expiresAt: 0,
+  scopes: ["user:inference"],
+  refreshTokenExpiresAt: 0,
+  accountUuid: null,
+  emailAddress: null,
+  organizationUuid: null
+}
 
 const refreshed = new Classification.Ok({
   endpoint: "token",

@@ -9,8 +9,9 @@
  */
 import type { Credential } from "@tollgate/core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { Backend, Store, StoreError } from "./CredentialStore.js"
+import type { Backend, Prepared, Store, StoreError } from "./CredentialStore.js"
 
 /** @since 0.1.0 */
 export interface Resolved {
@@ -71,25 +72,33 @@ export const together = (primary: Store, secondary: Store): Store => {
     Effect.gen(function* () {
       const first = yield* primary.prepare(template)
       const second = yield* secondary.prepare(template)
-      return {
-        latest: first.latest,
-        commit: (document: Credential.Document) =>
+      const prepared: Prepared = {
+        swap: (decide) =>
           Effect.gen(function* () {
-            const before = yield* first.latest
-            yield* first.commit(document)
-            yield* second.commit(document).pipe(
+            let before = Option.none<Credential.Document>()
+            const document = yield* first.swap((latest) => {
+              before = latest
+              return decide(latest)
+            })
+            yield* second.swap(() => Either.right(document)).pipe(
               Effect.tapError(() => (Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void))
             )
+            return document
           }),
         settle: Effect.zipRight(first.settle, second.settle)
       }
+      return prepared
     })
   return {
     backend: primary.backend,
     location: primary.location,
     read: primary.read,
     write: (document) =>
-      Effect.scoped(Effect.flatMap(prepare(document), (prepared) => Effect.zipRight(prepared.commit(document), prepared.settle))),
+      Effect.scoped(
+        Effect.flatMap(prepare(document), (prepared) =>
+          Effect.zipRight(prepared.swap(() => Either.right(document)), prepared.settle)
+        )
+      ),
     prepare
   }
 }

@@ -52,7 +52,8 @@ const refresh = () => spawnNode(workspace.harness, ["refresh", sim.url, "-"], ho
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-const marks = (stdout: string) => new Set(stdout.split("\n").filter((l) => l.startsWith("MARK ")).map((l) => l.slice(5)))
+const marks = (stdout: string) =>
+  new Set(stdout.split("\n").filter((l) => l.startsWith("MARK ")).map((l) => l.slice(5, l.lastIndexOf(" "))))
 
 /** The locks a killed refresh can leave. */
 const leftLocks = async () => {

@@ -12,10 +12,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { classify } from "./Classify.js"
 import * as C from "./Classification.js"
 import * as Credential from "./Credential.js"
 import type { Endpoint } from "./Endpoint.js"
-import { type Exchange, exchange } from "./internal/exchange.js"
+import { type Exchange, exchange, readCapped } from "./internal/exchange.js"
 import { refusal } from "./internal/refusal.js"
 import { decodeUtf8 } from "./internal/utf8.js"
 import { OAuthConfig, type Settings } from "./OAuthConfig.js"
@@ -98,6 +100,14 @@ export class OAuthClient extends Context.Tag("@tollgate/core/OAuthClient")<
   {
     readonly settings: Settings
     readonly refresh: (request: RefreshRequest) => Effect.Effect<TokenGrant, C.Failure>
+    /**
+     * Runs the code that handles a refresh's answer (reading a body,
+     * classifying it, decoding the grant) on a made-up answer, sending
+     * nothing. A fresh process that calls it before spending a refresh token
+     * pays for compiling that code before the request instead of between the
+     * answer and persisting it, where a SIGKILL loses the login.
+     */
+    readonly rehearseRefresh: Effect.Effect<void>
     readonly exchangeCode: (request: CodeExchangeRequest) => Effect.Effect<TokenGrant, C.Failure>
     /** Refuses without a call when the token is known to lack `user:profile` or is past `expiresAt`. */
     readonly usage: (request: BearerRequest) => Effect.Effect<Usage.Report, C.Failure>
@@ -184,8 +194,18 @@ export const make = Effect.gen(function* () {
       })
     )
 
+  // A made-up successful refresh answer, never sent anywhere.
+  const rehearsalBody = new TextEncoder().encode(
+    JSON.stringify({ access_token: "rehearsal", refresh_token: "rehearsal", expires_in: 28_800, scope: "user:inference" })
+  )
+  const rehearseRefresh = Effect.flatMap(readCapped(Stream.make(rehearsalBody), settings.maxBodyBytes), (body) => {
+    const headers = { "content-type": "application/json" }
+    return grant({ status: 200, headers, body, classification: classify({ endpoint: "token", status: 200, headers, body, now: 0 }) })
+  }).pipe(Effect.ignore)
+
   return OAuthClient.of({
     settings,
+    rehearseRefresh,
     refresh: (request) =>
       run(
         "token",

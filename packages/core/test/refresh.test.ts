@@ -191,3 +191,13 @@ describe("interrupting callers of a flight", () => {
     }))
   )
 })
+
+describe("rehearsing a refresh", () => {
+  it.live("runs the answer's handling on a made-up answer and sends nothing", () =>
+    live(Effect.gen(function* () {
+      const client = yield* OAuthClient.OAuthClient
+      yield* client.rehearseRefresh
+      expect(server.requests).toHaveLength(0)
+    }))
+  )
+})

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { constants } from "node:fs"
+import { constants, fdatasyncSync, ftruncateSync, renameSync, writeSync } from "node:fs"
 import { type FileHandle, link, open, rename, rm } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { errorCode } from "./internal/stats.js"
@@ -71,6 +71,15 @@ export interface Prepared {
    * itself right after.
    */
   readonly commit: (options?: CommitOptions) => Promise<void>
+  /**
+   * {@link write} and the rename of {@link commit} as one synchronous step,
+   * with no turn of the event loop in between: for the instant after a refresh
+   * token was spent, where every millisecond is one a SIGKILL can lose the
+   * login in. The descriptor stays open until {@link discard} (renaming an
+   * open file is fine); the directory is not fsync'd — call
+   * {@link syncDirectory} after.
+   */
+  readonly writeAndCommitSync: (data: string | Uint8Array | null) => void
   /**
    * Like `commit`, but only where nothing is at `target` yet: the temp file
    * is hard-linked in (`link` fails with EEXIST for anything there, a
@@ -153,8 +162,9 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
     closed = true
     await handle.close()
   }
+  // After writeAndCommitSync the file is in place but its descriptor still open: discard only closes it.
   const discard = async (): Promise<void> => {
-    if (state !== "open") return
+    if (state !== "open") return void (await close().catch(() => {}))
     state = "discarded"
     await close().catch(() => {})
     await rm(path, { force: true }).catch(() => {})
@@ -196,6 +206,19 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
       }
       state = "committed"
       if (commitOptions.syncDirectory ?? durable) await syncDirectory(dirname(target))
+    },
+    writeAndCommitSync: (data) => {
+      assertOpen()
+      if (data !== null) {
+        const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
+        let offset = 0
+        while (offset < bytes.length) offset += writeSync(handle.fd, bytes, offset, bytes.length - offset, offset)
+        if (bytes.length !== length) ftruncateSync(handle.fd, bytes.length)
+        length = bytes.length
+        if (durable) fdatasyncSync(handle.fd)
+      }
+      renameSync(path, target)
+      state = "committed"
     },
     commitNew: async () => {
       assertOpen()

@@ -110,6 +110,32 @@ describe("AtomicFile.prepare", () => {
     expect(readdirSync(dir)).toEqual([".credentials.json"])
   })
 
+  it("writeAndCommitSync puts shorter bytes in place over a longer preparation, synchronously; discard then only closes", async () => {
+    const dir = scratch()
+    const target = join(dir, ".credentials.json")
+    writeFileSync(target, "old")
+    const prepared = await AtomicFile.prepare(target, { mode: 0o600 })
+    await prepared.write("a placeholder longer than what follows")
+    prepared.writeAndCommitSync("final")
+    // In place before any await: nothing between the write and the rename yields to the event loop.
+    expect(readFileSync(target, "utf8")).toBe("final")
+    expect(statSync(target).mode & 0o777).toBe(0o600)
+    await prepared.discard()
+    expect(readFileSync(target, "utf8")).toBe("final")
+    expect(readdirSync(dir)).toEqual([".credentials.json"])
+    expect(() => prepared.writeAndCommitSync("again")).toThrow(/already committed/)
+  })
+
+  it("writeAndCommitSync(null) renames what was prepared as it is", async () => {
+    const dir = scratch()
+    const target = join(dir, "state.json")
+    const prepared = await AtomicFile.prepare(target)
+    await prepared.write("prepared")
+    prepared.writeAndCommitSync(null)
+    await prepared.discard()
+    expect(readFileSync(target, "utf8")).toBe("prepared")
+  })
+
   it("discard removes the temp file and leaves the target alone", async () => {
     const dir = scratch()
     const target = join(dir, "state.json")

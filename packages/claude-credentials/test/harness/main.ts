@@ -7,7 +7,7 @@
 //       HTTP URL. Prints "ready", waits for <goFile>, then one
 //       "RESULT <json>" line; exit 0 on success, 1 on a failure. Every span
 //       the refresh opens is reported as it starts and ends, with a
-//       synchronous write: "MARK tollgate.refresh.request:start", …
+//       synchronous write: "MARK tollgate.refresh.request:start <hrtime ns>", …
 //       (so a test that SIGKILLs it knows which phase it was in).
 //   write-loop <configDir> <counter>
 //       Prints "start", then writes crashDocument(counter + 1), (counter + 2), …
@@ -74,7 +74,7 @@ const refresh = (simUrl: string, goFile: string, keychain: string | undefined) =
         OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: simUrl, oauthBaseUrl: simUrl })))
       ),
       Effect.provide(NodeHttpClient.layerUndici),
-      marking((name, edge) => void writeSync(1, `MARK ${name}:${edge}\n`)),
+      marking((name, edge) => void writeSync(1, `MARK ${name}:${edge} ${process.hrtime.bigint()}\n`)),
       Effect.either
     )
     const ms = Date.now() - started

@@ -55,8 +55,8 @@ export const exchange = (
     return { status: outcome.status, headers: outcome.headers, body: outcome.body, classification }
   })
 
-// Reads at most `max` bytes, then stops pulling (which aborts the response).
-const readCapped = <E>(stream: Stream.Stream<Uint8Array, E>, max: number): Effect.Effect<Uint8Array, E> =>
+/** Reads at most `max` bytes, then stops pulling (which aborts the response). */
+export const readCapped = <E>(stream: Stream.Stream<Uint8Array, E>, max: number): Effect.Effect<Uint8Array, E> =>
   stream.pipe(
     Stream.runFoldWhile(
       { chunks: [] as Array<Uint8Array>, size: 0 },
