@@ -348,9 +348,8 @@ describe("withRefreshLock", () => {
     })
   )
 
-  it.scopedLive("a holder killed with SIGKILL leaves a lock that is taken over once stale", () =>
+  const killedHolder = (store: { readonly location: StoreLocation.Location }) =>
     Effect.gen(function* () {
-      const store = yield* tempStore
       const child = spawnHarness(["hold", store.location.configDir, "100"])
       const exit = yield* Effect.fork(exited(child))
       yield* printed(child, "HELD").pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "no HELD" }))
@@ -363,15 +362,37 @@ describe("withRefreshLock", () => {
       expect(yield* Fiber.join(exit)).toMatchObject({ signal: "SIGKILL" })
       const orphan = yield* RefreshLock.inspect(store.location)
       expect(orphan).toMatchObject({ held: true, stale: false, owner: { pid: child.pid, alive: false } })
+    })
 
+  const enterAsUs = (store: { readonly location: StoreLocation.Location; readonly owner: string }) =>
+    RefreshLock.withRefreshLock(store.location, { staleMs: 800, retryMs: 20, waitMs: 10_000 })(
+      Effect.gen(function* () {
+        const owner = JSON.parse(yield* Effect.promise(() => fs.readFile(store.owner, "utf8"))) as { pid: number }
+        expect(owner.pid).toBe(process.pid)
+        return Date.now()
+      })
+    )
+
+  it.scopedLive("a holder killed with SIGKILL: its owner record proves it dead, so its lock is taken over at once", () =>
+    Effect.gen(function* () {
+      const store = yield* tempStore
+      yield* killedHolder(store)
       const lastBeat = (yield* Effect.promise(() => fs.lstat(store.lock))).mtimeMs
-      const enteredAt = yield* RefreshLock.withRefreshLock(store.location, { staleMs: 800, retryMs: 20, waitMs: 10_000 })(
-        Effect.gen(function* () {
-          const owner = JSON.parse(yield* Effect.promise(() => fs.readFile(store.owner, "utf8"))) as { pid: number }
-          expect(owner.pid).toBe(process.pid)
-          return Date.now()
-        })
-      )
+      const enteredAt = yield* enterAsUs(store)
+      // Well before the lock could look stale (800 ms after its last heartbeat).
+      expect(enteredAt - lastBeat).toBeLessThan(800)
+      expect(yield* leftovers(store)).toEqual(nothingLeft)
+    })
+  )
+
+  it.scopedLive("a holder killed with SIGKILL and no owner record left: its lock is taken over once stale", () =>
+    Effect.gen(function* () {
+      const store = yield* tempStore
+      yield* killedHolder(store)
+      // Without the record nobody can prove the holder dead (killed between mkdir and the record's write).
+      yield* Effect.promise(() => fs.rm(store.owner))
+      const lastBeat = (yield* Effect.promise(() => fs.lstat(store.lock))).mtimeMs
+      const enteredAt = yield* enterAsUs(store)
       expect(enteredAt - lastBeat).toBeGreaterThan(800)
       expect(enteredAt - lastBeat).toBeLessThan(3_000)
       expect(yield* leftovers(store)).toEqual(nothingLeft)

@@ -124,11 +124,28 @@ export const recordFor = (lockBirthtimeMs: number, legacyLockBirthtimeMs: number
  * valid without it, the record only lets others see who holds it.
  */
 export const write = (configDir: string, record: OwnerRecord, file: string = OWNER_FILE): Effect.Effect<void> =>
-  Effect.tryPromise(() =>
+  Effect.tryPromise(async () => {
+    await sweepTemps(configDir, file)
     // Claude Code's record is 0644 under the usual umask; ours is 0644 under any. It names a lock
     // that dies with this process, so there is nothing to fsync.
-    AtomicFile.write(ownerPath(configDir, file), JSON.stringify(record), { mode: 0o644, durable: false })
-  ).pipe(Effect.catchAll((e) => Effect.logWarning(`refresh lock owner record not written [${errnoOf(e.error)}]`)))
+    await AtomicFile.write(ownerPath(configDir, file), JSON.stringify(record), { mode: 0o644, durable: false })
+  }).pipe(Effect.catchAll((e) => Effect.logWarning(`refresh lock owner record not written [${errnoOf(e.error)}]`)))
+
+/**
+ * Removes the temp files (`AtomicFile`'s `.<file>.<16 hex>.tmp`) a process
+ * killed while writing this record left. Only the lock's holder writes the
+ * record, and we hold the lock, so every such file is a dead writer's, of any age.
+ */
+const sweepTemps = async (configDir: string, file: string): Promise<void> => {
+  const prefix = `${file}.`
+  const names = await fs.readdir(configDir).catch(() => [] as Array<string>)
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{16}\.tmp$/.test(name.slice(prefix.length))) continue
+    const full = path.join(configDir, name)
+    const stat = await fs.lstat(full).catch(() => null)
+    if (stat?.isFile()) await fs.rm(full, { force: true }).catch(() => {})
+  }
+}
 
 /** The file's first 4 KiB, or `None` when there is no file. */
 export const readText = (configDir: string, file: string = OWNER_FILE): Effect.Effect<Option.Option<string>> =>
