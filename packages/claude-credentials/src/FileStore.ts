@@ -194,12 +194,22 @@ export const make = (location: Location, options: Options = {}): Store => {
       return replacement
     })
 
+  // A plain write has nothing to prepare ahead of: one temp file filled with the document, fsync,
+  // rename, fsync of the directory.
   const write = (document: Credential.Document) =>
-    Effect.scoped(
-      Effect.flatMap(prepare(document), (prepared) =>
-        Effect.zipRight(prepared.swap(() => Either.right(document)), prepared.settle)
-      )
-    )
+    Effect.gen(function* () {
+      const resolved = yield* target("write")
+      const dir = path.dirname(resolved.path)
+      const text = yield* Effect.try({ try: () => serialize(document), catch: failure("write", file) })
+      yield* Effect.tryPromise({
+        try: async () => {
+          await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+          await AtomicFile.write(resolved.path, text, { mode: 0o600, durable: true, ...ownerToKeep(resolved.stat) })
+        },
+        catch: failure("write", file)
+      })
+      yield* Effect.promise(() => removeLeftovers(dir, path.basename(resolved.path)))
+    })
 
   return { backend: "file", location, read, write, prepare }
 }
