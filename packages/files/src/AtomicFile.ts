@@ -17,7 +17,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { constants, fdatasyncSync, ftruncateSync, renameSync, writeSync } from "node:fs"
-import { type FileHandle, link, open, rename, rm } from "node:fs/promises"
+import { type FileHandle, link, lstat, open, readdir, rename, rm } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { errorCode } from "./internal/stats.js"
 
@@ -99,15 +99,47 @@ const CREATE_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY |
 // Collisions of 64 random bits only happen when someone planted the name; a few tries are plenty.
 const CREATE_ATTEMPTS = 5
 
+const tempPrefix = (target: string): string => {
+  const name = basename(target)
+  return `${name.startsWith(".") ? "" : "."}${name}.`
+}
+
 /**
  * A fresh temp file name for `target`, in its directory: hidden, random,
  * ending in `.tmp` so a stray one is recognisable.
  *
  * @since 0.1.0
  */
-export const tempPathFor = (target: string): string => {
-  const name = basename(target)
-  return join(dirname(target), `${name.startsWith(".") ? "" : "."}${name}.${randomBytes(8).toString("hex")}.tmp`)
+export const tempPathFor = (target: string): string =>
+  join(dirname(target), `${tempPrefix(target)}${randomBytes(8).toString("hex")}.tmp`)
+
+const TEMP_SUFFIX = /^[0-9a-f]{16}\.tmp$/
+
+/**
+ * Removes the temp files ({@link tempPathFor}'s names, of any age) that
+ * writers of `target` killed between creating and renaming them left beside
+ * it, and returns how many. Only for a caller that holds the lock every
+ * writer of `target` takes: then no live writer has a temp file open, and
+ * every one there is a dead writer's. Never rejects.
+ *
+ * @since 0.2.0
+ */
+export const sweepTemps = async (target: string): Promise<number> => {
+  const dir = dirname(target)
+  const prefix = tempPrefix(target)
+  const names = await readdir(dir).catch(() => [] as Array<string>)
+  let removed = 0
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !TEMP_SUFFIX.test(name.slice(prefix.length))) continue
+    const path = join(dir, name)
+    const st = await lstat(path).catch(() => null)
+    if (st?.isFile() !== true) continue
+    await rm(path, { force: true }).then(
+      () => removed++,
+      () => {}
+    )
+  }
+  return removed
 }
 
 const createTemp = async (target: string, mode: number): Promise<{ path: string; handle: FileHandle }> => {

@@ -3,10 +3,19 @@
  * verdict, until when the account is skipped, the quota the unified headers
  * reported, and the token endpoint's backoff. One JSON file in
  * `$XDG_STATE_HOME/tollgate/opencode-accounts.json` (0600, dir 0700), merged
- * and written atomically (temp + rename) under a mkdir lock with stale
- * takeover, so concurrent processes never lose each other's updates.
+ * and written atomically (`@tollgate/files`' AtomicFile) under its lock
+ * directory (`@tollgate/files`' LockDir, with an owner record), so concurrent
+ * processes never lose each other's updates. A process killed at any point
+ * leaves nothing that delays the next write: its lock is taken over at once
+ * when its owner record proves it dead (after 10 s in the few syscalls
+ * before the record exists), and its temp files are removed by the next
+ * writer under the lock.
  *
- * Keys are credential fingerprints, never tokens.
+ * Keys name an account, never hold a secret. They should survive a refresh:
+ * {@link identityKey} (`oauth:id:<account uuid>`) rather than a refresh
+ * token's fingerprint, which changes with every rotation; {@link
+ * AccountStore.rekey} moves what an older key recorded. Entries nobody wrote
+ * for 30 days (and that skip nothing) are dropped on the next write.
  *
  * @since 0.1.0
  */
@@ -14,6 +23,9 @@ import type * as Backoff from "@tollgate/core/Backoff"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import * as State from "./internal/accountState.js"
+
+/** @since 0.1.0 */
+export type { LockOptions } from "./internal/accountState.js"
 
 /** @since 0.1.0 */
 export type AccountState = State.AccountState
@@ -28,10 +40,38 @@ export interface AccountStore {
   readonly read: () => Promise<StoreFile>
   /** The last file this store read or wrote. */
   readonly cached: () => StoreFile
-  /** Merges a patch into one account under the lock; returns the merged file. */
+  /**
+   * Merges a patch into one account under the lock; resolves with the merged
+   * file once it is renamed into place. Await it before answering a request
+   * whose outcome it records: a promise left running dies with the process.
+   * Rejects when the file cannot be written or the lock not taken (15 s).
+   */
   readonly update: (key: string, patch: Partial<Omit<AccountState, "updatedAt">>) => Promise<StoreFile>
-  /** Merges backoff entries (the later `until` wins per key) under the lock. */
+  /** Merges backoff entries (the later `until` wins per key) under the lock; await it like `update`. */
   readonly mergeBackoff: (state: Backoff.State) => Promise<StoreFile>
+  /**
+   * Moves what was recorded under `from` (e.g. a refresh token's
+   * fingerprint) to `to` (e.g. an {@link identityKey}), its backoff
+   * entries too, under the lock; a newer entry already under `to` wins.
+   * Does nothing (no write) when `from` has no state.
+   *
+   * @since 0.2.0
+   */
+  readonly rekey: (from: string, to: string) => Promise<StoreFile>
+}
+
+/**
+ * The key for an account identity that survives a refresh, e.g.
+ * `identityKey("oauth", accountUuid)` → `oauth:id:<uuid>`.
+ *
+ * @since 0.2.0
+ */
+export const identityKey: (kind: string, id: string) => string = State.identityKey
+
+/** @since 0.2.0 */
+export interface Options {
+  /** The lock's timings (default: taken over after 10 s untouched, waited for 15 s). */
+  readonly lock?: State.LockOptions | undefined
 }
 
 /** Where the file lives. @since 0.1.0 */
@@ -42,18 +82,25 @@ export const defaultPath = (env: Readonly<Record<string, string | undefined>> = 
 }
 
 /** @since 0.1.0 */
-export const make = (path: string = defaultPath()): AccountStore => {
+export const make = (path: string = defaultPath(), options: Options = {}): AccountStore => {
   let last: StoreFile = State.empty()
   const read = async () => {
     last = await State.readFile(path)
     return last
   }
-  const mutate = async (f: (file: StoreFile) => StoreFile) => {
-    last = await State.withLock(path, async () => {
-      const next = f(await State.readFile(path))
-      await State.writeFile(path, next)
-      return next
-    })
+  const mutate = async (f: (file: StoreFile) => StoreFile | null) => {
+    last = await State.withLock(
+      path,
+      async () => {
+        const current = await State.readFile(path)
+        const changed = f(current)
+        if (changed === null) return current
+        const next = State.prune(changed, Date.now())
+        await State.writeFile(path, next)
+        return next
+      },
+      options.lock
+    )
     return last
   }
   return {
@@ -61,6 +108,12 @@ export const make = (path: string = defaultPath()): AccountStore => {
     read,
     cached: () => last,
     update: (key, patch) => mutate((file) => State.mergeAccount(file, key, patch, Date.now())),
-    mergeBackoff: (state) => mutate((file) => State.mergeBackoff(file, state))
+    mergeBackoff: (state) => mutate((file) => State.mergeBackoff(file, state)),
+    rekey: (from, to) =>
+      mutate((file) =>
+        from === to || (file.accounts[from] === undefined && !Object.keys(file.backoff).some((k) => k.endsWith(` ${from}`)))
+          ? null
+          : State.rekey(file, from, to)
+      )
   }
 }

@@ -1,13 +1,14 @@
 /**
- * Directory locks in the proper-lockfile convention Claude Code uses: `mkdir`
- * is the atomic test-and-set, the holder refreshes the directory's mtime, and
- * a directory whose mtime is older than the stale limit belongs to a holder
- * that died and may be removed by whoever finds it.
+ * Claude Code's lock directories on Effect: `@tollgate/files`' LockDir does
+ * each step (mkdir, stale or abandoned takeover, touch, release of our
+ * instance only); here they are scheduled on Effect's `Clock` and scope, and
+ * several locks are taken in Claude Code's order.
  *
  * @internal
  */
 import type { Stats } from "node:fs"
 import * as fs from "node:fs/promises"
+import { LockDir } from "@tollgate/files"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -22,26 +23,11 @@ export class LockIo extends Data.TaggedError("LockIo")<{ readonly path: string; 
 /** A lock was still held by someone else when the wait ran out. */
 export class LockBusy extends Data.TaggedError("LockBusy")<{ readonly path: string; readonly waitedMs: number }> {}
 
-/**
- * The directory instance we created. A taker that removed a stale lock and
- * made its own has a different inode or birth time, so we can tell our lock
- * from its successor and never touch or remove someone else's.
- */
-export interface Held {
-  readonly path: string
-  readonly ino: number
-  readonly birthtimeMs: number
-}
+/** The directory instance we created (see `LockDir.Held`). */
+export type Held = LockDir.Held
 
-/**
- * One lock to take. `abandoned` tells whether the instance `seen` provably
- * belongs to a process that no longer runs (from an owner record): such a
- * lock is taken over at once instead of after `staleMs`, as Claude Code does.
- */
-export interface Spec {
-  readonly path: string
-  readonly abandoned?: ((seen: Stats) => Effect.Effect<boolean>) | undefined
-}
+/** One lock to take (see `LockDir.Spec`): `abandoned` lets a lock of a dead holder go at once. */
+export type Spec = LockDir.Spec
 
 /** How long a lock may go untouched, how long to wait for one, how often to look. */
 export interface Timing {
@@ -64,75 +50,17 @@ export const call = <A>(path: string, f: () => Promise<A>): Effect.Effect<A, Loc
 export const statOrNull = (path: string): Effect.Effect<Stats | null, LockIo> =>
   call(path, () => fs.lstat(path)).pipe(Effect.catchIf((e) => e.code === "ENOENT", () => Effect.succeed(null)))
 
-const isInstance = (stat: Stats, held: Held): boolean =>
-  stat.isDirectory() && stat.ino === held.ino && stat.birthtimeMs === held.birthtimeMs
-
-const mkdirOnce = (path: string): Effect.Effect<boolean, LockIo> =>
-  call(path, () => fs.mkdir(path)).pipe(
-    Effect.as(true),
-    Effect.catchIf((e) => e.code === "EEXIST", () => Effect.succeed(false))
-  )
-
-type Attempt = { readonly _tag: "Held"; readonly held: Held } | { readonly _tag: "Busy" }
-
-const busy: Attempt = { _tag: "Busy" }
-
-const identify = (path: string): Effect.Effect<Attempt, LockIo> =>
-  Effect.flatMap(statOrNull(path), (stat) =>
-    stat === null
-      ? // Removed the instant after we made it: someone judged it stale, so it is theirs now.
-        Effect.succeed(busy)
-      : Effect.succeed<Attempt>({ _tag: "Held", held: { path, ino: stat.ino, birthtimeMs: stat.birthtimeMs } })
-  )
-
-/** `mkdir` once, never taking over: what follows a removal, as in proper-lockfile (`stale: 0`). */
-const takeFresh = (path: string): Effect.Effect<Attempt, LockIo> =>
-  Effect.flatMap(mkdirOnce(path), (made) => (made ? identify(path) : Effect.succeed(busy)))
-
-/**
- * One try at a lock: create it, or remove it and create it if it is stale.
- * Two takers racing for the same stale lock: each re-checks that the
- * directory is still the instance it judged stale just before removing it,
- * and after a removal only a plain `mkdir` follows, so a taker that loses
- * the race sees EEXIST and waits instead of removing the winner's lock.
- */
-const tryTake = (spec: Spec, staleMs: number): Effect.Effect<Attempt, LockIo> =>
-  Effect.gen(function* () {
-    const { path } = spec
-    if (yield* mkdirOnce(path)) return yield* identify(path)
-    const seen = yield* statOrNull(path)
-    if (seen === null) return yield* takeFresh(path)
-    const now = yield* Clock.currentTimeMillis
-    if (now - seen.mtimeMs <= staleMs && !(spec.abandoned !== undefined && (yield* spec.abandoned(seen)))) return busy
-    const again = yield* statOrNull(path)
-    if (again !== null) {
-      const unchanged = again.ino === seen.ino && again.birthtimeMs === seen.birthtimeMs && again.mtimeMs === seen.mtimeMs
-      if (!unchanged) return busy
-      yield* call(path, () => fs.rmdir(path)).pipe(Effect.catchIf((e) => e.code === "ENOENT", () => Effect.void))
-    }
-    return yield* takeFresh(path)
-  })
-
-/**
- * Tries are serialized within this process, which closes the one window the
- * re-check leaves (a taker's removal landing after another taker's fresh
- * `mkdir`) between fibers here; across processes it stays as narrow as
- * proper-lockfile's, which Claude Code lives with.
- */
-const tries = Effect.unsafeMakeSemaphore(1)
+const tryTake = (spec: Spec, staleMs: number): Effect.Effect<Held | null, LockIo> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => call(spec.path, () => LockDir.tryTake(spec, staleMs, now)))
 
 /** Removes the lock if it is still our instance; never fails (a finalizer). */
 export const release = (held: Held): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const stat = yield* statOrNull(held.path)
-    if (stat === null) return
-    if (!isInstance(stat, held)) {
-      return yield* Effect.logWarning(`lock ${held.path} was taken over by another process; leaving its lock alone`)
-    }
-    yield* call(held.path, () => fs.rmdir(held.path)).pipe(
-      Effect.catchIf((e) => e.code === "ENOENT", () => Effect.void)
-    )
-  }).pipe(
+  call(held.path, () => LockDir.release(held)).pipe(
+    Effect.flatMap((found) =>
+      found === "taken-over"
+        ? Effect.logWarning(`lock ${held.path} was taken over by another process; leaving its lock alone`)
+        : Effect.void
+    ),
     Effect.catchAll((e) => Effect.logWarning(`lock ${e.path} could not be removed [${e.code}]`))
   )
 
@@ -141,13 +69,7 @@ export const release = (held: Held): Effect.Effect<void> =>
  * lost it (someone took it over after judging it stale): stop touching it.
  */
 export const touch = (held: Held, nowMs: number): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
-    const stat = yield* statOrNull(held.path)
-    if (stat === null || !isInstance(stat, held)) return false
-    const at = new Date(nowMs)
-    yield* call(held.path, () => fs.utimes(held.path, at, at))
-    return true
-  }).pipe(
+  call(held.path, () => LockDir.touch(held, nowMs)).pipe(
     // A failed touch is retried on the next beat; the lock only goes stale after several misses.
     Effect.catchAll((e) =>
       Effect.as(Effect.logWarning(`lock ${e.path} could not be refreshed [${e.code}]`), e.code !== "ENOENT")
@@ -175,14 +97,14 @@ export const acquireAll = (
       let busyPath: string | undefined
       for (const spec of specs) {
         // acquireRelease makes each try uninterruptible, so a lock we made always has its finalizer.
-        const result = yield* Effect.acquireRelease(tries.withPermits(1)(tryTake(spec, timing.staleMs)), (a) =>
-          a._tag === "Held" ? release(a.held) : Effect.void
+        const held = yield* Effect.acquireRelease(tryTake(spec, timing.staleMs), (h) =>
+          h !== null ? release(h) : Effect.void
         ).pipe(Scope.extend(attempt))
-        if (result._tag === "Busy") {
+        if (held === null) {
           busyPath = spec.path
           break
         }
-        taken.push(result.held)
+        taken.push(held)
       }
       if (busyPath === undefined) return taken
       yield* Scope.close(attempt, Exit.void)

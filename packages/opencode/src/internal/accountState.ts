@@ -1,12 +1,11 @@
 /**
- * The account-state file: its shape, lenient decoding, merging, atomic writes
- * and the cross-process lock (a directory next to the file; taken over when
- * older than `STALE_LOCK_MS`).
+ * The account-state file: its shape, lenient decoding, merging, re-keying,
+ * atomic writes and the cross-process lock (`@tollgate/files`' LockDir: a
+ * directory next to the file with an owner record; taken over at once when
+ * its holder is provably dead, after `STALE_LOCK_MS` otherwise).
  */
 import type * as Backoff from "@tollgate/core/Backoff"
-import { randomBytes } from "node:crypto"
-import { AtomicFile, PrivateDirectory, SafeRead } from "@tollgate/files"
-import { mkdir, rename, rm, stat } from "node:fs/promises"
+import { AtomicFile, LockDir, PrivateDirectory, SafeRead } from "@tollgate/files"
 import { dirname } from "node:path"
 
 export interface AccountState {
@@ -30,8 +29,11 @@ export interface StoreFile {
   readonly backoff: Backoff.State
 }
 
+/** A lock without a record proving its holder dead is taken over once untouched this long. */
 export const STALE_LOCK_MS = 10_000
 const LOCK_WAIT_MS = 15_000
+/** An account entry no one has written for this long (and not skipped) is dropped: e.g. a retired key. */
+export const RETAIN_MS = 30 * 24 * 60 * 60_000
 /** JSON has no Infinity; "for good" is stored as this. */
 export const FOREVER = Number.MAX_SAFE_INTEGER
 
@@ -111,39 +113,63 @@ export const writeFile = async (path: string, file: StoreFile): Promise<void> =>
   await AtomicFile.write(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600, durable: false })
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+/** The lock timings; tests shorten them. */
+export type LockOptions = Pick<LockDir.Options, "staleMs" | "waitMs" | "retryMs" | "heartbeatMs">
 
-/** Runs `f` holding `<path>.lock` (a directory); a lock older than 10 s is taken over. */
-export const withLock = async <A>(path: string, f: () => Promise<A>): Promise<A> => {
+/**
+ * Runs `f` holding `<path>.lock` (`@tollgate/files`' LockDir, owner record
+ * `<path>.lock.owner`): a lock whose recorded holder is gone is taken at
+ * once, one without a record after `STALE_LOCK_MS`. Holding it, first
+ * removes the temp files of writers killed before their rename.
+ */
+export const withLock = async <A>(path: string, f: () => Promise<A>, options: LockOptions = {}): Promise<A> => {
   await PrivateDirectory.ensure(dirname(path))
-  const lock = `${path}.lock`
-  const deadline = Date.now() + LOCK_WAIT_MS
-  for (;;) {
-    try {
-      await mkdir(lock, { mode: 0o700 })
-      break
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
-      try {
-        const s = await stat(lock)
-        if (Date.now() - s.mtimeMs > STALE_LOCK_MS) {
-          // Stale: its holder died. Rename first so only one waiter takes it over.
-          const aside = `${lock}.stale.${process.pid}.${randomBytes(4).toString("hex")}`
-          await rename(lock, aside).then(() => rm(aside, { recursive: true, force: true }), () => undefined)
-          continue
-        }
-      } catch {
-        continue
-      }
-      if (Date.now() > deadline) throw new Error(`tollgate: could not lock ${path}`)
-      await sleep(5 + Math.random() * 15)
-    }
+  return LockDir.withLock(
+    `${path}.lock`,
+    async () => {
+      await AtomicFile.sweepTemps(path)
+      return f()
+    },
+    { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options }
+  )
+}
+
+/**
+ * The key for an account's identity, one that survives a refresh (unlike a
+ * refresh token's fingerprint): `oauth:id:<account uuid>`, `claude-code:id:<config dir>`.
+ */
+export const identityKey = (kind: string, id: string): string => `${kind}:id:${id}`
+
+/** Drops account entries untouched for `RETAIN_MS` that skip nothing, and backoff that ended as long ago. */
+export const prune = (file: StoreFile, now: number): StoreFile => {
+  const horizon = now - RETAIN_MS
+  const accounts = Object.fromEntries(
+    Object.entries(file.accounts).filter(([, a]) => a.updatedAt >= horizon || (a.skipUntil !== null && a.skipUntil > now))
+  )
+  const backoff = Object.fromEntries(Object.entries(file.backoff).filter(([, e]) => e.until === null || e.until >= horizon))
+  return { ...file, accounts, backoff }
+}
+
+/**
+ * Moves the state kept under `from` (an old key, e.g. a refresh token's
+ * fingerprint) to `to`: the account entry unless `to` has a newer one, and
+ * every backoff entry of `from` (`"<endpoint> <key>"`) unless `to`'s holds
+ * longer. `from` is gone afterwards.
+ */
+export const rekey = (file: StoreFile, from: string, to: string): StoreFile => {
+  if (from === to) return file
+  const accounts: Record<string, AccountState> = { ...file.accounts }
+  const old = accounts[from]
+  delete accounts[from]
+  if (old !== undefined && (accounts[to] === undefined || accounts[to].updatedAt < old.updatedAt)) accounts[to] = old
+  const backoff: Record<string, Backoff.Entry> = {}
+  const moved: Record<string, Backoff.Entry> = {}
+  const suffix = ` ${from}`
+  for (const [k, entry] of Object.entries(file.backoff)) {
+    if (k.endsWith(suffix)) moved[`${k.slice(0, -suffix.length)} ${to}`] = entry
+    else backoff[k] = entry
   }
-  try {
-    return await f()
-  } finally {
-    await rm(lock, { recursive: true, force: true })
-  }
+  return mergeBackoff({ ...file, accounts, backoff }, moved)
 }
 
 export const mergeAccount = (

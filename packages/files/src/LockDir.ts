@@ -1,0 +1,281 @@
+/**
+ * Directory locks in the proper-lockfile convention Claude Code uses: `mkdir`
+ * is the atomic test-and-set, the holder refreshes the directory's mtime (a
+ * heartbeat), and a directory whose mtime is older than the stale limit
+ * belongs to a holder that died and may be removed by whoever finds it. A
+ * lock whose owner record ({@link LockOwner}) proves its holder gone is taken
+ * over at once instead.
+ *
+ * The steps (`tryTake`, `touch`, `release`) are for a caller that schedules
+ * its own waiting and heartbeat (claude-credentials does, on Effect's
+ * `Clock`); `acquire` and `withLock` do it all with timers.
+ *
+ * @since 0.2.0
+ */
+import type { Stats } from "node:fs"
+import { lstat, mkdir, rmdir, utimes } from "node:fs/promises"
+import { errorCode } from "./internal/stats.js"
+import * as LockOwner from "./LockOwner.js"
+
+/**
+ * The directory instance we created. A taker that removed a stale lock and
+ * made its own has a different inode or birth time, so we can tell our lock
+ * from its successor and never touch or remove someone else's.
+ *
+ * @since 0.2.0
+ */
+export interface Held {
+  readonly path: string
+  readonly ino: number
+  readonly birthtimeMs: number
+}
+
+/**
+ * One lock to take. `abandoned` tells whether the instance `seen` provably
+ * belongs to a process that no longer runs (e.g. {@link LockOwner.abandoned}):
+ * such a lock is taken over at once instead of after `staleMs`.
+ *
+ * @since 0.2.0
+ */
+export interface Spec {
+  readonly path: string
+  readonly abandoned?: ((seen: Stats) => boolean | Promise<boolean>) | undefined
+}
+
+const statOrNull = (path: string): Promise<Stats | null> =>
+  lstat(path).catch((error: unknown) => {
+    if (errorCode(error) === "ENOENT") return null
+    throw error
+  })
+
+const ignoreMissing = (error: unknown): void => {
+  if (errorCode(error) !== "ENOENT") throw error
+}
+
+const isInstance = (stat: Stats, held: Held): boolean =>
+  stat.isDirectory() && stat.ino === held.ino && stat.birthtimeMs === held.birthtimeMs
+
+const mkdirOnce = (path: string): Promise<boolean> =>
+  mkdir(path, { mode: 0o700 }).then(
+    () => true,
+    (error: unknown) => {
+      if (errorCode(error) === "EEXIST") return false
+      throw error
+    }
+  )
+
+const identify = async (path: string): Promise<Held | null> => {
+  const stat = await statOrNull(path)
+  // Removed the instant after we made it: someone judged it stale, so it is theirs now.
+  return stat === null ? null : { path, ino: stat.ino, birthtimeMs: stat.birthtimeMs }
+}
+
+/** `mkdir` once, never taking over: what follows a removal, as in proper-lockfile (`stale: 0`). */
+const takeFresh = async (path: string): Promise<Held | null> => ((await mkdirOnce(path)) ? identify(path) : null)
+
+const takeOnce = async (spec: Spec, staleMs: number, nowMs: number): Promise<Held | null> => {
+  const { path } = spec
+  if (await mkdirOnce(path)) return identify(path)
+  const seen = await statOrNull(path)
+  if (seen === null) return takeFresh(path)
+  if (nowMs - seen.mtimeMs <= staleMs && !(spec.abandoned !== undefined && (await spec.abandoned(seen)))) return null
+  const again = await statOrNull(path)
+  if (again !== null) {
+    const unchanged = again.ino === seen.ino && again.birthtimeMs === seen.birthtimeMs && again.mtimeMs === seen.mtimeMs
+    if (!unchanged) return null
+    await rmdir(path).catch(ignoreMissing)
+  }
+  return takeFresh(path)
+}
+
+// Tries are serialized within this process, which closes the one window the re-check leaves (a taker's
+// removal landing after another taker's fresh `mkdir`) between callers here; across processes it stays
+// as narrow as proper-lockfile's, which Claude Code lives with.
+let tries: Promise<unknown> = Promise.resolve()
+
+/**
+ * One try at a lock: create it, or remove it and create it if it is stale
+ * (its mtime more than `staleMs` before `nowMs`) or abandoned. `null` when
+ * someone else holds it. Two takers racing for the same stale lock: each
+ * re-checks that the directory is still the instance it judged stale just
+ * before removing it, and after a removal only a plain `mkdir` follows, so
+ * a taker that loses the race sees EEXIST instead of removing the winner's
+ * lock. Rejects with the fs error for anything the protocol does not expect.
+ *
+ * @since 0.2.0
+ */
+export const tryTake = (spec: Spec, staleMs: number, nowMs: number = Date.now()): Promise<Held | null> => {
+  const attempt = tries.then(() => takeOnce(spec, staleMs, nowMs))
+  tries = attempt.catch(() => undefined)
+  return attempt
+}
+
+/**
+ * Refreshes the lock's mtime to `nowMs` if it is still our instance. `false`
+ * means we lost it (someone took it over after judging it stale): stop
+ * touching it. Rejects when the touch itself failed.
+ *
+ * @since 0.2.0
+ */
+export const touch = async (held: Held, nowMs: number = Date.now()): Promise<boolean> => {
+  const stat = await statOrNull(held.path)
+  if (stat === null || !isInstance(stat, held)) return false
+  const at = new Date(nowMs)
+  await utimes(held.path, at, at)
+  return true
+}
+
+/**
+ * What {@link release} found: our lock removed, nothing there, or another
+ * holder's lock (ours was taken over), left alone.
+ *
+ * @since 0.2.0
+ */
+export type Released = "released" | "gone" | "taken-over"
+
+/**
+ * Removes the lock if it is still our instance. Rejects only when the
+ * removal failed unexpectedly.
+ *
+ * @since 0.2.0
+ */
+export const release = async (held: Held): Promise<Released> => {
+  const stat = await statOrNull(held.path)
+  if (stat === null) return "gone"
+  if (!isInstance(stat, held)) return "taken-over"
+  await rmdir(held.path).catch(ignoreMissing)
+  return "released"
+}
+
+/**
+ * A lock was still held by someone else when the wait ran out.
+ *
+ * @since 0.2.0
+ */
+export class LockBusy extends Error {
+  readonly _tag = "LockBusy"
+  constructor(
+    readonly path: string,
+    readonly waitedMs: number
+  ) {
+    super(`${path} was held by another process for the whole ${(waitedMs / 1000).toFixed(1)} s wait`)
+    this.name = "LockBusy"
+  }
+}
+
+/** @since 0.2.0 */
+export interface Options {
+  /** A lock untouched for longer than this is taken over. Default 10 s. */
+  readonly staleMs?: number | undefined
+  /** How long to wait for a lock someone else holds before rejecting with {@link LockBusy}. Default 15 s. */
+  readonly waitMs?: number | undefined
+  /** The base interval between looks at a held lock, jittered by ±50%. Default 20 ms. */
+  readonly retryMs?: number | undefined
+  /** How often the holder refreshes the lock's mtime. Default a third of `staleMs`. */
+  readonly heartbeatMs?: number | undefined
+  /**
+   * The owner record's path, `null` for none. Default `<path>.owner`. With
+   * it, a lock whose recorded holder is gone is taken over at once.
+   */
+  readonly ownerFile?: string | null | undefined
+}
+
+/**
+ * A lock this process holds (see {@link acquire}).
+ *
+ * @since 0.2.0
+ */
+export interface Lock {
+  readonly held: Held
+  /**
+   * Stops the heartbeat, removes the lock if it is still ours, then our
+   * owner record. Never rejects; a second call does nothing.
+   */
+  readonly release: () => Promise<void>
+}
+
+/** @since 0.2.0 */
+export const DEFAULT_STALE_MS = 10_000
+
+/** @since 0.2.0 */
+export const DEFAULT_WAIT_MS = 15_000
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Takes the lock directory `path`, waiting while someone else holds it:
+ * creates it (0700), or takes it over at once when its owner record proves
+ * the holder dead, or after `staleMs` when there is no such proof. Then
+ * writes our owner record (which also sweeps the temp files of a holder
+ * killed mid-record) and refreshes the lock's mtime every `heartbeatMs`
+ * until released (the timer does not keep the process alive). The parent
+ * directory must exist.
+ *
+ * A holder killed at any point leaves at most a lock that the next taker
+ * takes over: at once once its record is written, after `staleMs` in the
+ * few syscalls between `mkdir` and the record.
+ *
+ * @since 0.2.0
+ */
+export const acquire = async (path: string, options: Options = {}): Promise<Lock> => {
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS
+  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS
+  const retryMs = options.retryMs ?? 20
+  const ownerFile = options.ownerFile === undefined ? `${path}.owner` : options.ownerFile
+  const spec: Spec = { path, ...(ownerFile !== null ? { abandoned: LockOwner.abandoned(ownerFile) } : {}) }
+  const started = Date.now()
+  let held: Held | null
+  for (;;) {
+    held = await tryTake(spec, staleMs)
+    if (held !== null) break
+    const now = Date.now()
+    if (now - started >= waitMs) throw new LockBusy(path, now - started)
+    await sleep(Math.max(1, Math.min(Math.round(retryMs * (0.5 + Math.random())), started + waitMs - now)))
+  }
+  const lock = held
+  // Without birth times (some file systems) a record could not name the instance; Claude Code writes none either.
+  const recorded = ownerFile !== null && lock.birthtimeMs > 0
+  if (recorded) await LockOwner.write(ownerFile, LockOwner.recordFor(lock.birthtimeMs)).catch(() => {})
+  let beating = true
+  const timer = setInterval(() => {
+    touch(lock).then(
+      (still) => {
+        if (!still) stop()
+      },
+      // A failed touch is retried on the next beat; the lock only goes stale after several misses.
+      () => {}
+    )
+  }, options.heartbeatMs ?? Math.max(1, Math.floor(staleMs / 3)))
+  timer.unref()
+  const stop = () => {
+    beating = false
+    clearInterval(timer)
+  }
+  let released: Promise<void> | null = null
+  return {
+    held: lock,
+    release: () =>
+      (released ??= (async () => {
+        if (beating) stop()
+        // The lock goes first: a holder killed between the two leaves a record naming a gone
+        // instance (harmless, replaced by the next holder), never a lock without a record.
+        await release(lock).catch(() => {})
+        if (recorded) await LockOwner.removeIfOurs(ownerFile, lock.birthtimeMs).catch(() => {})
+      })())
+  }
+}
+
+/**
+ * Runs `f` holding the lock directory `path` ({@link acquire}), releasing it
+ * however `f` ends.
+ *
+ * @since 0.2.0
+ */
+export const withLock = async <A>(path: string, f: (lock: Lock) => Promise<A>, options: Options = {}): Promise<A> => {
+  const lock = await acquire(path, options)
+  try {
+    return await f(lock)
+  } finally {
+    await lock.release()
+  }
+}
