@@ -14,7 +14,6 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Backoff from "@tollgate/core/Backoff"
 import type * as C from "@tollgate/core/Classification"
 import { classify } from "@tollgate/core/Classify"
-import { fingerprint } from "@tollgate/core/Credential"
 import * as OAuthClient from "@tollgate/core/OAuthClient"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as Effect from "effect/Effect"
@@ -26,6 +25,7 @@ import type * as AccountStore from "./AccountStore.js"
 import type * as DaemonForwarder from "./DaemonForwarder.js"
 import * as AccountState from "./internal/accountState.js"
 import * as Account from "./internal/account.js"
+import * as AccountKey from "./internal/accountKey.js"
 import { errorResponse, statusFor } from "./internal/envelope.js"
 import { watchErrors } from "./internal/sse.js"
 import * as StatusCommand from "./StatusCommand.js"
@@ -75,16 +75,7 @@ export interface SwitchEvent {
  *
  * @since 0.1.0
  */
-export const accountKey = (login: Login, index: number): string => {
-  switch (login.type) {
-    case "api":
-      return `api:${fingerprint(login.key)}`
-    case "oauth":
-      return `oauth:${fingerprint(login.refresh ?? login.access)}`
-    case "claude-code":
-      return `claude-code:${index}`
-  }
-}
+export const accountKey: (login: Login, index: number) => string = AccountKey.accountKey
 
 /** @since 0.1.0 */
 export type AuthorizedFetch = (input: string | URL, init?: RequestInit) => Promise<Response>
