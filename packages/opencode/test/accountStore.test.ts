@@ -313,3 +313,221 @@ describe("the account-state file's paths", () => {
     expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([])
   })
 })
+
+// The file as a test writes it directly: exact `updatedAt`s, no merge.
+const seed = async (path: string, file: AccountStore.StoreFile) => {
+  await mkdir(join(path, ".."), { recursive: true, mode: 0o700 })
+  await writeFile(path, JSON.stringify(file), { mode: 0o600 })
+}
+
+const entryAt = (updatedAt: number, patch: Partial<AccountStore.AccountState> = {}): AccountStore.AccountState => ({
+  verdict: "Ok",
+  skipUntil: null,
+  blockedFingerprint: null,
+  fiveHour: null,
+  sevenDay: null,
+  resetsAt: null,
+  updatedAt,
+  ...patch
+})
+
+const backoffEntry = (until: number | null, failures = 1) => ({
+  failures,
+  until,
+  blockedFingerprint: null,
+  verdict: "RateLimited"
+})
+
+describe("AccountStore.rekey", () => {
+  it("moves the account entry and its backoff entries to the new key, leaving other keys alone", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "state", "opencode-accounts.json")
+    const store = AccountStore.make(path)
+    const until = Date.now() + 3_600_000
+    await store.update("oauth:fp-old", { verdict: "RateLimited", skipUntil: until, fiveHour: 1 })
+    await store.update("api:other", { verdict: "Ok" })
+    await store.mergeBackoff({ "token oauth:fp-old": backoffEntry(until, 3), "token api:other": backoffEntry(null) })
+    const before = (await store.read()).accounts["oauth:fp-old"]!
+    const to = AccountStore.identityKey("oauth", "uuid-1")
+    expect(to).toBe("oauth:id:uuid-1")
+
+    const file = await store.rekey("oauth:fp-old", to)
+
+    expect(file.accounts["oauth:fp-old"]).toBeUndefined()
+    expect(file.accounts[to]).toEqual(before)
+    expect(file.accounts["api:other"]?.verdict).toBe("Ok")
+    expect(file.backoff).toEqual({ [`token ${to}`]: backoffEntry(until, 3), "token api:other": backoffEntry(null) })
+    // What was written, not only what was returned.
+    expect(await store.read()).toEqual(file)
+  })
+
+  it("a newer entry already under the target wins; a backoff entry holding longer there wins too", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "a.json")
+    const now = Date.now()
+    const newer = entryAt(now - 1_000, { verdict: "Ok", fiveHour: 0.5 })
+    await seed(path, {
+      version: 1,
+      accounts: { old: entryAt(now - 60_000, { verdict: "RateLimited", skipUntil: now + 60_000 }), new: newer },
+      backoff: { "token old": backoffEntry(now + 1_000), "token new": backoffEntry(now + 9_000, 2), "authorize old": backoffEntry(now + 5_000) }
+    })
+
+    const file = await AccountStore.make(path).rekey("old", "new")
+
+    expect(file.accounts).toEqual({ new: newer })
+    expect(file.backoff).toEqual({ "token new": backoffEntry(now + 9_000, 2), "authorize new": backoffEntry(now + 5_000) })
+  })
+
+  it("an older entry under the target is replaced by the moved one", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "a.json")
+    const now = Date.now()
+    const moved = entryAt(now - 1_000, { verdict: "RateLimited", skipUntil: now + 60_000 })
+    await seed(path, { version: 1, accounts: { old: moved, new: entryAt(now - 60_000) }, backoff: {} })
+    expect((await AccountStore.make(path).rekey("old", "new")).accounts).toEqual({ new: moved })
+  })
+
+  it("writes nothing when the old key has no state (or is the target)", async () => {
+    const dir = await tempDir()
+    const missing = join(dir, "none", "a.json")
+    expect(await AccountStore.make(missing).rekey("old", "new")).toEqual(AccountState.empty())
+    // Not even the directory's file: nothing was written.
+    expect(await readdir(join(dir, "none"))).toEqual([])
+
+    const path = join(dir, "a.json")
+    const now = Date.now()
+    await seed(path, { version: 1, accounts: { other: entryAt(now) }, backoff: { "token other": backoffEntry(null) } })
+    const before = await stat(path)
+    const store = AccountStore.make(path)
+    expect((await store.rekey("absent", "other")).accounts).toEqual({ other: entryAt(now) })
+    expect((await store.rekey("other", "other")).accounts).toEqual({ other: entryAt(now) })
+    // An atomic write renames a new inode into place; the same inode means no write.
+    const after = await stat(path)
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs])
+  })
+})
+
+describe("AccountStore pruning", () => {
+  it("drops entries untouched for 30 days on the next write, keeping recent ones and ones still skipped", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "a.json")
+    const now = Date.now()
+    const day = 24 * 60 * 60_000
+    expect(AccountState.RETAIN_MS).toBe(30 * day)
+    await seed(path, {
+      version: 1,
+      accounts: {
+        retired: entryAt(now - 31 * day),
+        recent: entryAt(now - 29 * day),
+        "skipped-for-good": entryAt(now - 90 * day, { verdict: "OrgPolicyDenied", skipUntil: AccountState.FOREVER }),
+        "skipped-until-tomorrow": entryAt(now - 40 * day, { verdict: "RateLimited", skipUntil: now + day }),
+        "skip-ended": entryAt(now - 40 * day, { verdict: "RateLimited", skipUntil: now - 35 * day })
+      },
+      backoff: {
+        "token long-over": backoffEntry(now - 31 * day),
+        "token recently-over": backoffEntry(now - 29 * day),
+        "token unbounded": backoffEntry(null),
+        "token ahead": backoffEntry(now + day)
+      }
+    })
+    const store = AccountStore.make(path)
+    // Reading never prunes.
+    expect(Object.keys((await store.read()).accounts)).toHaveLength(5)
+
+    await store.update("writer", { verdict: "Ok" })
+
+    const file = await store.read()
+    expect(Object.keys(file.accounts).sort()).toEqual(["recent", "skipped-for-good", "skipped-until-tomorrow", "writer"])
+    expect(Object.keys(file.backoff).sort()).toEqual(["token ahead", "token recently-over", "token unbounded"])
+  })
+})
+
+// A child Node process that takes the state file's lock exactly as AccountStore does
+// (`withLock`, the same lock directory and owner record), opens a temp file for the
+// state file as AtomicFile.write does, says "held", and waits to be killed.
+const lockHolder = async (dir: string) => {
+  const script = join(dir, "holder.mjs")
+  const src = (file: string) => JSON.stringify(fileURLToPath(new URL(file, import.meta.url)))
+  await build({
+    stdin: {
+      contents: `import * as S from ${src("../src/AccountStore.ts")}
+import * as State from ${src("../src/internal/accountState.ts")}
+import { AtomicFile } from "@tollgate/files"
+const [path] = process.argv.slice(2)
+const store = S.make(path)
+await store.update("holder", { verdict: "Ok" })
+await State.withLock(path, async () => {
+  const temp = await AtomicFile.prepare(path, { mode: 0o600, durable: false })
+  await temp.write('{"version":1,"accoun')
+  process.stdout.write("held\\n")
+  await new Promise(() => setInterval(() => {}, 1_000))
+})
+`,
+      resolveDir: fileURLToPath(new URL("..", import.meta.url)),
+      loader: "ts"
+    },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: script,
+    logLevel: "silent"
+  })
+  return script
+}
+
+describe("AccountStore after a killed process", () => {
+  it("a lock left by a holder killed with SIGKILL is taken at once, and its temp file is removed by the next write", async () => {
+    const dir = await tempDir()
+    const stateDir = join(dir, "state", "tollgate")
+    const path = join(stateDir, "opencode-accounts.json")
+    const script = await lockHolder(dir)
+    const child = spawn(process.execPath, [script, path], { stdio: ["ignore", "pipe", "inherit"] })
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)))
+    await new Promise<void>((resolve, reject) => {
+      child.once("error", reject)
+      child.once("exit", (code) => reject(new Error(`the lock holder exited (${code}) before holding the lock`)))
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("held")) resolve()
+      })
+    })
+    child.kill("SIGKILL")
+    expect(await exited).toBe("SIGKILL")
+    // What the killed holder left: its lock, its owner record, and its temp file.
+    const left = (await readdir(stateDir)).sort()
+    expect(left).toContain("opencode-accounts.json.lock")
+    expect(left).toContain("opencode-accounts.json.lock.owner")
+    expect(left.filter((name) => /^\.opencode-accounts\.json\.[0-9a-f]{16}\.tmp$/.test(name))).toHaveLength(1)
+    // Fresh: well inside the 10 s staleness, so only the owner record can prove it abandoned.
+    expect(Date.now() - (await stat(join(stateDir, "opencode-accounts.json.lock"))).mtimeMs).toBeLessThan(
+      AccountState.STALE_LOCK_MS / 2
+    )
+
+    const started = performance.now()
+    const file = await AccountStore.make(path).update("next", { verdict: "Ok" })
+    const tookMs = performance.now() - started
+
+    // The wall-time bound the issue asks for: the next write is not delayed by the 10 s staleness.
+    expect(tookMs).toBeLessThan(3_000)
+    expect(Object.keys(file.accounts).sort()).toEqual(["holder", "next"])
+    expect((await readdir(stateDir)).sort()).toEqual(["opencode-accounts.json"])
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual(file)
+  }, 30_000)
+
+  it("a temp file a killed writer left beside the state file is removed by the next write", async () => {
+    const dir = await tempDir()
+    const path = join(dir, "opencode-accounts.json")
+    const store = AccountStore.make(path)
+    await store.update("a", { verdict: "Ok" })
+    const { AtomicFile } = await import("@tollgate/files")
+    const orphan = AtomicFile.tempPathFor(path)
+    await writeFile(orphan, '{"version":1,"acc', { mode: 0o600 })
+    // Someone else's file that only looks alike is left alone.
+    await writeFile(join(dir, ".opencode-accounts.json.not-ours.tmp"), "x")
+    expect((await readdir(dir)).sort()).toHaveLength(3)
+
+    await store.update("b", { verdict: "Ok" })
+
+    expect((await readdir(dir)).sort()).toEqual([".opencode-accounts.json.not-ours.tmp", "opencode-accounts.json"])
+    expect(Object.keys((await store.read()).accounts).sort()).toEqual(["a", "b"])
+  })
+})
