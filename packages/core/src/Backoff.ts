@@ -14,8 +14,11 @@ import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import type { Classification } from "./Classification.js"
+import * as Option from "effect/Option"
+import * as C from "./Classification.js"
 import { Endpoint } from "./Endpoint.js"
+
+type Classification = C.Classification
 
 /** Tuning for one endpoint. @since 0.1.0 */
 export interface Tuning {
@@ -68,6 +71,20 @@ export const blocksUntilCredentialChanges = (c: Classification): boolean => {
 }
 
 /**
+ * A verdict as the state file keeps it: {@link C.Classification}'s encoded
+ * (plain JSON) form. It holds no token: verdicts never do.
+ *
+ * @since 0.2.0
+ */
+export const PersistedVerdict = Schema.encodedSchema(C.Classification)
+
+/** @since 0.2.0 */
+export type PersistedVerdict = typeof PersistedVerdict.Type
+
+const encodeVerdict = Schema.encodeSync(C.Classification)
+const decodeVerdict = Schema.decodeUnknownOption(C.Classification)
+
+/**
  * The persisted state of one (account, endpoint).
  *
  * @since 0.1.0
@@ -80,7 +97,15 @@ export const Entry = Schema.Struct({
   /** Fingerprint of the credential a blocking verdict was given for. */
   blockedFingerprint: Schema.NullOr(Schema.String),
   /** The tag of the last failure, for reports. */
-  verdict: Schema.NullOr(Schema.String)
+  verdict: Schema.NullOr(Schema.String),
+  /**
+   * The whole verdict that armed the delay or block, so that another process
+   * can fail with it instead of calling again. Absent in files written before
+   * 0.2.0.
+   *
+   * @since 0.2.0
+   */
+  failure: Schema.optionalWith(Schema.NullOr(PersistedVerdict), { exact: true })
 })
 
 /** @since 0.1.0 */
@@ -96,22 +121,90 @@ export const empty: Entry = { failures: 0, until: null, blockedFingerprint: null
  */
 export type Decision =
   | { readonly _tag: "Allowed" }
-  | { readonly _tag: "Delayed"; readonly until: number; readonly verdict: string | null }
-  | { readonly _tag: "Blocked"; readonly verdict: string | null }
+  | {
+      readonly _tag: "Delayed"
+      readonly until: number
+      readonly verdict: string | null
+      /** The verdict that armed the delay, its `retryAfterMs` the wait left; `null` when the entry kept none. */
+      readonly failure: C.Failure | null
+    }
+  | {
+      readonly _tag: "Blocked"
+      readonly verdict: string | null
+      /** The verdict that blocked the credential; `null` when the entry kept none. */
+      readonly failure: C.Failure | null
+    }
+
+// A stored verdict that no longer decodes (another version wrote it) is as good as none.
+const storedFailure = (entry: Entry, patch: { readonly retryAfterMs?: number } = {}): C.Failure | null => {
+  if (entry.failure === undefined || entry.failure === null) return null
+  const decoded = decodeVerdict({ ...entry.failure, ...patch })
+  return Option.isSome(decoded) && decoded.value._tag !== "Ok" ? decoded.value : null
+}
 
 /**
  * Decides for a credential with `fingerprint` at `now`. A blocking verdict
  * given for another fingerprint no longer applies: the credential changed.
+ * A refusal carries the verdict that armed it, so a process that never saw
+ * the failure can answer with it instead of calling again.
  *
  * @since 0.1.0
  */
 export const decide = (entry: Entry, now: number, fingerprint: string | null): Decision => {
   if (entry.blockedFingerprint !== null) {
-    if (entry.blockedFingerprint === fingerprint) return { _tag: "Blocked", verdict: entry.verdict }
+    if (entry.blockedFingerprint === fingerprint) {
+      return { _tag: "Blocked", verdict: entry.verdict, failure: storedFailure(entry) }
+    }
     return { _tag: "Allowed" }
   }
-  if (entry.until !== null && now < entry.until) return { _tag: "Delayed", until: entry.until, verdict: entry.verdict }
+  if (entry.until !== null && now < entry.until) {
+    const retryAfterMs = Math.max(0, Math.ceil(entry.until - now))
+    return { _tag: "Delayed", until: entry.until, verdict: entry.verdict, failure: storedFailure(entry, { retryAfterMs }) }
+  }
   return { _tag: "Allowed" }
+}
+
+/**
+ * The verdict to fail with when `decision` refuses a call to `endpoint`: the
+ * one that armed it, or, for an entry written before verdicts were kept, one
+ * rebuilt from its tag — a delay as the wait it is (a throttle unless the
+ * tag says the server was failing), a block as a dead credential (an
+ * organization policy or a revocation when the tag says so).
+ *
+ * @since 0.2.0
+ */
+export const refusal = (
+  decision: Exclude<Decision, { readonly _tag: "Allowed" }>,
+  endpoint: Endpoint,
+  now: number
+): C.Failure => {
+  if (decision.failure !== null) return decision.failure
+  const common = { endpoint, status: null, requestId: null }
+  if (decision._tag === "Blocked") {
+    const dead = { ...common, retryable: false, retryAfterMs: null }
+    switch (decision.verdict) {
+      case "OrgPolicyDenied":
+        return new C.OrgPolicyDenied({ ...dead, action: "switch_account" })
+      case "TokenRevoked":
+        return new C.TokenRevoked({ ...dead, action: "reauthenticate" })
+      default:
+        return endpoint === "token"
+          ? new C.RefreshRejected({ ...dead, action: "reauthenticate", reason: "other" })
+          : new C.TokenInvalid({ ...dead, action: "reauthenticate" })
+    }
+  }
+  const waiting = { ...common, retryable: true, retryAfterMs: Math.max(0, Math.ceil(decision.until - now)) }
+  switch (decision.verdict) {
+    case "Overloaded":
+      return new C.Overloaded({ ...waiting, action: "backoff" })
+    case "ServerError":
+    case "Decode":
+      return new C.ServerError({ ...waiting, action: "backoff" })
+    case "Transport":
+      return new C.Transport({ ...waiting, action: "backoff", reason: "other" })
+    default:
+      return new C.RateLimited({ ...waiting, action: "wait", limitKind: "throttle", resetsAt: null, claim: null })
+  }
 }
 
 /**
@@ -131,7 +224,13 @@ export const next = (
 ): Entry => {
   if (c._tag === "Ok") return empty
   if (blocksUntilCredentialChanges(c)) {
-    return { failures: entry.failures + 1, until: null, blockedFingerprint: fingerprint ?? "", verdict: c._tag }
+    return {
+      failures: entry.failures + 1,
+      until: null,
+      blockedFingerprint: fingerprint ?? "",
+      verdict: c._tag,
+      failure: encodeVerdict(c)
+    }
   }
   const failures = entry.blockedFingerprint === null ? entry.failures + 1 : 1
   const floor = now + tuning.floorMs
@@ -146,7 +245,7 @@ export const next = (
     const delay = step * (1 - jitter) + step * jitter * Math.min(1, Math.max(0, random))
     until = Math.max(floor, Math.round(now + delay))
   }
-  return { failures, until, blockedFingerprint: null, verdict: c._tag }
+  return { failures, until, blockedFingerprint: null, verdict: c._tag, failure: encodeVerdict(c) }
 }
 
 /** Which state a decision belongs to. @since 0.1.0 */

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as Backoff from "../src/Backoff.js"
+import { Classification } from "../src/Classification.js"
 import { classify } from "../src/Classify.js"
 
 const T0 = Date.UTC(2026, 10, 25, 9)
@@ -44,7 +45,7 @@ describe("Backoff on TestClock", () => {
       Effect.gen(function* () {
         const at = yield* now
         yield* b.record(usage, FP, rateLimit({ "retry-after": new Date(at + 600_000).toUTCString() }, at))
-        expect(yield* b.decide(usage, FP)).toEqual({ _tag: "Delayed", until: at + 600_000, verdict: "RateLimited" })
+        expect(yield* b.decide(usage, FP)).toMatchObject({ _tag: "Delayed", until: at + 600_000, verdict: "RateLimited" })
       })
     )
   )
@@ -89,7 +90,7 @@ describe("Backoff on TestClock", () => {
         })
         yield* b.record(usage, FP, missing)
         yield* TestClock.adjust(30 * 86_400_000)
-        expect(yield* b.decide(usage, FP)).toEqual({ _tag: "Blocked", verdict: "MissingScope" })
+        expect(yield* b.decide(usage, FP)).toEqual({ _tag: "Blocked", verdict: "MissingScope", failure: missing })
         expect(yield* b.decide(usage, "fp_bbbbbbbbbbbbbbbb")).toEqual({ _tag: "Allowed" })
       })
     )
@@ -149,4 +150,79 @@ describe("Backoff on TestClock", () => {
       })
     )
   )
+
+  it.effect("a fresh process restoring the state fails with the verdict that armed the delay, its wait shortened", () =>
+    withBackoff((b) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const refused = rateLimit({ "retry-after": "3600" }, at, "token")
+        expect(refused._tag).toBe("RateLimited")
+        yield* b.record(token, FP, refused)
+        // What another process reads: the JSON the state file holds.
+        const saved = JSON.parse(JSON.stringify(yield* b.snapshot)) as unknown
+        yield* TestClock.adjust(600_000)
+        const fresh = yield* Backoff.make(Backoff.defaultConfig, Schema.decodeUnknownSync(Backoff.State)(saved))
+        const decision = yield* fresh.decide(token, FP)
+        if (decision._tag !== "Delayed") throw new Error(`expected Delayed, got ${decision._tag}`)
+        expect(decision.until).toBe(at + 3_600_000)
+        expect(decision.failure).toEqual(
+          Schema.decodeUnknownSync(Classification)({ ...Schema.encodeSync(Classification)(refused), retryAfterMs: 3_000_000 })
+        )
+        expect(decision.failure?.message).toBe(refused.message)
+        expect(decision.failure?.message).toContain("rate limiting refreshes")
+        expect(Backoff.refusal(decision, "token", yield* now)).toBe(decision.failure)
+      })
+    )
+  )
+
+  it.effect("a blocking verdict comes back whole from the persisted state, and only for its credential", () =>
+    withBackoff((b) =>
+      Effect.gen(function* () {
+        const rejected = classify({
+          endpoint: "token",
+          status: 400,
+          body: JSON.stringify({ error: "invalid_grant", error_description: "Refresh token not found or invalid" }),
+          now: yield* now
+        })
+        expect(rejected._tag).toBe("RefreshRejected")
+        yield* b.record(token, FP, rejected)
+        const saved = Schema.decodeUnknownSync(Backoff.State)(JSON.parse(JSON.stringify(yield* b.snapshot)))
+        const fresh = yield* Backoff.make(Backoff.defaultConfig, saved)
+        expect(yield* fresh.decide(token, FP)).toEqual({ _tag: "Blocked", verdict: "RefreshRejected", failure: rejected })
+        expect(yield* fresh.decide(token, "fp_bbbbbbbbbbbbbbbb")).toEqual({ _tag: "Allowed" })
+      })
+    )
+  )
+
+  it("a state file written before verdicts were kept still decodes; the refusal is rebuilt from the tag", () => {
+    const old = { "token acct": { failures: 1, until: T0 + 3_600_000, blockedFingerprint: null, verdict: "RateLimited" } }
+    const state = Schema.decodeUnknownSync(Backoff.State)(old)
+    const delayed = Backoff.decide(state["token acct"]!, T0, FP)
+    expect(delayed).toEqual({ _tag: "Delayed", until: T0 + 3_600_000, verdict: "RateLimited", failure: null })
+    if (delayed._tag !== "Delayed") throw new Error("expected Delayed")
+    const rebuilt = Backoff.refusal(delayed, "token", T0 + 1_000)
+    expect(rebuilt).toMatchObject({ _tag: "RateLimited", endpoint: "token", action: "wait", retryAfterMs: 3_599_000 })
+    expect(rebuilt.message).toContain("rate limiting refreshes")
+
+    const blocked = Backoff.decide({ failures: 1, until: null, blockedFingerprint: FP, verdict: "RefreshRejected" }, T0, FP)
+    if (blocked._tag !== "Blocked") throw new Error("expected Blocked")
+    expect(Backoff.refusal(blocked, "token", T0)).toMatchObject({ _tag: "RefreshRejected", action: "reauthenticate" })
+    const org = Backoff.decide({ failures: 1, until: null, blockedFingerprint: FP, verdict: "OrgPolicyDenied" }, T0, FP)
+    if (org._tag !== "Blocked") throw new Error("expected Blocked")
+    expect(Backoff.refusal(org, "token", T0)).toMatchObject({ _tag: "OrgPolicyDenied", action: "switch_account" })
+  })
+
+  it("a stored verdict another version wrote that no longer decodes counts as none", () => {
+    const entry = {
+      failures: 1,
+      until: T0 + 60_000,
+      blockedFingerprint: null,
+      verdict: "RateLimited",
+      failure: { _tag: "SomethingNew", endpoint: "token" }
+    }
+    // The entry's schema refuses it, so a strict reader drops the entry; a lenient one keeps the delay.
+    expect(Schema.is(Backoff.Entry)(entry)).toBe(false)
+    const decision = Backoff.decide(entry as unknown as Backoff.Entry, T0, FP)
+    expect(decision).toMatchObject({ _tag: "Delayed", failure: null })
+  })
 })
