@@ -1,11 +1,23 @@
-// Bundle load time under Bun: `bun -e "await import(<bundle>)"` with the Bun
-// inside the real opencode binary (BUN_BE_BUN=1), interleaved run by run with
-// the same command importing an empty module — the floor any plugin pays.
+// Bundle import time under Bun and bundle size, as ratios to an anchor measured
+// in the same run: `opencode-anthropic-auth@0.0.13`, the plugin most opencode
+// users run, imported from its entry as installed (dev dependency, resolved
+// through node_modules like any installed plugin).
+//
+// Import time: N fresh processes per subject of the Bun inside the real opencode
+// binary (BUN_BE_BUN=1; opencode runs plugins under that Bun), each timing one
+// `await import(<file:// URL>)` with performance.now() inside the process — the
+// time opencode waits for the plugin module, without Bun's own start-up. Runs
+// are interleaved (rotating order) so load on a shared machine hits every
+// subject alike; an empty module gives the floor. A second, informational
+// measurement imports the Node built-ins the bundle uses before the timer
+// starts: opencode has loaded them long before it loads a plugin.
 import { spawn } from "node:child_process"
 import { readFile, writeFile } from "node:fs/promises"
+import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { gzipSync } from "node:zlib"
+import { build } from "esbuild"
 import { bundle } from "../build.mjs"
 import { median, quantile } from "./overhead.js"
 
@@ -14,32 +26,70 @@ export interface Options {
   readonly warmup: number
 }
 
-export const defaultOptions: Options = { runs: 30, warmup: 3 }
+export const defaultOptions: Options = { runs: 40, warmup: 3 }
+
+/** The size budget of the plugin bundle (issue 12). */
+export const BUDGET_BYTES = 250 * 1024
+/** The import-time target: at most this many times the anchor's median. */
+export const MAX_IMPORT_RATIO = 2
+
+export const ANCHOR = "opencode-anthropic-auth"
 
 export interface Side {
   readonly medianMs: number
   readonly p90Ms: number
+  /** Whole-process wall time (spawn to exit), for reference. */
+  readonly processMedianMs: number
   readonly samplesMs: ReadonlyArray<number>
+}
+
+export interface Sizes {
+  readonly bytes: number
+  readonly gzipBytes: number
 }
 
 export interface Result {
   readonly binary: string
   readonly bunVersion: string
   readonly runs: number
-  readonly bundleBytes: number
-  readonly bundleGzipBytes: number
-  readonly empty: Side
-  readonly bundle: Side
-  readonly differenceMs: number
-  readonly ratio: number
+  readonly anchorVersion: string
+  readonly anchorEntry: string
+  readonly builtins: ReadonlyArray<string>
+  readonly cold: { readonly empty: Side; readonly anchor: Side; readonly tollgate: Side }
+  readonly warmBuiltins: { readonly anchor: Side; readonly tollgate: Side }
+  readonly size: {
+    readonly tollgate: Sizes
+    /** The anchor's entry file alone. */
+    readonly anchorEntry: Sizes
+    /** The anchor's entry with everything it imports, bundled and minified by esbuild (what it really loads). */
+    readonly anchorBundled: Sizes
+  }
 }
 
-const runOnce = (binary: string, home: string, code: string): Promise<{ ms: number; stdout: string }> =>
+const sizes = (raw: Uint8Array): Sizes => ({ bytes: raw.length, gzipBytes: gzipSync(raw, { level: 9 }).length })
+
+interface Sample {
+  readonly importMs: number
+  readonly processMs: number
+  readonly exports: ReadonlyArray<string>
+  readonly bun: string
+}
+
+const runOnce = (binary: string, home: string, code: string): Promise<Sample> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now()
     const child = spawn(binary, ["-e", code], {
       // A throwaway HOME: nothing the import might touch is the real one.
-      env: { PATH: process.env["PATH"] ?? "", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), BUN_BE_BUN: "1" },
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, ".config"),
+        XDG_DATA_HOME: join(home, ".local", "share"),
+        XDG_STATE_HOME: join(home, ".local", "state"),
+        XDG_CACHE_HOME: join(home, ".cache"),
+        TMPDIR: home,
+        BUN_BE_BUN: "1"
+      },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
@@ -47,45 +97,108 @@ const runOnce = (binary: string, home: string, code: string): Promise<{ ms: numb
     child.stdout.on("data", (d: Buffer) => (stdout += d))
     child.stderr.on("data", (d: Buffer) => (stderr += d))
     child.on("error", reject)
-    child.on("close", (code) => {
-      const ms = performance.now() - t0
-      if (code !== 0) reject(new Error(`bun -e exited ${code}: ${stderr.slice(0, 500)}`))
-      else resolve({ ms, stdout })
+    child.on("close", (exit) => {
+      const processMs = performance.now() - t0
+      if (exit !== 0) return reject(new Error(`bun -e exited ${exit}: ${stderr.slice(0, 500)}`))
+      const line = stdout.trim().split("\n").pop() ?? ""
+      try {
+        const parsed = JSON.parse(line) as { ms: number; exports: Array<string>; bun: string }
+        resolve({ importMs: parsed.ms, processMs, exports: parsed.exports, bun: parsed.bun })
+      } catch {
+        reject(new Error(`bun -e printed no measurement: ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`))
+      }
     })
   })
+
+/** The `-e` script: optionally load `preload` built-ins, then time one import of `file`. */
+const script = (file: string, preload: ReadonlyArray<string> = []) =>
+  [
+    ...preload.map((b) => `await import(${JSON.stringify(b)});`),
+    "const t0 = performance.now();",
+    `const m = await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    "const ms = performance.now() - t0;",
+    "console.log(JSON.stringify({ ms, exports: Object.keys(m), bun: Bun.version }));"
+  ].join("\n")
+
+/** The `node:` modules a built ES module imports (esbuild keeps them as imports). */
+const builtinImports = (source: string): Array<string> =>
+  [...new Set([...source.matchAll(/from\s*["'](node:[\w/]+)["']/g)].map((m) => m[1]!))].sort()
+
+const side = (samples: ReadonlyArray<Sample>): Side => ({
+  medianMs: median(samples.map((s) => s.importMs)),
+  p90Ms: quantile(samples.map((s) => s.importMs), 0.9),
+  processMedianMs: median(samples.map((s) => s.processMs)),
+  samplesMs: samples.map((s) => s.importMs)
+})
+
+/** Interleaved runs of every subject, rotating the order each round. */
+const measure = async <K extends string>(
+  binary: string,
+  home: string,
+  subjects: Record<K, string>,
+  options: Options
+): Promise<Record<K, Array<Sample>>> => {
+  const keys = Object.keys(subjects) as Array<K>
+  const samples = Object.fromEntries(keys.map((k) => [k, [] as Array<Sample>])) as Record<K, Array<Sample>>
+  for (let i = 0; i < options.warmup + options.runs; i++) {
+    const order = keys.map((_, j) => keys[(i + j) % keys.length]!)
+    for (const k of order) {
+      const s = await runOnce(binary, home, subjects[k])
+      if (i >= options.warmup) samples[k].push(s)
+    }
+  }
+  return samples
+}
 
 export const run = async (binary: string, dir: string, options: Options = defaultOptions): Promise<Result> => {
   const outfile = join(dir, "tollgate-opencode.js")
   const emptyfile = join(dir, "empty.mjs")
   await bundle(outfile)
-  await writeFile(emptyfile, "export {}\n")
+  await writeFile(emptyfile, "export default {}\n")
+  const require = createRequire(import.meta.url)
+  const anchorManifest = require.resolve(`${ANCHOR}/package.json`)
+  const anchorPkg = JSON.parse(await readFile(anchorManifest, "utf8")) as { version: string; main: string }
+  const anchorEntry = join(anchorManifest, "..", anchorPkg.main)
+
   const raw = await readFile(outfile)
-  // Both import a module and print its export count, so a broken bundle fails loudly instead of timing fast.
-  const code = (file: string) => `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(Bun.version, Object.keys(m).length)`
-  const subjects = { empty: code(emptyfile), bundle: code(outfile) }
-  const probe = await runOnce(binary, dir, subjects.bundle)
-  const [bunVersion, exports] = probe.stdout.trim().split(" ")
-  if (!exports || Number(exports) === 0) throw new Error(`bundle imported with no exports: ${probe.stdout}`)
-  const samples = { empty: [] as Array<number>, bundle: [] as Array<number> }
-  for (let i = 0; i < options.warmup + options.runs; i++) {
-    const order = i % 2 === 0 ? (["empty", "bundle"] as const) : (["bundle", "empty"] as const)
-    for (const side of order) {
-      const { ms } = await runOnce(binary, dir, subjects[side])
-      if (i >= options.warmup) samples[side].push(ms)
-    }
+  const builtins = builtinImports(raw.toString("utf8"))
+  // Both must import and export something, so a broken module fails loudly instead of timing fast.
+  const home = dir
+  for (const [name, file, expected] of [["tollgate", outfile, ["default"]], [ANCHOR, anchorEntry, null]] as const) {
+    const probe = await runOnce(binary, home, script(file))
+    if (probe.exports.length === 0) throw new Error(`${name} imported with no exports`)
+    if (expected && probe.exports.join() !== expected.join()) throw new Error(`${name} exports ${probe.exports.join()}`)
   }
-  const side = (xs: Array<number>): Side => ({ medianMs: median(xs), p90Ms: quantile(xs, 0.9), samplesMs: xs })
-  const empty = side(samples.empty)
-  const loaded = side(samples.bundle)
+  const bunVersion = (await runOnce(binary, home, script(emptyfile))).bun
+
+  const cold = await measure(binary, home, { empty: script(emptyfile), anchor: script(anchorEntry), tollgate: script(outfile) }, options)
+  const warm = await measure(binary, home, { anchor: script(anchorEntry, builtins), tollgate: script(outfile, builtins) }, {
+    ...options,
+    runs: Math.max(10, Math.round(options.runs / 2))
+  })
+
+  const anchorBundle = await build({
+    entryPoints: [anchorEntry],
+    bundle: true,
+    write: false,
+    minify: true,
+    format: "esm",
+    platform: "node",
+    logLevel: "silent"
+  })
   return {
     binary,
-    bunVersion: bunVersion ?? "?",
+    bunVersion,
     runs: options.runs,
-    bundleBytes: raw.length,
-    bundleGzipBytes: gzipSync(raw, { level: 9 }).length,
-    empty,
-    bundle: loaded,
-    differenceMs: loaded.medianMs - empty.medianMs,
-    ratio: loaded.medianMs / empty.medianMs
+    anchorVersion: anchorPkg.version,
+    anchorEntry,
+    builtins,
+    cold: { empty: side(cold.empty), anchor: side(cold.anchor), tollgate: side(cold.tollgate) },
+    warmBuiltins: { anchor: side(warm.anchor), tollgate: side(warm.tollgate) },
+    size: {
+      tollgate: sizes(raw),
+      anchorEntry: sizes(await readFile(anchorEntry)),
+      anchorBundled: sizes(anchorBundle.outputFiles[0]!.contents)
+    }
   }
 }
