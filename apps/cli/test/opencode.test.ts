@@ -9,7 +9,6 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, expect } from "vitest"
 import { bundle } from "../../../packages/opencode/build.mjs"
-import { hasComments, plan } from "../src/commands/opencode.js"
 import { type Run, type Sandbox, test as it } from "./tollgate.js"
 
 const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
@@ -56,25 +55,6 @@ const OTHER = {
   plugin: ["opencode-other-plugin", ["file:///somewhere/else.js", { x: 1 }]]
 }
 
-describe("plan", () => {
-  it("appends once, keeps entries with options, refuses JSONC and non-objects", () => {
-    const spec = "file:///p/tollgate-opencode.js"
-    const first = plan(JSON.stringify(OTHER), spec)
-    expect(first._tag).toBe("Right")
-    if (first._tag !== "Right") return
-    expect(first.right.after).toEqual([...OTHER.plugin, spec])
-    const again = plan(first.right.text, spec)
-    expect(again._tag === "Right" && again.right.text).toBe(null)
-    expect(plan(JSON.stringify({ plugin: [[spec, {}]] }), spec)).toMatchObject({ _tag: "Right", right: { text: null } })
-    expect(plan("[]", spec)._tag).toBe("Left")
-    expect(plan('{"plugin": "x"}', spec)._tag).toBe("Left")
-    expect(plan('{ // mine\n "model": "a" }', spec)._tag).toBe("Left")
-    expect(hasComments('{"url": "http://x/*y*/"}')).toBe(false)
-    expect(hasComments('{"a": 1 /* c */}')).toBe(true)
-    expect(plan(null, spec)).toMatchObject({ _tag: "Right", right: { before: undefined, after: [spec] } })
-  })
-})
-
 describe("tollgate opencode install", () => {
   it("--dry-run prints the target and the new plugin list and writes nothing", async ({ sandbox }) => {
     const plugin = await fakePlugin(sandbox)
@@ -112,27 +92,28 @@ describe("tollgate opencode install", () => {
     expect(await backups(project)).toHaveLength(1)
   })
 
-  it("--global writes $XDG_CONFIG_HOME/opencode/opencode.json", async ({ sandbox }) => {
+  it("--global creates $XDG_CONFIG_HOME/opencode/opencode.jsonc (the name opencode itself creates)", async ({ sandbox }) => {
     const plugin = await fakePlugin(sandbox)
     const xdg = join(sandbox.root, "xdg-elsewhere")
     const env = { ...sandbox.env, XDG_CONFIG_HOME: xdg }
     const run = await tollgateIn(sandbox.root, env, ["opencode", "install", "--global", "--plugin", plugin])
     expect(run.code, run.stderr).toBe(0)
-    const file = join(xdg, "opencode", "opencode.json")
+    const file = join(xdg, "opencode", "opencode.jsonc")
     expect((await readJson(file))["plugin"]).toEqual([pathToFileURL(plugin).href])
+    expect(await readdir(join(xdg, "opencode"))).toEqual(["opencode.jsonc"])
     await expect(stat(join(sandbox.home, ".config", "opencode", "opencode.json"))).rejects.toThrow()
     await expect(stat(join(sandbox.root, "opencode.json"))).rejects.toThrow()
   })
 
-  it("refuses a file that is not a JSON object, or has comments, and leaves it untouched", async ({ sandbox }) => {
+  it("refuses a file that is not a JSON object, or whose plugin is not a list, and leaves it untouched", async ({ sandbox }) => {
     const plugin = await fakePlugin(sandbox)
     const project = await projectOf(sandbox)
     const file = join(project, "opencode.json")
-    for (const text of ['["not", "an", "object"]', '{\n  // my model\n  "model": "anthropic/x"\n}\n']) {
+    for (const text of ['["not", "an", "object"]', '{\n  // my model\n  "plugin": "anthropic/x"\n}\n']) {
       await writeFile(file, text)
       const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--plugin", plugin])
       expect(run.code).toBe(1)
-      expect(run.stderr).toMatch(/not changing .*opencode\.json: (it is valid JSON but not an object|it has comments)/)
+      expect(run.stderr).toMatch(/not changing .*opencode\.json: (it parses, but is not an object|its "plugin" is not a list)/)
       expect(await readFile(file, "utf8")).toBe(text)
       expect(await readdir(project)).toEqual(["opencode.json"])
     }

@@ -1,0 +1,264 @@
+// `tollgate opencode install` against the config files opencode really reads
+// (issue 12, rows 6 and 7): JSONC edited in place with every comment kept, the
+// winning global file picked, `--project` in the directory the user ran it
+// from, a file that does not parse refused byte-identical. The real opencode
+// 1.18 binary, offline against the simulator, judges that the plugin loads.
+import { anthropicOAuth, findOpenCodeBinary, makeOpenCodeHome, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
+import * as Either from "effect/Either"
+import { spawn } from "node:child_process"
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { describe, expect } from "vitest"
+import { bundle } from "../../../packages/opencode/build.mjs"
+import * as OpenCodeConfig from "../src/OpenCodeConfig.js"
+import { type Run, type Sandbox, test as it } from "./tollgate.js"
+
+const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
+const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url))
+
+const collect = (command: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>>) =>
+  new Promise<Run>((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+/** `tollgate <args>` in `cwd` with exactly `env`. */
+const tollgateIn = (cwd: string, env: Readonly<Record<string, string>>, args: ReadonlyArray<string>) =>
+  collect(process.execPath, ["--import", TSX_ESM, BIN, ...args], cwd, env)
+
+const fakePlugin = async (sandbox: Sandbox) => {
+  const file = join(sandbox.root, "plugin", "tollgate-opencode.js")
+  await mkdir(join(sandbox.root, "plugin"), { recursive: true })
+  await writeFile(file, "export default {}\n")
+  return file
+}
+
+const parsed = (text: string): OpenCodeConfig.Parsed => ({
+  path: "x",
+  text,
+  config: Either.getOrThrow(OpenCodeConfig.parse(text))
+})
+const planText = (text: string, spec: string) => Either.getOrThrow(OpenCodeConfig.plan(parsed(text), spec)).text
+
+const SPEC = "file:///new/packages/opencode/dist/tollgate-opencode.js"
+
+describe("OpenCodeConfig.plan: edits only the plugin list, every other byte kept", () => {
+  it("adds a plugin key on its own line, after a trailing comment, keeping tabs and CRLF", () => {
+    const text = '{\n\t// my model\n\t"model": "anthropic/x", // the best one\n}\n'
+    expect(planText(text, SPEC)).toBe(`{\n\t// my model\n\t"model": "anthropic/x", // the best one\n\t"plugin": ["${SPEC}"]\n}\n`)
+    const crlf = '{\r\n  "a": 1 /* one */\r\n}\r\n'
+    expect(planText(crlf, SPEC)).toBe(`{\r\n  "a": 1, /* one */\r\n  "plugin": ["${SPEC}"]\r\n}\r\n`)
+    expect(planText('{"a":1}', SPEC)).toBe(`{"a":1, "plugin": ["${SPEC}"]}`)
+  })
+
+  it("appends to a list, keeps other plugins and their comments; a second plan changes nothing", () => {
+    const text = '{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x.js", { "a": 1 }] /* and me */\n  ]\n}\n'
+    const once = planText(text, SPEC)!
+    expect(once).toBe(
+      `{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x.js", { "a": 1 }], /* and me */\n    "${SPEC}"\n  ]\n}\n`
+    )
+    expect(planText(once, SPEC)).toBe(null)
+    expect(planText('{ "plugin": [] }', SPEC)).toBe(`{ "plugin": ["${SPEC}"] }`)
+  })
+
+  it("points an older tollgate entry at the new bundle (options kept) and drops duplicates", () => {
+    const text =
+      '{ "plugin": ["a", ["file:///old/tollgate-opencode.js", { "accounts": [] }], "b", "file:///older/tollgate-opencode.js"] }'
+    expect(planText(text, SPEC)).toBe(`{ "plugin": ["a", ["${SPEC}", { "accounts": [] }], "b"] }`)
+    expect(planText('{ "plugin": ["@tollgate/opencode@0.1.0"] }', SPEC)).toBe(`{ "plugin": ["${SPEC}"] }`)
+  })
+
+  it("refuses what opencode cannot read, and a plugin that is not a list", () => {
+    expect(OpenCodeConfig.parse('{ "a": 1, // no end\n')).toMatchObject({ _tag: "Left" })
+    expect(Either.getLeft(OpenCodeConfig.parse('{\n  "a": ]\n}'))).toEqual(
+      expect.objectContaining({ value: expect.stringContaining("line 2, column 8") })
+    )
+    expect(OpenCodeConfig.parse("[1]")).toMatchObject({ _tag: "Left" })
+    expect(OpenCodeConfig.plan(parsed('{ "plugin": "x" }'), SPEC)).toMatchObject({ _tag: "Left" })
+  })
+})
+
+const GLOBAL_JSONC = `{
+  // Written by opencode on its first start, then edited by hand.
+  "$schema": "https://opencode.ai/config.json",
+  /* plugins go here */
+  "plugin": [],
+  "autoupdate": false, // never
+}
+`
+
+describe("tollgate opencode install: which file", () => {
+  it("--global edits the opencode.jsonc opencode reads (not a new opencode.json beside it), comments kept byte for byte", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const dir = join(sandbox.home, ".config", "opencode")
+    await mkdir(dir, { recursive: true })
+    const file = join(dir, "opencode.jsonc")
+    await writeFile(file, GLOBAL_JSONC)
+    await chmod(file, 0o640)
+    const run = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "install", "--global", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(`opencode config: ${file}`)
+    const spec = pathToFileURL(plugin).href
+    expect(await readFile(file, "utf8")).toBe(GLOBAL_JSONC.replace('"plugin": []', `"plugin": ["${spec}"]`))
+    expect((await stat(file)).mode & 0o777).toBe(0o640)
+    expect((await readdir(dir)).filter((n) => !n.startsWith("opencode.jsonc.bak-"))).toEqual(["opencode.jsonc"])
+  })
+
+  it("--global edits the file whose plugin list opencode uses when several exist", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const dir = join(sandbox.home, ".config", "opencode")
+    await mkdir(dir, { recursive: true })
+    // opencode merges config.json < opencode.json < opencode.jsonc, arrays replaced.
+    const jsonc = '{\n  // no plugin key here\n  "model": "anthropic/x"\n}\n'
+    await writeFile(join(dir, "opencode.jsonc"), jsonc)
+    await writeFile(join(dir, "opencode.json"), '{ "plugin": ["opencode-other"] }')
+    await writeFile(join(dir, "config.json"), '{ "plugin": ["shadowed"] }')
+    const run = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "install", "--global", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    expect(await readFile(join(dir, "opencode.json"), "utf8")).toBe(
+      `{ "plugin": ["opencode-other", "${pathToFileURL(plugin).href}"] }`
+    )
+    expect(await readFile(join(dir, "opencode.jsonc"), "utf8")).toBe(jsonc)
+    expect(await readFile(join(dir, "config.json"), "utf8")).toBe('{ "plugin": ["shadowed"] }')
+  })
+
+  it("--project with INIT_CWD (as pnpm sets it) installs there, not in the cwd, and says which directory", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const checkout = join(sandbox.root, "checkout")
+    const project = join(sandbox.root, "my-project")
+    await mkdir(checkout)
+    await mkdir(project)
+    const run = await tollgateIn(checkout, { ...sandbox.env, INIT_CWD: project }, ["opencode", "install", "--project", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(`project directory: ${project} (INIT_CWD, where pnpm was run)`)
+    expect(await readdir(checkout)).toEqual([])
+    const config = JSON.parse(await readFile(join(project, "opencode.json"), "utf8"))
+    expect(config.plugin).toEqual([pathToFileURL(plugin).href])
+  })
+
+  it("`pnpm --dir <checkout> tollgate opencode install --project` (the README's line) installs into the directory it is run from", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const project = join(sandbox.root, "my-project")
+    await mkdir(project)
+    const run = await collect(
+      "pnpm",
+      ["--silent", "--dir", CHECKOUT, "tollgate", "opencode", "install", "--project", "--plugin", plugin],
+      project,
+      sandbox.env
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(`project directory: ${project}`)
+    expect(JSON.parse(await readFile(join(project, "opencode.json"), "utf8")).plugin).toEqual([pathToFileURL(plugin).href])
+    await expect(stat(join(CHECKOUT, "my-project"))).rejects.toThrow()
+  })
+
+  it("--project edits an opencode.jsonc, or a .json with comments, in place", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const spec = pathToFileURL(plugin).href
+    for (const name of ["opencode.jsonc", "opencode.json"]) {
+      const project = await mkdtemp(join(sandbox.root, "p-"))
+      const text = '{\n  // mine\n  "model": "anthropic/x" // pinned\n}\n'
+      await writeFile(join(project, name), text)
+      const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--project", "--plugin", plugin])
+      expect(run.code, run.stderr).toBe(0)
+      expect(await readFile(join(project, name), "utf8")).toBe(
+        `{\n  // mine\n  "model": "anthropic/x", // pinned\n  "plugin": ["${spec}"]\n}\n`
+      )
+      expect((await readdir(project)).filter((n) => !n.includes(".bak-"))).toEqual([name])
+    }
+  })
+
+  it("a config that does not parse is refused, named, and left byte-identical with nothing beside it", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const broken = '{\n  // half edited\n  "plugin": ["opencode-other",\n'
+    const global = join(sandbox.home, ".config", "opencode")
+    await mkdir(global, { recursive: true })
+    await writeFile(join(global, "opencode.jsonc"), broken)
+    const g = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "install", "--global", "--plugin", plugin])
+    expect(g.code).toBe(1)
+    expect(g.stderr).toContain(`not changing ${join(global, "opencode.jsonc")}: it does not parse as JSON with comments`)
+    expect(await readFile(join(global, "opencode.jsonc"), "utf8")).toBe(broken)
+    expect(await readdir(global)).toEqual(["opencode.jsonc"])
+
+    const project = join(sandbox.root, "project")
+    await mkdir(project)
+    await writeFile(join(project, "opencode.jsonc"), broken)
+    const p = await tollgateIn(project, sandbox.env, ["opencode", "install", "--project", "--plugin", plugin])
+    expect(p.code).toBe(1)
+    expect(p.stderr).toContain("does not parse")
+    expect(await readFile(join(project, "opencode.jsonc"), "utf8")).toBe(broken)
+    expect(await readdir(project)).toEqual(["opencode.jsonc"])
+  })
+})
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+const RUN_TIMEOUT = 90_000
+
+describe("opencode is the judge: the plugin installed into a commented config loads (real binary, offline)", () => {
+  it(
+    "global opencode.jsonc and a project opencode.json with comments: edited in place, opencode loads the plugin and logs in through it",
+    async ({ sandbox }) => {
+      expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+      const dist = await mkdtemp(join(tmpdir(), "tollgate-cli-opencode-install-"))
+      const sim = await Simulator.start({ ttlMs: 180_000 })
+      const home = await makeOpenCodeHome({
+        baseURL: `${sim.url}/v1`,
+        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+        auth: anthropicOAuth(sim.account)
+      })
+      try {
+        const plugin = join(dist, "tollgate-opencode.js")
+        await bundle(plugin)
+        const spec = pathToFileURL(plugin).href
+        const env = { ...sandbox.env, ...home.env }
+
+        // Without the plugin the OAuth login in auth.json is unusable: the run fails, nothing is sent.
+        const globalFile = join(home.configDir, "opencode.jsonc")
+        await writeFile(globalFile, GLOBAL_JSONC)
+        const before = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+        expect(before.exitCode, before.text).not.toBe(0)
+        expect(sim.log.filter((r) => r.route === "messages")).toHaveLength(0)
+
+        const global = await tollgateIn(home.project, env, ["opencode", "install", "--global", "--plugin", plugin])
+        expect(global.code, global.stderr).toBe(0)
+        expect(await readFile(globalFile, "utf8")).toBe(GLOBAL_JSONC.replace('"plugin": []', `"plugin": ["${spec}"]`))
+        const resolved = await opencodeSpawn({ home, args: ["debug", "config"], timeoutMs: RUN_TIMEOUT, binary })
+        expect(resolved.exitCode, resolved.text).toBe(0)
+        expect(JSON.parse(resolved.stdout).plugin).toEqual([spec])
+        const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+        expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
+        expect(run.stdout).toContain("Hello from the tollgate simulator.")
+
+        // The same in the project's opencode.json, with comments, after taking it out of the global file.
+        await writeFile(globalFile, GLOBAL_JSONC)
+        const projectFile = join(home.project, "opencode.json")
+        const config = JSON.parse(await readFile(projectFile, "utf8")) as Record<string, unknown>
+        const commented = `{\n  // the simulator\n  "provider": ${JSON.stringify(config["provider"])}, /* loopback */\n  "model": ${JSON.stringify(config["model"])}\n}\n`
+        await writeFile(projectFile, commented)
+        const project = await tollgateIn(home.project, env, ["opencode", "install", "--project", "--plugin", plugin])
+        expect(project.code, project.stderr).toBe(0)
+        expect(await readFile(projectFile, "utf8")).toBe(
+          commented.replace(`${JSON.stringify(config["model"])}\n`, `${JSON.stringify(config["model"])},\n  "plugin": ["${spec}"]\n`)
+        )
+        const again = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+        expect(again.exitCode, `${again.text}\n${await home.readLogs()}`).toBe(0)
+        expect(again.stdout).toContain("Hello from the tollgate simulator.")
+        expect(sim.log.filter((r) => r.route === "messages")).toHaveLength(2)
+      } finally {
+        await sim.close()
+        await home.cleanup()
+        await rm(dist, { recursive: true, force: true })
+      }
+    },
+    5 * RUN_TIMEOUT
+  )
+})
