@@ -1,2 +1,7 @@
-/** Builds the plugin bundle to `outfile` (default dist/tollgate-opencode.js). */
-export declare const bundle: (outfile?: string) => Promise<unknown>
+import type { BuildOptions, BuildResult } from "esbuild"
+
+/** The esbuild options of the bundle (minified, tree-shaken, one ES module, metafile on); `outfile` is added by `bundle`. */
+export declare const options: BuildOptions
+
+/** Builds the plugin bundle to `outfile` (default dist/tollgate-opencode.js); resolves to esbuild's result, metafile included. */
+export declare const bundle: (outfile?: string) => Promise<BuildResult<{ metafile: true }>>

@@ -1,0 +1,124 @@
+// The built bundle, as build.mjs writes it and opencode loads it: one minified,
+// self-contained ES module whose only export is the default `{ id, server }`
+// plugin object, importable under Node and under the Bun inside opencode.
+// Sizes and import times are the bench's business (`pnpm --filter
+// @tollgate/opencode bench -- --only=load`), not a test's.
+import { spawn } from "node:child_process"
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import { findOpenCodeBinary } from "@tollgate/conformance/OpenCode"
+import type { Metafile } from "esbuild"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { bundle } from "../build.mjs"
+
+let dist = ""
+let plugin = ""
+let metafile: Metafile
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-props-"))
+  plugin = join(dist, "tollgate-opencode.js")
+  metafile = (await bundle(plugin)).metafile
+})
+afterAll(() => rm(dist, { recursive: true, force: true }))
+
+interface Loaded {
+  readonly exports: ReadonlyArray<string>
+  readonly defaultKeys: ReadonlyArray<string>
+  readonly id: unknown
+  readonly server: string
+  readonly runtime: string
+}
+
+// Imports the bundle in a fresh process with a throwaway HOME, XDG dirs and TMPDIR, and reports its shape.
+const load = async (command: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const home = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-home-"))
+  const tmp = join(home, "tmp")
+  await mkdir(tmp)
+  try {
+    const code = [
+      `const m = await import(${JSON.stringify(pathToFileURL(plugin).href)});`,
+      "const d = m.default ?? {};",
+      "const runtime = typeof Bun === 'undefined' ? 'node ' + process.version : 'bun ' + Bun.version;",
+      "console.log(JSON.stringify({ exports: Object.keys(m), defaultKeys: Object.keys(d).sort(), id: d.id, server: typeof d.server, runtime }));"
+    ].join("\n")
+    const { stdout, stderr, exit } = await new Promise<{ stdout: string; stderr: string; exit: number | null }>((resolve, reject) => {
+      const child = spawn(command, [...args, code], {
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, ".config"),
+          XDG_DATA_HOME: join(home, ".local", "share"),
+          XDG_STATE_HOME: join(home, ".local", "state"),
+          XDG_CACHE_HOME: join(home, ".cache"),
+          TMPDIR: tmp,
+          ...env
+        },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (d: Buffer) => (stdout += d))
+      child.stderr.on("data", (d: Buffer) => (stderr += d))
+      child.on("error", reject)
+      child.on("close", (exit) => resolve({ stdout, stderr, exit }))
+    })
+    expect(stderr).toBe("")
+    expect(exit).toBe(0)
+    // Loading the module touches nothing on disk: the plugin does its work when opencode calls it.
+    expect(await readdir(home)).toEqual(["tmp"])
+    expect(await readdir(tmp)).toEqual([])
+    return JSON.parse(stdout.trim()) as Loaded
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
+}
+
+const expectPluginShape = (loaded: Loaded) => {
+  // Only the default export: older opencode loaders call every exported function.
+  expect(loaded.exports).toEqual(["default"])
+  expect(loaded.defaultKeys).toEqual(["id", "server"])
+  expect(loaded.id).toBe("tollgate")
+  expect(loaded.server).toBe("function")
+}
+
+describe("the built bundle", () => {
+  it("is one file whose only imports are Node built-ins (nothing outside the file resolves under opencode)", async () => {
+    expect(await readdir(dist)).toEqual(["tollgate-opencode.js"])
+    const outputs = Object.entries(metafile.outputs)
+    expect(outputs).toHaveLength(1)
+    const [, output] = outputs[0]!
+    const notBuiltin = output.imports.filter((i) => !i.external || !i.path.startsWith("node:"))
+    expect(notBuiltin).toEqual([])
+    // The source agrees with the metafile: every static or dynamic specifier left in the file is a node: built-in.
+    const source = await readFile(plugin, "utf8")
+    const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)].map((m) => m[1]!)
+    expect(specifiers.length).toBeGreaterThan(0)
+    expect(specifiers.filter((s) => !s.startsWith("node:"))).toEqual([])
+  })
+
+  it("is minified", async () => {
+    const source = await readFile(plugin, "utf8")
+    const lines = source.split("\n")
+    // esbuild's minified output breaks lines only where it must: thousands of characters per line,
+    // against ~30 for readable output.
+    expect(source.length / lines.length).toBeGreaterThan(1000)
+    expect(source).not.toMatch(/^\s*\/\/ /m)
+  })
+
+  it("imports under Node; its only export is the default { id, server } plugin object", async () => {
+    const loaded = await load(process.execPath, ["--input-type=module", "-e"])
+    expect(loaded.runtime).toMatch(/^node /)
+    expectPluginShape(loaded)
+  })
+
+  const binary = findOpenCodeBinary()
+  // Without an opencode binary there is no Bun to import under; the Node case above still runs.
+  it.skipIf(binary === undefined)("imports under the Bun inside the opencode binary, with the same shape", async () => {
+    // Bun caches its transpilation of files over 50 KB under XDG_CACHE_HOME/bun; that is Bun's file, not the plugin's.
+    const loaded = await load(binary!, ["-e"], { BUN_BE_BUN: "1", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" })
+    expect(loaded.runtime).toMatch(/^bun /)
+    expectPluginShape(loaded)
+  })
+})
