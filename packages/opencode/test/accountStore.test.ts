@@ -453,13 +453,14 @@ const lockHolder = async (dir: string) => {
       contents: `import * as S from ${src("../src/AccountStore.ts")}
 import * as State from ${src("../src/internal/accountState.ts")}
 import { AtomicFile } from "@tollgate/files"
-const [path] = process.argv.slice(2)
+const [path, then] = process.argv.slice(2)
 const store = S.make(path)
 await store.update("holder", { verdict: "Ok" })
 await State.withLock(path, async () => {
   const temp = await AtomicFile.prepare(path, { mode: 0o600, durable: false })
   await temp.write('{"version":1,"accoun')
   process.stdout.write("held\\n")
+  if (then === "exit") setTimeout(() => process.exit(0), 10)
   await new Promise(() => setInterval(() => {}, 1_000))
 })
 `,
@@ -476,6 +477,42 @@ await State.withLock(path, async () => {
 }
 
 describe("AccountStore after a killed process", () => {
+  const holdThen = async (dir: string, path: string, then: "wait" | "exit") => {
+    const script = await lockHolder(dir)
+    const child = spawn(process.execPath, [script, path, then], { stdio: ["ignore", "pipe", "inherit"] })
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal }))
+    )
+    await new Promise<void>((resolve, reject) => {
+      child.once("error", reject)
+      void exited.then(({ code }) => reject(new Error(`the lock holder exited (${code}) before holding the lock`)))
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("held")) resolve()
+      })
+    })
+    return { child, exited }
+  }
+
+  it("a holder that gets SIGTERM while holding the lock releases it and removes its temp file, and still dies by SIGTERM", async () => {
+    const dir = await tempDir()
+    const stateDir = join(dir, "state", "tollgate")
+    const path = join(stateDir, "opencode-accounts.json")
+    const { child, exited } = await holdThen(dir, path, "wait")
+    child.kill("SIGTERM")
+    expect(await exited).toEqual({ code: null, signal: "SIGTERM" })
+    expect((await readdir(stateDir)).sort()).toEqual(["opencode-accounts.json"])
+    expect(Object.keys((await AccountStore.make(path).read()).accounts)).toEqual(["holder"])
+  }, 30_000)
+
+  it("a holder whose process exits while holding the lock (process.exit) releases it and removes its temp file", async () => {
+    const dir = await tempDir()
+    const stateDir = join(dir, "state", "tollgate")
+    const path = join(stateDir, "opencode-accounts.json")
+    const { exited } = await holdThen(dir, path, "exit")
+    expect(await exited).toEqual({ code: 0, signal: null })
+    expect((await readdir(stateDir)).sort()).toEqual(["opencode-accounts.json"])
+  }, 30_000)
+
   it("a lock left by a holder killed with SIGKILL is taken at once, and its temp file is removed by the next write", async () => {
     const dir = await tempDir()
     const stateDir = join(dir, "state", "tollgate")

@@ -5,8 +5,9 @@
  * its holder is provably dead, after `STALE_LOCK_MS` otherwise).
  */
 import type * as Backoff from "@tollgate/core/Backoff"
-import { AtomicFile, LockDir, PrivateDirectory, SafeRead } from "@tollgate/files"
-import { dirname } from "node:path"
+import { AtomicFile, LockDir, LockOwner, PrivateDirectory, SafeRead } from "@tollgate/files"
+import { lstatSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs"
+import { basename, dirname, join } from "node:path"
 
 export interface AccountState {
   /** Last classification tag (`"Ok"`, `"RateLimited"`, …) or `null`. */
@@ -116,22 +117,142 @@ export const writeFile = async (path: string, file: StoreFile): Promise<void> =>
 /** The lock timings; tests shorten them. */
 export type LockOptions = Pick<LockDir.Options, "staleMs" | "waitMs" | "retryMs" | "heartbeatMs">
 
+// The locks this process holds, by the state file they guard: released synchronously when
+// the process ends while holding one (opencode's `process.exit` after a run, a SIGTERM).
+const holding = new Map<LockDir.Lock, string>()
+
+const quietly = (f: () => void): void => {
+  try {
+    f()
+  } catch {
+    // Best effort: whatever is left is taken over (owner record) or swept by the next holder.
+  }
+}
+
+const TEMP_NAME = /^[0-9a-f]{16}\.tmp$/
+
+/** Removes AtomicFile temp files of `target` (as `AtomicFile.sweepTemps`, synchronously). */
+const sweepTempsSync = (target: string): void => {
+  const prefix = `.${basename(target)}.`
+  for (const name of readdirSync(dirname(target))) {
+    if (name.startsWith(prefix) && TEMP_NAME.test(name.slice(prefix.length))) quietly(() => unlinkSync(join(dirname(target), name)))
+  }
+}
+
+/**
+ * `LockDir`'s release, synchronously, for a process that is ending: while
+ * the lock is still our instance, our temp files (an unfinished write, an
+ * unfinished owner record) go first, then the lock, then our owner record.
+ */
+const releaseSync = (lock: LockDir.Lock, path: string): void => {
+  const { held } = lock
+  const owner = `${held.path}.owner`
+  const stat = lstatSync(held.path, { throwIfNoEntry: false })
+  if (stat?.isDirectory() === true && stat.ino === held.ino && stat.birthtimeMs === held.birthtimeMs) {
+    quietly(() => sweepTempsSync(path))
+    quietly(() => sweepTempsSync(owner))
+    quietly(() => rmdirSync(held.path))
+  }
+  quietly(() => {
+    const record = LockOwner.parse(readFileSync(owner, "utf8").slice(0, LockOwner.MAX_BYTES))
+    if (record !== null && record.pid === process.pid && record.lockBirthtimeMs === held.birthtimeMs) unlinkSync(owner)
+  })
+}
+
+const releaseAllSync = (): void => {
+  for (const [lock, path] of holding) quietly(() => releaseSync(lock, path))
+  holding.clear()
+}
+
+// Takes of the lock still under way: the lock may already be made, this process not yet told.
+const acquiring = new Set<Promise<unknown>>()
+let terminating = false
+/** How long a SIGTERM waits for a take under way to finish (and be released) before it ends the process. */
+const TERM_WAIT_MS = 1_000
+
+const detach = (): void => {
+  process.removeListener("exit", releaseAllSync)
+  process.removeListener("SIGTERM", onSigterm)
+}
+
+// A SIGTERM with no other listener ends the process (the default). Ours releases what this
+// process holds, lets a take under way finish and releases that too, then raises it again
+// without us so that the default happens.
+function onSigterm(): void {
+  releaseAllSync()
+  if (terminating) return
+  terminating = true
+  const end = () => {
+    releaseAllSync()
+    detach()
+    if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM")
+  }
+  if (acquiring.size === 0) return end()
+  const timer = setTimeout(end, TERM_WAIT_MS)
+  void Promise.allSettled([...acquiring]).then(() => {
+    clearTimeout(timer)
+    end()
+  })
+}
+
+const attach = (): void => {
+  if (holding.size > 0 || acquiring.size > 0) return
+  process.on("exit", releaseAllSync)
+  process.on("SIGTERM", onSigterm)
+}
+
+const settle = (): void => {
+  if (holding.size === 0 && acquiring.size === 0 && !terminating) detach()
+}
+
+/** A SIGTERM arrived: this process is ending and takes no lock any more. */
+export class Terminating extends Error {
+  readonly _tag = "Terminating"
+  constructor(readonly path: string) {
+    super(`${path}: not written, the process is ending (SIGTERM)`)
+    this.name = "Terminating"
+  }
+}
+
 /**
  * Runs `f` holding `<path>.lock` (`@tollgate/files`' LockDir, owner record
  * `<path>.lock.owner`): a lock whose recorded holder is gone is taken at
  * once, one without a record after `STALE_LOCK_MS`. Holding it, first
- * removes the temp files of writers killed before their rename.
+ * removes the temp files of writers killed before their rename. A process
+ * that exits or gets SIGTERM while holding it releases it (and removes its
+ * unfinished temp file) on the way out; `f`'s write is then lost, never
+ * half-done. (A `process.exit` in the few syscalls between the lock's
+ * `mkdir` and the take's return leaves a lock without a record: taken over
+ * after `STALE_LOCK_MS`.)
  */
 export const withLock = async <A>(path: string, f: () => Promise<A>, options: LockOptions = {}): Promise<A> => {
+  if (terminating) throw new Terminating(path)
   await PrivateDirectory.ensure(dirname(path))
-  return LockDir.withLock(
-    `${path}.lock`,
-    async () => {
-      await AtomicFile.sweepTemps(path)
-      return f()
-    },
-    { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options }
-  )
+  attach()
+  const taking = LockDir.acquire(`${path}.lock`, { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options })
+  acquiring.add(taking)
+  let lock: LockDir.Lock
+  try {
+    lock = await taking
+  } catch (error) {
+    acquiring.delete(taking)
+    settle()
+    throw error
+  }
+  acquiring.delete(taking)
+  if (terminating) {
+    await lock.release()
+    throw new Terminating(path)
+  }
+  holding.set(lock, path)
+  try {
+    await AtomicFile.sweepTemps(path)
+    return await f()
+  } finally {
+    await lock.release()
+    holding.delete(lock)
+    settle()
+  }
 }
 
 /**
