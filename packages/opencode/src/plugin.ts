@@ -1,19 +1,18 @@
 /**
  * The opencode (1.x, V1 API) plugin entry: wires the `anthropic` auth hook to
- * the authorized fetch and the subscription login. Only the default export:
- * older loaders call every exported function.
+ * the authorized fetch and the subscription login, and answers `/tollgate`.
+ * Only the default export: older loaders call every exported function.
+ *
+ * Importing this module loads nothing else: the request path (the
+ * authorized fetch, Effect, the credential stores) is imported on the first
+ * Anthropic request, the login flows when a login method is chosen, the
+ * options' Schema when there are options, the status table when `/tollgate`
+ * runs. Every `import()` below is such a deferral.
  *
  * @since 0.1.0
  */
-import * as OAuthConfig from "@tollgate/core/OAuthConfig"
-import * as Effect from "effect/Effect"
-import * as AccountStore from "./AccountStore.js"
-import * as AuthorizedFetch from "./AuthorizedFetch.js"
-import * as DaemonForwarder from "./DaemonForwarder.js"
-import { extraAccounts, switchNotifier } from "./internal/accountStatePlugin.js"
-import * as SharedLogin from "./SharedLogin.js"
-import * as StatusCommand from "./StatusCommand.js"
-import * as SubscriptionLogin from "./SubscriptionLogin.js"
+import type * as AuthorizedFetch from "./AuthorizedFetch.js"
+import type * as StatusCommand from "./StatusCommand.js"
 
 interface StoredAuth {
   readonly type: string
@@ -21,6 +20,10 @@ interface StoredAuth {
   readonly access?: string
   readonly expires?: number
 }
+
+type Toast = (options: {
+  body: { title?: string; message: string; variant: "info" | "success" | "warning" | "error" }
+}) => Promise<unknown>
 
 interface PluginInput {
   readonly client: {
@@ -31,84 +34,159 @@ interface PluginInput {
       }) => Promise<unknown>
     }
     /** opencode's SDK client (v1 shape); absent in some hosts, so always optional-chained. */
-    readonly tui?: {
-      readonly showToast?: (options: {
-        body: { title?: string; message: string; variant: "info" | "success" | "warning" | "error" }
+    readonly tui?: { readonly showToast?: Toast }
+    readonly app?: {
+      readonly log?: (options: {
+        body: { service: string; level: "debug" | "info" | "warn" | "error"; message: string; extra?: Record<string, unknown> }
       }) => Promise<unknown>
     }
+    readonly session?: NonNullable<StatusCommand.AnswerClient["session"]>
   }
 }
 
-const shared = (input: PluginInput) => ({
-  store: AccountStore.make(),
-  forwarder: DaemonForwarder.make(),
-  onSwitch: switchNotifier(input)
-})
+// The same strings as SharedLogin.MARKER / LABEL and StatusCommand.COMMAND_NAME / TOOL_NAME / command / tool
+// (test/plugin.test.ts checks): kept here so that loading the plugin does not load those modules.
+const SHARED_MARKER = "claude-code-shared"
+const SHARED_LABEL = "Use my Claude Code login"
+const COMMAND_NAME = "tollgate"
+const TOOL_NAME = "tollgate_status"
+const COMMAND = {
+  description: "Show tollgate accounts, verdicts and usage",
+  template: `Call the ${TOOL_NAME} tool and show its output verbatim.`
+}
+const TOOL_DESCRIPTION =
+  "Show the Anthropic accounts tollgate signs requests with: each one's last verdict and its 5-hour and 7-day " +
+  "subscription usage as last reported by the API. Takes no arguments; returns a plain-text table."
 
 // TOLLGATE_API_BASE_URL / TOLLGATE_OAUTH_BASE_URL / TOLLGATE_USER_AGENT_* from the environment.
-const settings = () => Effect.runSync(OAuthConfig.fromConfig())
+const settings = async () => {
+  const [OAuthConfig, Effect] = await Promise.all([import("@tollgate/core/OAuthConfig"), import("effect/Effect")])
+  return Effect.runSync(OAuthConfig.fromConfig())
+}
 
-const server = async (input: PluginInput, options?: unknown) => ({
-  // `/tollgate`: a command that has the model call the `tollgate_status` tool.
-  config: StatusCommand.registerCommand,
-  tool: { [StatusCommand.TOOL_NAME]: StatusCommand.tool },
-  auth: {
-    provider: "anthropic",
-    loader: async (getAuth: () => Promise<StoredAuth | undefined>) => {
-      const auth = await getAuth()
-      if (auth?.type !== "oauth" || typeof auth.access !== "string") return {}
-      if (auth.refresh === SharedLogin.MARKER) {
-        // Shared with Claude Code: tokens come from its store; auth.json only tracks the marker + access token.
+/**
+ * The AI SDK's base URL when `TOLLGATE_API_BASE_URL` redirects the API (the
+ * simulator's exports): the loader's return is merged into the provider
+ * options, so opencode's message requests go there too.
+ */
+const baseURL = async (): Promise<{ baseURL?: string }> => {
+  const raw = process.env["TOLLGATE_API_BASE_URL"]
+  if (raw === undefined || raw.trim() === "") return {}
+  const { apiBaseUrl } = await settings()
+  return { baseURL: `${apiBaseUrl}/v1` }
+}
+
+/** A `fetch` that builds the real one on its first call (a failed build is retried on the next). */
+const deferredFetch = (build: () => Promise<AuthorizedFetch.AuthorizedFetch>): AuthorizedFetch.AuthorizedFetch => {
+  let built: Promise<AuthorizedFetch.AuthorizedFetch> | undefined
+  return async (input, init) => {
+    built ??= build().catch((error: unknown) => {
+      built = undefined
+      throw error
+    })
+    return (await built)(input, init)
+  }
+}
+
+const server = async (input: PluginInput, options?: unknown) => {
+  // Checked once, at load; a problem is told (log + toast) and the valid accounts still serve.
+  const { accounts: extra, problems } =
+    options === undefined ? { accounts: [] as ReadonlyArray<AuthorizedFetch.Login>, problems: [] } : (await import("./internal/options.js")).validate(options)
+  if (problems.length > 0) await (await import("./internal/accountStatePlugin.js")).reportProblems(input, problems)
+
+  const fetchFor = (first: (mod: { SharedLogin: typeof import("./SharedLogin.js") }) => AuthorizedFetch.Login, persist: AuthorizedFetch.Options["persist"]) =>
+    deferredFetch(async () => {
+      const [AuthorizedFetchModule, AccountStore, DaemonForwarder, SharedLogin, plugin, resolved] = await Promise.all([
+        import("./AuthorizedFetch.js"),
+        import("./AccountStore.js"),
+        import("./DaemonForwarder.js"),
+        import("./SharedLogin.js"),
+        import("./internal/accountStatePlugin.js"),
+        settings()
+      ])
+      return AuthorizedFetchModule.make({
+        accounts: [first({ SharedLogin }), ...extra],
+        settings: resolved,
+        store: AccountStore.make(),
+        forwarder: DaemonForwarder.make(),
+        onSwitch: plugin.switchNotifier(input),
+        persist
+      })
+    })
+
+  return {
+    // `/tollgate`: registered here, answered in `command.execute.before` without a model call.
+    config: async (config: { command?: Record<string, unknown> | undefined }) => {
+      config.command ??= {}
+      config.command[COMMAND_NAME] ??= { ...COMMAND }
+    },
+    "command.execute.before": async (hook: { command: string; sessionID: string }, _output: unknown) => {
+      if (hook.command !== COMMAND_NAME) return
+      const StatusCommand = await import("./StatusCommand.js")
+      await StatusCommand.answer(input.client, hook.sessionID, { problems })
+      throw new StatusCommand.Handled()
+    },
+    tool: {
+      [TOOL_NAME]: {
+        description: TOOL_DESCRIPTION,
+        args: {},
+        execute: async (_args: unknown, _context: unknown): Promise<string> =>
+          (await import("./StatusCommand.js")).render({ problems })
+      }
+    },
+    auth: {
+      provider: "anthropic",
+      loader: async (getAuth: () => Promise<StoredAuth | undefined>) => {
+        const auth = await getAuth()
+        if (auth?.type !== "oauth" || typeof auth.access !== "string") return {}
+        if (auth.refresh === SHARED_MARKER) {
+          // Shared with Claude Code: tokens come from its store; auth.json only tracks the marker + access token.
+          return {
+            apiKey: "",
+            ...(await baseURL()),
+            fetch: fetchFor(
+              ({ SharedLogin }) => ({ type: "claude-code", location: SharedLogin.location() }),
+              // auth.json holds the first account only; extra accounts keep their tokens in their own stores.
+              (tokens, account) =>
+                account === 0
+                  ? input.client.auth.set({
+                      path: { id: "anthropic" },
+                      body: { type: "oauth", refresh: SHARED_MARKER, access: tokens.access, expires: tokens.expires }
+                    })
+                  : undefined
+            )
+          }
+        }
         return {
           apiKey: "",
-          fetch: AuthorizedFetch.make({
-            accounts: [{ type: "claude-code", location: SharedLogin.location() }, ...extraAccounts(options)],
-            settings: settings(),
-            ...shared(input),
-            // auth.json holds the first account only; extra accounts keep their tokens in their own stores.
-            persist: (tokens, account) =>
+          ...(await baseURL()),
+          fetch: fetchFor(
+            () => ({ type: "oauth", access: auth.access!, refresh: auth.refresh ?? null, expires: auth.expires ?? 0 }),
+            (tokens, account) =>
               account === 0
                 ? input.client.auth.set({
                     path: { id: "anthropic" },
-                    body: { type: "oauth", refresh: SharedLogin.MARKER, access: tokens.access, expires: tokens.expires }
+                    body: { type: "oauth", refresh: tokens.refresh ?? auth.refresh ?? "", access: tokens.access, expires: tokens.expires }
                   })
                 : undefined
-          })
+          )
         }
-      }
-      return {
-        apiKey: "",
-        fetch: AuthorizedFetch.make({
-          accounts: [
-            { type: "oauth", access: auth.access, refresh: auth.refresh ?? null, expires: auth.expires ?? 0 },
-            ...extraAccounts(options)
-          ],
-          settings: settings(),
-          ...shared(input),
-          persist: (tokens, account) =>
-            account === 0
-              ? input.client.auth.set({
-                  path: { id: "anthropic" },
-                  body: { type: "oauth", refresh: tokens.refresh ?? auth.refresh ?? "", access: tokens.access, expires: tokens.expires }
-                })
-              : undefined
-        })
-      }
-    },
-    methods: [
-      {
-        type: "oauth" as const,
-        label: "Claude Pro/Max (OAuth)",
-        authorize: () =>
-          SubscriptionLogin.authorize({
-            settings: settings(),
-            authorizeUrl: process.env["TOLLGATE_AUTHORIZE_URL"] || undefined
-          })
       },
-      { type: "oauth" as const, label: SharedLogin.LABEL, authorize: SharedLogin.authorize },
-      { type: "api" as const, label: "API key" }
-    ]
+      methods: [
+        {
+          type: "oauth" as const,
+          label: "Claude Pro/Max (OAuth)",
+          authorize: async () =>
+            (await import("./SubscriptionLogin.js")).authorize({
+              settings: await settings(),
+              authorizeUrl: process.env["TOLLGATE_AUTHORIZE_URL"] || undefined
+            })
+        },
+        { type: "oauth" as const, label: SHARED_LABEL, authorize: async () => (await import("./SharedLogin.js")).authorize() },
+        { type: "api" as const, label: "API key" }
+      ]
+    }
   }
-})
+}
 
 export default { id: "tollgate", server }

@@ -2,9 +2,8 @@
  * The plugin's multi-account options and the account-switch toast, kept out of
  * plugin.ts, whose only export must be the plugin.
  */
-import { homedir } from "node:os"
-import { StoreLocation } from "@tollgate/claude-credentials"
 import type * as AuthorizedFetch from "../AuthorizedFetch.js"
+import { describe, validate } from "./options.js"
 
 export interface ToastInput {
   readonly client: {
@@ -25,7 +24,8 @@ export interface ToastInput {
  * in a config file. `{ "type": "claude-code", "configDir": "~/.claude-work" }` adds another Claude
  * Code login (the store of that config dir), shared with Claude Code exactly like "Use my Claude Code
  * login": refreshed under Claude Code's locks, its refresh token never copied. Entries that are
- * malformed or name an unset variable are ignored.
+ * malformed or name an unset variable are left out here and reported by {@link reportProblems}
+ * (`internal/options.ts` validates them with Schema).
  */
 export interface PluginOptions {
   readonly accounts?: ReadonlyArray<
@@ -36,27 +36,49 @@ export interface PluginOptions {
   readonly strategy?: "failover"
 }
 
+/** The valid extra accounts of the options (see {@link PluginOptions}); problems are left to {@link reportProblems}. */
 export const extraAccounts = (
   options: unknown,
   env: Readonly<Record<string, string | undefined>> = process.env
-): Array<AuthorizedFetch.Login> => {
-  const list = typeof options === "object" && options !== null ? (options as { accounts?: unknown }).accounts : undefined
-  if (!Array.isArray(list)) return []
-  const out: Array<AuthorizedFetch.Login> = []
-  const home = env["HOME"] ?? homedir()
-  for (const entry of list as Array<unknown>) {
-    if (typeof entry !== "object" || entry === null) continue
-    const e = entry as { type?: unknown; key?: unknown; keyEnv?: unknown; configDir?: unknown }
-    if (e.type === "claude-code" && typeof e.configDir === "string" && e.configDir.trim() !== "") {
-      const dir = e.configDir.trim().replace(/^~(?=\/|$)/, home)
-      out.push({ type: "claude-code", location: StoreLocation.resolve({ CLAUDE_CONFIG_DIR: dir, HOME: home, USER: env["USER"] }) })
-      continue
+): Array<AuthorizedFetch.Login> => [...validate(options, env).accounts]
+
+/** What {@link reportProblems} needs of opencode's SDK client: `app.log` and `tui.showToast`, both optional. */
+export interface LogInput extends ToastInput {
+  readonly client: ToastInput["client"] & {
+    readonly app?: {
+      readonly log?: (options: {
+        body: { service: string; level: "debug" | "info" | "warn" | "error"; message: string; extra?: Record<string, unknown> }
+      }) => Promise<unknown>
     }
-    if (e.type !== "api") continue
-    const key = typeof e.keyEnv === "string" ? env[e.keyEnv] : typeof e.key === "string" ? e.key : undefined
-    if (key !== undefined && key.trim() !== "") out.push({ type: "api", key: key.trim() })
   }
-  return out
+}
+
+const settle = (call: () => unknown): Promise<void> => {
+  try {
+    return Promise.resolve(call()).then(
+      () => undefined,
+      () => undefined
+    )
+  } catch {
+    return Promise.resolve()
+  }
+}
+
+/**
+ * Tells the user what is wrong with the plugin's options: one `warn` line in
+ * opencode's log (service `tollgate`) and an error toast. Resolves once both
+ * were attempted; never throws (the plugin keeps loading and serving the
+ * valid accounts).
+ */
+export const reportProblems = async (input: LogInput, problems: ReadonlyArray<string>): Promise<void> => {
+  if (problems.length === 0) return
+  const message = describe(problems)
+  await Promise.all([
+    settle(() =>
+      input.client.app?.log?.({ body: { service: "tollgate", level: "warn", message, extra: { problems: [...problems] } } })
+    ),
+    settle(() => input.client.tui?.showToast?.({ body: { title: "tollgate: plugin options", message, variant: "error" } }))
+  ])
 }
 
 /** The toast for a change of serving account; never throws. */

@@ -55,3 +55,135 @@ export const formatTable = (entries: ReadonlyArray<Entry>, now: number): string 
       .trimEnd()
   return [line(header), ...rows.map(line)].join("\n")
 }
+
+/** One account of the shared state file, as `/tollgate` and `tollgate status` show it. */
+export interface StateRow {
+  /** The state file's key: a kind and a fingerprint or identity (`oauth:id:…`, `api:…`), never a secret. */
+  readonly account: string
+  /** Last classification tag (`Ok`, `RateLimited`, …); `null`: none recorded. */
+  readonly verdict: string | null
+  readonly fiveHour: number | null
+  readonly sevenDay: number | null
+  readonly resetsAt: number | null
+  /** Epoch ms before which the account is skipped; `"forever"` until the user acts; `null`: not skipped. */
+  readonly skipUntil: number | "forever" | null
+  readonly updatedAt: number
+}
+
+/** A token-endpoint backoff recorded in the state file (`"<endpoint> <account>"`). */
+export interface BackoffRow {
+  readonly endpoint: string
+  readonly account: string
+  readonly failures: number
+  readonly until: number | "forever" | null
+  readonly verdict: string | null
+}
+
+/** What the shared state file says, in display order. */
+export interface StateView {
+  readonly path: string
+  readonly accounts: ReadonlyArray<StateRow>
+  readonly backoff: ReadonlyArray<BackoffRow>
+}
+
+/** The shape of the state file this reads (`internal/accountState.ts`' `StoreFile`). */
+export interface StateFileLike {
+  readonly accounts: Readonly<
+    Record<
+      string,
+      {
+        readonly verdict: string | null
+        readonly skipUntil: number | null
+        readonly fiveHour: number | null
+        readonly sevenDay: number | null
+        readonly resetsAt: number | null
+        readonly updatedAt: number
+      }
+    >
+  >
+  readonly backoff: Readonly<
+    Record<string, { readonly failures: number; readonly until: number | null; readonly verdict?: string | null }>
+  >
+}
+
+// accountState.FOREVER: JSON has no Infinity.
+const FOREVER = Number.MAX_SAFE_INTEGER
+const until = (ms: number | null): number | "forever" | null => (ms === null ? null : ms >= FOREVER ? "forever" : ms)
+
+/** The state file as rows: accounts by key, backoff entries split into endpoint and account. */
+export const stateView = (path: string, file: StateFileLike): StateView => ({
+  path,
+  accounts: Object.entries(file.accounts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([account, a]) => ({
+      account,
+      verdict: a.verdict,
+      fiveHour: a.fiveHour,
+      sevenDay: a.sevenDay,
+      resetsAt: a.resetsAt,
+      skipUntil: until(a.skipUntil),
+      updatedAt: a.updatedAt
+    })),
+  backoff: Object.entries(file.backoff)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, e]) => {
+      const space = key.indexOf(" ")
+      return {
+        endpoint: space < 0 ? key : key.slice(0, space),
+        account: space < 0 ? "" : key.slice(space + 1),
+        failures: e.failures,
+        until: until(e.until),
+        verdict: e.verdict ?? null
+      }
+    })
+})
+
+const skipped = (u: number | "forever" | null, now: number): string =>
+  u === null || (u !== "forever" && u <= now) ? "-" : u === "forever" ? "until you act" : duration(u - now).replace(/^in /, "for ")
+
+const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)))
+  return rows.map((cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()
+  )
+}
+
+/**
+ * The shared state as text: every account any opencode process recorded,
+ * with its last verdict, 5-hour and 7-day usage, when the window resets,
+ * whether it is being skipped and for how long, and token-endpoint backoffs.
+ */
+export const formatState = (view: StateView, now: number): string => {
+  const lines = [`tollgate: accounts recorded by every opencode process (${view.path})`]
+  if (view.accounts.length === 0 && view.backoff.length === 0) {
+    lines.push("No account has been used through tollgate yet.")
+    return lines.join("\n")
+  }
+  if (view.accounts.length > 0) {
+    lines.push(
+      ...pad([
+        ["ACCOUNT", "VERDICT", "5H", "7D", "RESETS", "SKIPPED", "UPDATED"],
+        ...view.accounts.map((a) => [
+          a.account,
+          a.verdict ?? "-",
+          percent(a.fiveHour),
+          percent(a.sevenDay),
+          a.resetsAt === null ? "-" : duration(a.resetsAt - now),
+          skipped(a.skipUntil, now),
+          a.updatedAt > 0 ? ago(now - a.updatedAt) : "-"
+        ])
+      ])
+    )
+  }
+  const active = view.backoff.filter((b) => b.until === "forever" || (b.until !== null && b.until > now))
+  for (const b of active) {
+    lines.push(
+      `${b.endpoint} endpoint for ${b.account || "every account"}: backing off ${skipped(b.until, now)}` +
+        ` after ${b.failures} failure${b.failures === 1 ? "" : "s"}${b.verdict ? ` (${b.verdict})` : ""}`
+    )
+  }
+  return lines.join("\n")
+}
