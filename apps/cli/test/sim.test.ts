@@ -1,8 +1,16 @@
+import { anthropicOAuth, findOpenCodeBinary, makeOpenCodeHome, opencodeRun } from "@tollgate/conformance/OpenCode"
+import { execFile } from "node:child_process"
 import { once } from "node:events"
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { promisify } from "node:util"
 import { describe, expect } from "vitest"
+import { bundle } from "../../../packages/opencode/build.mjs"
 import { start, test as it, tollgate } from "./tollgate.js"
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+const RUN_TIMEOUT = 90_000
 
 describe("tollgate sim", () => {
   it("--list names a catalog of at least 30 scenarios", async ({ sandbox }) => {
@@ -40,6 +48,56 @@ describe("tollgate sim", () => {
     const [code] = await exited
     expect(code).toBe(0)
   })
+
+  // Issue 12 row 8: the printed exports did not redirect opencode's message requests.
+  it(
+    "the printed exports, evaluated by sh, point the real opencode with the tollgate plugin at the simulator",
+    async ({ sandbox }) => {
+      expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+      const credentialsDir = join(sandbox.root, "claude")
+      const child = start(sandbox, ["sim", "--ttl", "120", "--credentials-dir", credentialsDir])
+      let stdout = ""
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+      const exited = once(child, "close")
+      const dist = await mkdtemp(join(tmpdir(), "tollgate-cli-sim-opencode-"))
+      try {
+        while (!/TOLLGATE_OAUTH_BASE_URL/.test(stdout) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+        // What a user's shell makes of the lines (comments and quoting included).
+        const { stdout: env } = await promisify(execFile)("sh", ["-c", `${stdout}\nenv`], { env: { PATH: sandbox.env["PATH"] } })
+        const exported = Object.fromEntries(
+          env.split("\n").flatMap((line) => (/^(TOLLGATE_\w+|OPENCODE_CONFIG_CONTENT)=/.test(line) ? [line.split(/=(.*)/s).slice(0, 2)] : []))
+        ) as Record<string, string>
+        const url = exported["TOLLGATE_API_BASE_URL"]!
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+        expect(exported["TOLLGATE_OAUTH_BASE_URL"]).toBe(url)
+        expect(exported["TOLLGATE_AUTHORIZE_URL"]).toBe(`${url}/oauth/authorize`)
+        // The login page the OAuth method opens answers with a code to paste.
+        const page = await fetch(`${exported["TOLLGATE_AUTHORIZE_URL"]}?code_challenge_method=S256&code_challenge=c&state=s`)
+        expect(await page.text()).toMatch(/^simcode_\w+#s$/)
+
+        const plugin = join(dist, "tollgate-opencode.js")
+        await bundle(plugin)
+        const login = JSON.parse(await readFile(join(credentialsDir, ".credentials.json"), "utf8")).claudeAiOauth
+        // No provider baseURL in any config file: only the exports point opencode at the simulator.
+        const home = await makeOpenCodeHome({ baseURL: "http://127.0.0.1:9/v1", plugin, auth: anthropicOAuth(login), env: exported })
+        try {
+          const config = JSON.parse(await readFile(join(home.project, "opencode.json"), "utf8"))
+          delete config.provider
+          await writeFile(join(home.project, "opencode.json"), JSON.stringify(config, null, 2))
+          const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+          expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
+          expect(run.stdout).toContain("Hello from the tollgate simulator.")
+        } finally {
+          await home.cleanup()
+        }
+      } finally {
+        child.kill("SIGINT")
+        await exited
+        await rm(dist, { recursive: true, force: true })
+      }
+    },
+    2 * RUN_TIMEOUT
+  )
 
   it("refuses to overwrite an existing credentials file", async ({ sandbox }) => {
     const dir = join(sandbox.home, ".claude")

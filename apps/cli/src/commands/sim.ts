@@ -48,6 +48,19 @@ const storedLogin = (issued: Simulator.Issued) => ({
   rateLimitTier: issued.rateLimitTier
 })
 
+/**
+ * What points opencode (with the tollgate plugin) at the simulator: the
+ * "Claude Pro/Max (OAuth)" login's browser page, and the provider's `baseURL`
+ * — opencode sends message requests to that URL, not to
+ * `TOLLGATE_API_BASE_URL`, unless the plugin's auth loader supplies it.
+ * `OPENCODE_CONFIG_CONTENT` is config opencode merges over its files.
+ */
+export const opencodeExports = (url: string): ReadonlyArray<string> => [
+  "# opencode: the OAuth login's authorize page, and message requests (the provider's baseURL):",
+  `export TOLLGATE_AUTHORIZE_URL=${url}/oauth/authorize`,
+  `export OPENCODE_CONFIG_CONTENT='${JSON.stringify({ provider: { anthropic: { options: { baseURL: `${url}/v1` } } } })}'`
+]
+
 const listCatalog = Console.log(
   [`${Catalog.catalog.length} scenarios:`, ...Catalog.catalog.map((s) => `  ${s.name.padEnd(32)} ${s.summary}`)].join("\n")
 )
@@ -75,7 +88,8 @@ export const sim = Command.make("sim", { scenario, portFile, ttl, mitm, credenti
         const lines = [
           `# tollgate simulator: scenario ${name}, stops in ${options.ttl} s (Ctrl-C to stop sooner)`,
           `export TOLLGATE_API_BASE_URL=${server.env.TOLLGATE_API_BASE_URL}`,
-          `export TOLLGATE_OAUTH_BASE_URL=${server.env.TOLLGATE_OAUTH_BASE_URL}`
+          `export TOLLGATE_OAUTH_BASE_URL=${server.env.TOLLGATE_OAUTH_BASE_URL}`,
+          ...opencodeExports(server.url)
         ]
         if (options.mitm) {
           const dir = yield* fs.makeTempDirectoryScoped({ prefix: "tollgate-mitm-" })
@@ -117,6 +131,6 @@ export const sim = Command.make("sim", { scenario, portFile, ttl, mitm, credenti
       }).pipe(Effect.scoped)
 ).pipe(
   Command.withDescription(
-    "Run the loopback Anthropic simulator (token, usage, profile, messages) on 127.0.0.1 and print the TOLLGATE_*_BASE_URL values that point tollgate at it."
+    "Run the loopback Anthropic simulator (token, usage, profile, messages) on 127.0.0.1 and print the exports that point tollgate (TOLLGATE_*) and opencode with the tollgate plugin at it."
   )
 )
