@@ -17,6 +17,7 @@ import { doctor } from "./commands/doctor.js"
 import { opencode } from "./commands/opencode.js"
 import { refresh, RefreshFailed } from "./commands/refresh.js"
 import { sim } from "./commands/sim.js"
+import { status } from "./commands/status.js"
 import { statusline } from "./commands/statusline.js"
 import * as RunMain from "./RunMain.js"
 import * as TerminalColor from "./TerminalColor.js"
@@ -29,7 +30,7 @@ const tollgate = Command.make("tollgate", {}, () =>
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, refresh, classify, doctor, daemon, statusline, opencode])
+  Command.withSubcommands([conformance, sim, refresh, classify, doctor, daemon, statusline, opencode, status])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })
