@@ -6,7 +6,7 @@
  */
 import type * as Backoff from "@tollgate/core/Backoff"
 import { AtomicFile, LockDir, LockOwner, PrivateDirectory, SafeRead } from "@tollgate/files"
-import { lstatSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs"
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 
 export interface AccountState {
@@ -229,23 +229,30 @@ export const withLock = async <A>(path: string, f: () => Promise<A>, options: Lo
   if (terminating) throw new Terminating(path)
   await PrivateDirectory.ensure(dirname(path))
   attach()
-  const taking = LockDir.acquire(`${path}.lock`, { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options })
-  acquiring.add(taking)
+  const lockOptions = { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options }
+  // A free lock is taken synchronously, so this process knows it holds it before anything else runs.
+  const fast = takeFreeSync(`${path}.lock`, lockOptions)
   let lock: LockDir.Lock
-  try {
-    lock = await taking
-  } catch (error) {
+  if (fast !== null) lock = fast
+  else {
+    const taking = LockDir.acquire(`${path}.lock`, lockOptions)
+    acquiring.add(taking)
+    try {
+      lock = await taking
+    } catch (error) {
+      acquiring.delete(taking)
+      settle()
+      throw error
+    }
     acquiring.delete(taking)
-    settle()
-    throw error
   }
-  acquiring.delete(taking)
   if (terminating) {
     await lock.release()
     throw new Terminating(path)
   }
   holding.set(lock, path)
   try {
+    if (fast !== null) await fastRecord(lock)
     await AtomicFile.sweepTemps(path)
     return await f()
   } finally {
@@ -253,6 +260,60 @@ export const withLock = async <A>(path: string, f: () => Promise<A>, options: Lo
     holding.delete(lock)
     settle()
   }
+}
+
+// The owner records of locks taken by `takeFreeSync`, written once the lock is registered.
+const pendingRecords = new WeakMap<LockDir.Lock, () => Promise<void>>()
+const fastRecord = (lock: LockDir.Lock): Promise<void> => pendingRecords.get(lock)?.() ?? Promise.resolve()
+
+/**
+ * `LockDir.acquire` when the lock is free, with the `mkdir` synchronous: a
+ * `process.exit` can never fall between the lock's creation and this process
+ * knowing it holds it (with an asynchronous `mkdir` it can, and the lock is
+ * left without an owner record, delaying the next writer by the staleness).
+ * The owner record, heartbeat and release are LockDir's and LockOwner's.
+ * `null` when the lock is there (held, stale or abandoned): `acquire` deals
+ * with it.
+ */
+const takeFreeSync = (path: string, options: LockDir.Options): LockDir.Lock | null => {
+  try {
+    mkdirSync(path, { mode: 0o700 })
+  } catch {
+    return null
+  }
+  const stat = lstatSync(path, { throwIfNoEntry: false })
+  // Removed the instant after we made it: someone judged it stale; `acquire` waits its turn.
+  if (stat === undefined) return null
+  const held: LockDir.Held = { path, ino: stat.ino, birthtimeMs: stat.birthtimeMs }
+  const ownerFile = `${path}.owner`
+  const recorded = held.birthtimeMs > 0
+  const staleMs = options.staleMs ?? LockDir.DEFAULT_STALE_MS
+  const timer = setInterval(
+    () => {
+      LockDir.touch(held).then(
+        (still) => {
+          if (!still) clearInterval(timer)
+        },
+        () => {}
+      )
+    },
+    options.heartbeatMs ?? Math.max(1, Math.floor(staleMs / 3))
+  )
+  timer.unref()
+  let released: Promise<void> | null = null
+  const lock: LockDir.Lock = {
+    held,
+    release: () =>
+      (released ??= (async () => {
+        clearInterval(timer)
+        await LockDir.release(held).catch(() => {})
+        if (recorded) await LockOwner.removeIfOurs(ownerFile, held.birthtimeMs).catch(() => {})
+      })())
+  }
+  pendingRecords.set(lock, () =>
+    recorded ? LockOwner.write(ownerFile, LockOwner.recordFor(held.birthtimeMs)).catch(() => {}) : Promise.resolve()
+  )
+  return lock
 }
 
 /**
