@@ -1,0 +1,179 @@
+// An OAuth login kept in opencode's own auth.json, shared by many opencode
+// processes at once: the real opencode 1.18.x, offline against the simulator,
+// loading the built bundle as a user installs it. Each refresh token is spent
+// exactly once per rotation, by one process; the others adopt what it stored.
+// And a token-endpoint backoff one process learned holds for the next process.
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  anthropicOAuth,
+  findOpenCodeBinary,
+  makeOpenCodeHome,
+  type OpenCodeHome,
+  opencodeRun,
+  type RunResult
+} from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
+import { fingerprint } from "@tollgate/core/Credential"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { bundle } from "../build.mjs"
+
+const REPLY = "Hello from the tollgate simulator."
+const RUN_TIMEOUT = 90_000
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+
+let dist = ""
+let plugin = ""
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-"))
+  plugin = join(dist, "tollgate-opencode.js")
+  await bundle(plugin)
+})
+afterAll(() => rm(dist, { recursive: true, force: true }))
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const startSim = async (scenario?: string) => {
+  const sim = await Simulator.start({ ttlMs: 30 * 60_000, ...(scenario ? { scenario } : {}) })
+  cleanups.push(() => sim.close())
+  return sim
+}
+
+const makeHome = async (sim: Simulator.Simulator, issued: Simulator.Issued): Promise<OpenCodeHome> => {
+  const home = await makeOpenCodeHome({
+    baseURL: `${sim.url}/v1`,
+    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+    plugin,
+    auth: anthropicOAuth(issued)
+  })
+  cleanups.push(() => home.cleanup())
+  // Two opencode processes creating its SQLite database at once: one fails with "database is locked"
+  // (opencode's own start-up, before any plugin runs). A first run without plugins creates it; it makes no
+  // request (an OAuth entry without the plugin is "API key is missing").
+  const warm = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary, extraArgs: ["--pure"] })
+  expect(warm.text).toContain("API key is missing")
+  expect(sim.log).toEqual([])
+  return home
+}
+
+const run = (home: OpenCodeHome) => opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+
+const storedLogin = async (home: OpenCodeHome) => {
+  const entry = (await home.readAuth())?.["anthropic"] as { refresh: string; access: string; expires: number } | undefined
+  if (entry === undefined) throw new Error("auth.json lost the anthropic entry")
+  return entry
+}
+
+// The access token expired (by its `expires`, which is all opencode and the plugin look at), the refresh token kept.
+const expireStoredLogin = async (home: OpenCodeHome) => {
+  const auth = JSON.parse(await readFile(home.authFile, "utf8")) as Record<string, Record<string, unknown>>
+  auth["anthropic"] = { ...auth["anthropic"], expires: Date.now() - 60_000 }
+  await writeFile(home.authFile, JSON.stringify(auth, null, 2), { mode: 0o600 })
+}
+
+const explain = async (home: OpenCodeHome, runs: ReadonlyArray<RunResult>) =>
+  `${runs.map((r, i) => `--- run ${i + 1} (exit ${r.exitCode})\n${r.text}`).join("\n")}\n--- logs\n${await home.readLogs()}`
+
+const tokenRefreshes = (sim: Simulator.Simulator) => sim.log.filter((r) => r.route === "token")
+
+describe("an auth.json OAuth login shared by concurrent opencode processes (real binary, offline)", () => {
+  it("the real opencode binary is installed", () => {
+    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+  })
+
+  it(
+    "5 consecutive runs under a token-endpoint 429 Retry-After 3600 make exactly 1 token POST, each run saying why",
+    async () => {
+      const sim = await startSim("expired-access-token")
+      sim.script("token", {
+        status: 429,
+        headers: { "content-type": "application/json", "retry-after": "3600" },
+        body: JSON.stringify({ error: { type: "rate_limit_error", message: "Rate limited. Please try again later." } }),
+        times: "always"
+      })
+      const home = await makeHome(sim, sim.account)
+
+      const runs: Array<RunResult> = []
+      for (let i = 0; i < 5; i++) runs.push(await run(home))
+
+      const why = await explain(home, runs)
+      expect(tokenRefreshes(sim), why).toHaveLength(1)
+      for (const r of runs) {
+        expect(r.exitCode, why).not.toBe(0)
+        expect(r.text, why).toContain("rate limiting refreshes")
+        expect(r.text).not.toContain(sim.account.refreshToken!)
+      }
+      // The hour is not re-armed by the later runs: the login was never refreshed, and no message went out.
+      expect(sim.log.filter((r) => r.route === "messages"), why).toHaveLength(0)
+      expect((await storedLogin(home)).refresh).toBe(sim.account.refreshToken)
+    },
+    6 * RUN_TIMEOUT
+  )
+
+  it(
+    "two runs at once on an expired login: 1 token POST, both answer, auth.json holds the rotated login",
+    async () => {
+      const sim = await startSim("expired-access-token")
+      const home = await makeHome(sim, sim.account)
+
+      const runs = await Promise.all([run(home), run(home)])
+
+      const why = await explain(home, runs)
+      expect(tokenRefreshes(sim), why).toHaveLength(1)
+      for (const r of runs) {
+        expect(r.exitCode, why).toBe(0)
+        expect(r.stdout, why).toContain(REPLY)
+      }
+      const stored = await storedLogin(home)
+      const server = sim.current()
+      expect(stored.refresh).toBe(server.refreshToken)
+      expect(stored.access).toBe(server.accessToken)
+      for (const request of sim.log.filter((r) => r.route === "messages")) {
+        expect(request.bearer).toBe(fingerprint(server.accessToken))
+        expect(request.outcome).toBe(200)
+      }
+      // The lock is gone with its holders.
+      await expect(stat(join(home.dataDir, ".tollgate-anthropic.lock"))).rejects.toThrow(/ENOENT/)
+    },
+    2 * RUN_TIMEOUT
+  )
+
+  it(
+    "4 processes x 10 rounds, the token expired at every round: exactly 1 token POST per rotation, every run answers",
+    async () => {
+      const sim = await startSim()
+      const home = await makeHome(sim, sim.account)
+      const ROUNDS = 10
+      const PROCESSES = 4
+      const failures: Array<string> = []
+
+      for (let round = 1; round <= ROUNDS; round++) {
+        await expireStoredLogin(home)
+        const spent = (await storedLogin(home)).refresh
+        const runs = await Promise.all(Array.from({ length: PROCESSES }, () => run(home)))
+
+        const posts = tokenRefreshes(sim)
+        if (posts.length !== round || runs.some((r) => r.exitCode !== 0 || !r.stdout.includes(REPLY))) {
+          failures.push(`round ${round}: ${posts.length} token POSTs in all\n${await explain(home, runs)}`)
+          break
+        }
+        // The one POST of this round spent the refresh token the round started with, and it was the current one.
+        expect(posts[round - 1]?.body.refreshToken).toBe(fingerprint(spent))
+        expect(posts[round - 1]?.outcome).toBe(200)
+        const stored = await storedLogin(home)
+        expect(stored.refresh).toBe(sim.current().refreshToken)
+        expect(stored.expires).toBeGreaterThan(Date.now())
+      }
+
+      expect(failures).toEqual([])
+      expect(tokenRefreshes(sim)).toHaveLength(ROUNDS)
+      expect(sim.log.filter((r) => r.route === "token" && r.outcome !== 200)).toEqual([])
+    },
+    10 * 4 * RUN_TIMEOUT
+  )
+})
