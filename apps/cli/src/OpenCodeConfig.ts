@@ -17,7 +17,8 @@
  *   parse makes opencode drop the global config or stop.
  */
 import * as Either from "effect/Either"
-import * as Jsonc from "jsonc-parser"
+// The ES module build: the UMD entry ("main") requires its parts dynamically, which esbuild cannot bundle.
+import * as Jsonc from "jsonc-parser/lib/esm/main.js"
 
 /** The global config files, from the one that wins to the one that loses. */
 export const GLOBAL_NAMES = ["opencode.jsonc", "opencode.json", "config.json"] as const

@@ -6,6 +6,7 @@
 import { anthropicOAuth, findOpenCodeBinary, makeOpenCodeHome, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import * as Either from "effect/Either"
+import { build } from "esbuild"
 import { spawn } from "node:child_process"
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -84,6 +85,31 @@ describe("OpenCodeConfig.plan: edits only the plugin list, every other byte kept
     )
     expect(OpenCodeConfig.parse("[1]")).toMatchObject({ _tag: "Left" })
     expect(OpenCodeConfig.plan(parsed('{ "plugin": "x" }'), SPEC)).toMatchObject({ _tag: "Left" })
+  })
+})
+
+describe("OpenCodeConfig bundled as the built CLI bundles it", () => {
+  // jsonc-parser's UMD entry requires its parts at run time: bundled by esbuild it threw "Cannot find module './impl/format'".
+  it("esbuild's bundle of the module loads and edits", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tollgate-cli-jsonc-bundle-"))
+    try {
+      const outfile = join(dir, "OpenCodeConfig.mjs")
+      await build({
+        entryPoints: [fileURLToPath(new URL("../src/OpenCodeConfig.ts", import.meta.url))],
+        outfile,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        logLevel: "silent"
+      })
+      const bundled = (await import(pathToFileURL(outfile).href)) as typeof OpenCodeConfig
+      const text = '{ // c\n  "a": 1\n}'
+      const plan = bundled.plan({ path: "x", text, config: { a: 1 } }, SPEC)
+      expect(plan).toMatchObject({ _tag: "Right", right: { text: `{ // c\n  "a": 1,\n  "plugin": ["${SPEC}"]\n}` } })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

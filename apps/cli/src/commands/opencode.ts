@@ -19,6 +19,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { existsSync } from "node:fs"
 import * as os from "node:os"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as ConfigFile from "../ConfigFile.js"
@@ -55,9 +56,16 @@ export const projectDir = Effect.gen(function* () {
   })
 })
 
-/** The bundle next to this CLI in the monorepo (or an installed @tollgate/opencode). */
-export const defaultBundle = (): string =>
-  fileURLToPath(new URL("../../../../packages/opencode/dist/tollgate-opencode.js", import.meta.url))
+/**
+ * The bundle in the same checkout as this CLI, run from source
+ * (`src/commands/`) or built (`dist/cli.mjs`).
+ */
+export const defaultBundle = (): string => {
+  const candidates = ["../../../../", "../../../"].map((up) =>
+    fileURLToPath(new URL(`${up}packages/opencode/dist/tollgate-opencode.js`, import.meta.url))
+  )
+  return candidates.find((file) => existsSync(file)) ?? candidates[0]!
+}
 
 const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value))
 
