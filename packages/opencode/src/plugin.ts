@@ -92,7 +92,8 @@ const server = async (input: PluginInput, options?: unknown) => {
   // Checked once, at load; a problem is told (log + toast) and the valid accounts still serve.
   const { accounts: extra, problems } =
     options === undefined ? { accounts: [] as ReadonlyArray<AuthorizedFetch.Login>, problems: [] } : (await import("./internal/options.js")).validate(options)
-  if (problems.length > 0) await (await import("./internal/accountStatePlugin.js")).reportProblems(input, problems)
+  // Not awaited: opencode answers the toast request only once every plugin has loaded (awaiting it hangs the start).
+  if (problems.length > 0) void (await import("./internal/accountStatePlugin.js")).reportProblems(input, problems)
 
   const fetchFor = (first: (mod: { SharedLogin: typeof import("./SharedLogin.js") }) => AuthorizedFetch.Login, persist: AuthorizedFetch.Options["persist"]) =>
     deferredFetch(async () => {
@@ -110,7 +111,8 @@ const server = async (input: PluginInput, options?: unknown) => {
         store: AccountStore.make(),
         forwarder: DaemonForwarder.make(),
         onSwitch: plugin.switchNotifier(input),
-        persist
+        persist,
+        authFile: (await import("./internal/authFile.js")).defaultAuthFile()
       })
     })
 

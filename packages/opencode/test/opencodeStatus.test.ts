@@ -1,0 +1,154 @@
+// The real opencode 1.18 is the judge, offline against the simulator, loading the built bundle:
+// `/tollgate` answers from the shared state file without a model call; malformed plugin options are
+// told in opencode's log while the plugin still serves; TOLLGATE_API_BASE_URL alone redirects opencode.
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  anthropicOAuth,
+  findOpenCodeBinary,
+  makeOpenCodeHome,
+  type OpenCodeHome,
+  type OpenCodeHomeOptions,
+  opencodeRun
+} from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
+import { fingerprint } from "@tollgate/core/Credential"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { bundle } from "../build.mjs"
+import * as AccountStore from "../src/AccountStore.js"
+
+const REPLY = "Hello from the tollgate simulator."
+const RUN_TIMEOUT = 60_000
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+
+let dist = ""
+let plugin = ""
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-status-bundle-"))
+  plugin = join(dist, "tollgate-opencode.js")
+  await bundle(plugin)
+})
+afterAll(() => rm(dist, { recursive: true, force: true }))
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const startSim = async () => {
+  const sim = await Simulator.start({ ttlMs: 120_000 })
+  cleanups.push(() => sim.close())
+  return sim
+}
+
+const makeHome = async (options: OpenCodeHomeOptions): Promise<OpenCodeHome> => {
+  const home = await makeOpenCodeHome(options)
+  cleanups.push(() => home.cleanup())
+  return home
+}
+
+const stateFile = (home: OpenCodeHome) => join(home.env["XDG_STATE_HOME"]!, "tollgate", "opencode-accounts.json")
+
+describe("opencode with the tollgate plugin: options and status (real binary, offline)", () => {
+  it("the real opencode binary is installed", () => {
+    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+  })
+
+  it(
+    "`/tollgate` while every account is capped shows every account of the state file and makes no model call",
+    async () => {
+      const sim = await startSim()
+      const home = await makeHome({
+        baseURL: `${sim.url}/v1`,
+        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+        plugin,
+        auth: anthropicOAuth(sim.account)
+      })
+      // Written by other processes (this test runner stands in for them): the auth.json login capped,
+      // and a second account one of them used, skipped until the user acts.
+      const store = AccountStore.make(stateFile(home))
+      const reset = Date.now() + 3 * 3_600_000
+      const authKey = `oauth:${fingerprint(sim.account.refreshToken ?? sim.account.accessToken)}`
+      await store.update(authKey, { verdict: "RateLimited", skipUntil: reset, fiveHour: 1, sevenDay: 0.61, resetsAt: reset })
+      await store.update("oauth:id:other-process-account", {
+        verdict: "ExtraUsageRequired",
+        skipUntil: Number.POSITIVE_INFINITY,
+        fiveHour: 1,
+        sevenDay: 0.97
+      })
+
+      const run = await opencodeRun({
+        home,
+        prompt: "",
+        title: "t",
+        extraArgs: ["--command", "tollgate"],
+        timeoutMs: RUN_TIMEOUT,
+        binary
+      })
+
+      const context = `${run.text}\n${await home.readLogs()}`
+      expect(run.stdout, context).toContain(`tollgate: accounts recorded by every opencode process (${stateFile(home)})`)
+      expect(run.stdout).toMatch(new RegExp(`${authKey} +RateLimited +100% +61% +in 2h5\\dm|${authKey} +RateLimited +100% +61% +in 3h00m`))
+      expect(run.stdout).toMatch(/oauth:id:other-process-account +ExtraUsageRequired +100% +97% +- +until you act/)
+      // No model call: neither the prompt nor a title went upstream.
+      expect(sim.count("messages"), context).toBe(0)
+      expect(run.text).not.toContain(sim.account.accessToken)
+      expect(run.text).not.toContain(sim.account.refreshToken ?? "never")
+    },
+    RUN_TIMEOUT + 15_000
+  )
+
+  it(
+    "malformed plugin options: the message is in opencode's log, and the plugin still serves the login",
+    async () => {
+      const sim = await startSim()
+      const home = await makeHome({
+        baseURL: `${sim.url}/v1`,
+        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+        plugin,
+        pluginOptions: { accounts: [{ type: "bogus" }, { type: "api", keyEnv: "TOLLGATE_TEST_UNSET_KEY" }], strategy: "fastest" },
+        auth: anthropicOAuth(sim.account)
+      })
+
+      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+
+      const logs = await home.readLogs()
+      expect(run.exitCode, `${run.text}\n${logs}`).toBe(0)
+      expect(run.stdout).toContain(REPLY)
+      const line = logs.split("\n").find((l) => l.includes("tollgate: the plugin options have 3 problems")) ?? ""
+      expect(line, logs).toContain("level=WARN")
+      expect(line).toContain('accounts[0].type \\"bogus\\" is not an account type')
+      expect(line).toContain("accounts[1].keyEnv: the environment variable TOLLGATE_TEST_UNSET_KEY is not set")
+      expect(line).toContain('strategy must be \\"failover\\"')
+    },
+    RUN_TIMEOUT + 15_000
+  )
+
+  it(
+    "TOLLGATE_API_BASE_URL alone (no baseURL in opencode.json) sends opencode's message requests to it",
+    async () => {
+      const sim = await startSim()
+      const home = await makeHome({
+        baseURL: `${sim.url}/v1`,
+        // The helper's provider.anthropic.options.baseURL, replaced: only the plugin's loader can redirect.
+        config: { provider: { anthropic: { options: {} } } },
+        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+        plugin,
+        auth: anthropicOAuth(sim.account)
+      })
+      const config = JSON.parse(await (await import("node:fs/promises")).readFile(join(home.project, "opencode.json"), "utf8"))
+      expect(JSON.stringify(config)).not.toContain(sim.url)
+
+      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+
+      expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
+      expect(run.stdout).toContain(REPLY)
+      const messages = sim.log.filter((r) => r.route === "messages")
+      expect(messages).toHaveLength(1)
+      expect(messages[0]?.bearer).toBe(fingerprint(sim.account.accessToken))
+    },
+    RUN_TIMEOUT + 15_000
+  )
+})
