@@ -9,7 +9,8 @@
  * leaves nothing that delays the next write: its lock is taken over at once
  * when its owner record proves it dead (after 10 s in the few syscalls
  * before the record exists), and its temp files are removed by the next
- * writer under the lock.
+ * writer under the lock. A process that exits or gets SIGTERM mid-change
+ * finishes the change synchronously and leaves no lock or temp file.
  *
  * Keys name an account, never hold a secret. They should survive a refresh:
  * {@link identityKey} (`oauth:id:<account uuid>`) rather than a refresh
@@ -43,7 +44,9 @@ export interface AccountStore {
   /**
    * Merges a patch into one account under the lock; resolves with the merged
    * file once it is renamed into place. Await it before answering a request
-   * whose outcome it records: a promise left running dies with the process.
+   * whose outcome it records. One still running when the process exits
+   * (`process.exit`) or gets SIGTERM is done synchronously on the way out,
+   * unless another process holds the lock then; a SIGKILL loses it.
    * Rejects when the file cannot be written or the lock not taken (15 s).
    */
   readonly update: (key: string, patch: Partial<Omit<AccountState, "updatedAt">>) => Promise<StoreFile>
@@ -89,17 +92,22 @@ export const make = (path: string = defaultPath(), options: Options = {}): Accou
     return last
   }
   const mutate = async (f: (file: StoreFile) => StoreFile | null) => {
+    // What a process ending mid-change does synchronously instead (see State.withLock).
+    const change: State.Change = (file) => {
+      const changed = f(file)
+      return changed === null ? null : State.prune(changed, Date.now())
+    }
     last = await State.withLock(
       path,
       async () => {
         const current = await State.readFile(path)
-        const changed = f(current)
-        if (changed === null) return current
-        const next = State.prune(changed, Date.now())
+        const next = change(current)
+        if (next === null) return current
         await State.writeFile(path, next)
         return next
       },
-      options.lock
+      options.lock,
+      change
     )
     return last
   }

@@ -456,6 +456,14 @@ import { AtomicFile } from "@tollgate/files"
 const [path, then] = process.argv.slice(2)
 const store = S.make(path)
 await store.update("holder", { verdict: "Ok" })
+if (then === "update-then-exit") {
+  void store.update("exiting", { verdict: "Ok", fiveHour: 0.5 })
+  process.exit(0)
+}
+if (then === "update-then-term") {
+  void store.update("terminated", { verdict: "Ok", fiveHour: 0.5 })
+  process.kill(process.pid, "SIGTERM")
+}
 await State.withLock(path, async () => {
   const temp = await AtomicFile.prepare(path, { mode: 0o600, durable: false })
   await temp.write('{"version":1,"accoun')
@@ -502,6 +510,35 @@ describe("AccountStore after a killed process", () => {
     expect(await exited).toEqual({ code: null, signal: "SIGTERM" })
     expect((await readdir(stateDir)).sort()).toEqual(["opencode-accounts.json"])
     expect(Object.keys((await AccountStore.make(path).read()).accounts)).toEqual(["holder"])
+  }, 30_000)
+
+  const runToEnd = async (dir: string, path: string, then: "update-then-exit" | "update-then-term") => {
+    const script = await lockHolder(dir)
+    const child = spawn(process.execPath, [script, path, then], { stdio: ["ignore", "inherit", "inherit"] })
+    return new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once("error", reject)
+      child.once("exit", (code, signal) => resolve({ code, signal }))
+    })
+  }
+
+  it("an update started and not awaited when the process exits is written on the way out, leaving no lock or temp file", async () => {
+    const dir = await tempDir()
+    const stateDir = join(dir, "state", "tollgate")
+    const path = join(stateDir, "opencode-accounts.json")
+    expect(await runToEnd(dir, path, "update-then-exit")).toEqual({ code: 0, signal: null })
+    expect((await readdir(stateDir)).sort()).toEqual(["opencode-accounts.json"])
+    const file = await AccountStore.make(path).read()
+    expect(Object.keys(file.accounts).sort()).toEqual(["exiting", "holder"])
+    expect(file.accounts["exiting"]).toMatchObject({ verdict: "Ok", fiveHour: 0.5 })
+  }, 30_000)
+
+  it("an update under way when SIGTERM arrives is written, nothing is left, and the process still dies by SIGTERM", async () => {
+    const dir = await tempDir()
+    const stateDir = join(dir, "state", "tollgate")
+    const path = join(stateDir, "opencode-accounts.json")
+    expect(await runToEnd(dir, path, "update-then-term")).toEqual({ code: null, signal: "SIGTERM" })
+    expect((await readdir(stateDir)).sort()).toEqual(["opencode-accounts.json"])
+    expect(Object.keys((await AccountStore.make(path).read()).accounts).sort()).toEqual(["holder", "terminated"])
   }, 30_000)
 
   it("a holder whose process exits while holding the lock (process.exit) releases it and removes its temp file", async () => {

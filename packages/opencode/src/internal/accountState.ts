@@ -6,7 +6,22 @@
  */
 import type * as Backoff from "@tollgate/core/Backoff"
 import { AtomicFile, LockDir, LockOwner, PrivateDirectory, SafeRead } from "@tollgate/files"
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs"
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync as nodeReadFileSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync
+} from "node:fs"
 import { basename, dirname, join } from "node:path"
 
 export interface AccountState {
@@ -117,10 +132,6 @@ export const writeFile = async (path: string, file: StoreFile): Promise<void> =>
 /** The lock timings; tests shorten them. */
 export type LockOptions = Pick<LockDir.Options, "staleMs" | "waitMs" | "retryMs" | "heartbeatMs">
 
-// The locks this process holds, by the state file they guard: released synchronously when
-// the process ends while holding one (opencode's `process.exit` after a run, a SIGTERM).
-const holding = new Map<LockDir.Lock, string>()
-
 const quietly = (f: () => void): void => {
   try {
     f()
@@ -139,29 +150,109 @@ const sweepTempsSync = (target: string): void => {
   }
 }
 
+/** {@link readFile}, synchronously, for a process that is ending. */
+const readFileSync = (path: string): StoreFile => {
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    try {
+      const stat = fstatSync(fd)
+      const ours = process.getuid === undefined || stat.uid === process.getuid()
+      if (!stat.isFile() || !ours || stat.size > MAX_BYTES) return empty()
+      const buffer = Buffer.alloc(stat.size)
+      let read = 0
+      for (let n = -1; n !== 0 && read < stat.size; read += n) n = readSync(fd, buffer, read, stat.size - read, read)
+      return decode(JSON.parse(buffer.toString("utf8", 0, read)))
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return empty()
+  }
+}
+
+/** {@link writeFile}, synchronously (an AtomicFile temp name, 0600, renamed into place). */
+const writeFileSync = (path: string, file: StoreFile): void => {
+  const temp = AtomicFile.tempPathFor(path)
+  const fd = openSync(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)
+  try {
+    fchmodSync(fd, 0o600)
+    const bytes = Buffer.from(JSON.stringify(file, null, 2) + "\n", "utf8")
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset)
+  } finally {
+    closeSync(fd)
+  }
+  try {
+    renameSync(temp, path)
+  } catch (error) {
+    quietly(() => unlinkSync(temp))
+    throw error
+  }
+}
+
 /**
- * `LockDir`'s release, synchronously, for a process that is ending: while
- * the lock is still our instance, our temp files (an unfinished write, an
- * unfinished owner record) go first, then the lock, then our owner record.
+ * A change to the file, as a pure function of its current contents (`null`:
+ * nothing to write). What {@link withLock} runs at exit, synchronously.
  */
-const releaseSync = (lock: LockDir.Lock, path: string): void => {
+export type Change = (file: StoreFile) => StoreFile | null
+
+/** Applies `change` to the file and writes it, synchronously; the caller holds the lock. */
+const applySync = (path: string, change: Change): void => {
+  const next = change(readFileSync(path))
+  if (next !== null) writeFileSync(path, next)
+}
+
+// Every change under way in this process, by the state file it is for; `lock` once it is taken.
+interface Pending {
+  readonly path: string
+  readonly change: Change | undefined
+  lock: LockDir.Lock | null
+  done: boolean
+}
+const pending = new Set<Pending>()
+
+/**
+ * For a process that is ending (`process.exit`, SIGTERM), synchronously:
+ * a change holding its lock is finished, then its temp files (the write it
+ * was doing, an unfinished owner record) removed, then the lock, then our
+ * owner record, as `LockDir`'s release does. A change still waiting for its
+ * lock takes it if it is free (a synchronous `mkdir`: certainly ours), is
+ * finished and releases it; a lock someone holds is left to them and the
+ * change is lost.
+ */
+const finishSync = (entry: Pending): void => {
+  const lockPath = `${entry.path}.lock`
+  const finish = () => {
+    if (entry.change !== undefined && !entry.done) quietly(() => applySync(entry.path, entry.change!))
+    entry.done = true
+    quietly(() => sweepTempsSync(entry.path))
+    quietly(() => sweepTempsSync(`${lockPath}.owner`))
+  }
+  const { lock } = entry
+  if (lock === null) {
+    if (entry.change === undefined || entry.done) return
+    mkdirSync(dirname(entry.path), { recursive: true, mode: 0o700 })
+    mkdirSync(lockPath, { mode: 0o700 })
+    finish()
+    quietly(() => rmdirSync(lockPath))
+    return
+  }
   const { held } = lock
-  const owner = `${held.path}.owner`
   const stat = lstatSync(held.path, { throwIfNoEntry: false })
   if (stat?.isDirectory() === true && stat.ino === held.ino && stat.birthtimeMs === held.birthtimeMs) {
-    quietly(() => sweepTempsSync(path))
-    quietly(() => sweepTempsSync(owner))
+    finish()
     quietly(() => rmdirSync(held.path))
   }
   quietly(() => {
-    const record = LockOwner.parse(readFileSync(owner, "utf8").slice(0, LockOwner.MAX_BYTES))
-    if (record !== null && record.pid === process.pid && record.lockBirthtimeMs === held.birthtimeMs) unlinkSync(owner)
+    const record = LockOwner.parse(nodeReadFileSync(`${lockPath}.owner`, "utf8").slice(0, LockOwner.MAX_BYTES))
+    if (record !== null && record.pid === process.pid && record.lockBirthtimeMs === held.birthtimeMs) {
+      unlinkSync(`${lockPath}.owner`)
+    }
   })
 }
 
-const releaseAllSync = (): void => {
-  for (const [lock, path] of holding) quietly(() => releaseSync(lock, path))
-  holding.clear()
+const finishAllSync = (): void => {
+  for (const entry of pending) quietly(() => finishSync(entry))
+  pending.clear()
 }
 
 // Takes of the lock still under way: the lock may already be made, this process not yet told.
@@ -171,19 +262,19 @@ let terminating = false
 const TERM_WAIT_MS = 1_000
 
 const detach = (): void => {
-  process.removeListener("exit", releaseAllSync)
+  process.removeListener("exit", finishAllSync)
   process.removeListener("SIGTERM", onSigterm)
 }
 
-// A SIGTERM with no other listener ends the process (the default). Ours releases what this
-// process holds, lets a take under way finish and releases that too, then raises it again
-// without us so that the default happens.
+// A SIGTERM with no other listener ends the process (the default). Ours finishes and releases
+// what this process holds, lets a take under way end and releases that too, then raises the
+// signal again without us so that the default happens.
 function onSigterm(): void {
-  releaseAllSync()
+  finishAllSync()
   if (terminating) return
   terminating = true
   const end = () => {
-    releaseAllSync()
+    finishAllSync()
     detach()
     if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM")
   }
@@ -193,16 +284,6 @@ function onSigterm(): void {
     clearTimeout(timer)
     end()
   })
-}
-
-const attach = (): void => {
-  if (holding.size > 0 || acquiring.size > 0) return
-  process.on("exit", releaseAllSync)
-  process.on("SIGTERM", onSigterm)
-}
-
-const settle = (): void => {
-  if (holding.size === 0 && acquiring.size === 0 && !terminating) detach()
 }
 
 /** A SIGTERM arrived: this process is ending and takes no lock any more. */
@@ -218,47 +299,59 @@ export class Terminating extends Error {
  * Runs `f` holding `<path>.lock` (`@tollgate/files`' LockDir, owner record
  * `<path>.lock.owner`): a lock whose recorded holder is gone is taken at
  * once, one without a record after `STALE_LOCK_MS`. Holding it, first
- * removes the temp files of writers killed before their rename. A process
- * that exits or gets SIGTERM while holding it releases it (and removes its
- * unfinished temp file) on the way out; `f`'s write is then lost, never
- * half-done. (A `process.exit` in the few syscalls between the lock's
- * `mkdir` and the take's return leaves a lock without a record: taken over
- * after `STALE_LOCK_MS`.)
+ * removes the temp files of writers killed before their rename.
+ *
+ * A process that ends while this runs (`process.exit`, e.g. opencode right
+ * after `opencode run` answered, or SIGTERM) does `change` (what `f` does,
+ * as a pure function) synchronously on the way out, under the lock, and
+ * leaves no lock, owner record or temp file: a write started and not
+ * awaited is not lost. Only a SIGKILL (or a lock another process holds at
+ * exit) loses it; the lock left by a SIGKILL is taken over at once by its
+ * owner record, and its temp file swept by the next writer.
  */
-export const withLock = async <A>(path: string, f: () => Promise<A>, options: LockOptions = {}): Promise<A> => {
+export const withLock = async <A>(
+  path: string,
+  f: () => Promise<A>,
+  options: LockOptions = {},
+  change?: Change
+): Promise<A> => {
   if (terminating) throw new Terminating(path)
-  await PrivateDirectory.ensure(dirname(path))
-  attach()
-  const lockOptions = { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options }
-  // A free lock is taken synchronously, so this process knows it holds it before anything else runs.
-  const fast = takeFreeSync(`${path}.lock`, lockOptions)
-  let lock: LockDir.Lock
-  if (fast !== null) lock = fast
-  else {
-    const taking = LockDir.acquire(`${path}.lock`, lockOptions)
-    acquiring.add(taking)
-    try {
-      lock = await taking
-    } catch (error) {
-      acquiring.delete(taking)
-      settle()
-      throw error
-    }
-    acquiring.delete(taking)
+  const entry: Pending = { path, change, lock: null, done: false }
+  if (pending.size === 0 && acquiring.size === 0) {
+    process.on("exit", finishAllSync)
+    process.on("SIGTERM", onSigterm)
   }
-  if (terminating) {
-    await lock.release()
-    throw new Terminating(path)
-  }
-  holding.set(lock, path)
+  pending.add(entry)
   try {
-    if (fast !== null) await fastRecord(lock)
-    await AtomicFile.sweepTemps(path)
-    return await f()
+    await PrivateDirectory.ensure(dirname(path))
+    if (entry.done) throw new Terminating(path)
+    const lockOptions = { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options }
+    // A free lock is taken synchronously, so this process knows it holds it before anything else runs.
+    const fast = takeFreeSync(`${path}.lock`, lockOptions)
+    if (fast !== null) entry.lock = fast
+    else {
+      const taking = LockDir.acquire(`${path}.lock`, lockOptions)
+      acquiring.add(taking)
+      try {
+        entry.lock = await taking
+      } finally {
+        acquiring.delete(taking)
+      }
+    }
+    const lock = entry.lock
+    try {
+      if (terminating || entry.done) throw new Terminating(path)
+      if (fast !== null) await fastRecord(fast)
+      await AtomicFile.sweepTemps(path)
+      const result = await f()
+      entry.done = true
+      return result
+    } finally {
+      await lock.release()
+    }
   } finally {
-    await lock.release()
-    holding.delete(lock)
-    settle()
+    pending.delete(entry)
+    if (pending.size === 0 && acquiring.size === 0 && !terminating) detach()
   }
 }
 

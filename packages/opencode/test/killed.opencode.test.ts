@@ -1,0 +1,246 @@
+// Runs killed at random leave nothing of tollgate's behind (issue 12, row 10):
+// the real opencode 1.18.x, offline against the simulator, 20 `opencode run`
+// processes, several at once, each killed (the whole process group) at a random
+// moment of its life, most with SIGKILL, some with SIGTERM; then one clean run.
+//
+// What counts as a leftover, checked in the whole temp HOME (every XDG dir,
+// TMPDIR, the project) once no opencode process runs any more:
+// - a lock directory: any directory named `*.lock` (tollgate's mkdir locks:
+//   `opencode-accounts.json.lock`, and any lock another module adds, e.g. one
+//   beside opencode's `auth.json`). No process runs, so every one is orphaned.
+// - an owner record: any file named `*.lock.owner`. A holder killed between
+//   removing its lock and removing its record legitimately leaves a record
+//   naming a gone lock instance; the next holder of that lock replaces it
+//   with its own and removes that on release. So a record is a leftover when
+//   its lock directory is still there (an orphaned lock, counted above too),
+//   or when it is the state file's (the clean run took that lock after every
+//   killed run ended, so its record must be gone), or when it names a live
+//   lock instance. A record of another lock that the clean run did not take
+//   is listed, not failed: it names a dead process and a lock that no longer
+//   exists, delays no one, and goes with that lock's next holder.
+// - a temp file: any file whose name is AtomicFile's temp name
+//   (`.<target>.<16 hex>.tmp`), wherever it is.
+// And: the state file parses as the plugin's shape, and the clean run
+// answered and recorded `verdict: "Ok"` for its account, after it started.
+import { spawn } from "node:child_process"
+import { lstat, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join, relative } from "node:path"
+import {
+  anthropicOAuth,
+  findOpenCodeBinary,
+  makeOpenCodeHome,
+  type OpenCodeHome,
+  opencodeRun,
+  stripAnsi
+} from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
+import { LockOwner, ProcessIdentity } from "@tollgate/files"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { bundle } from "../build.mjs"
+import * as AccountStore from "../src/AccountStore.js"
+import * as AccountState from "../src/internal/accountState.js"
+
+const REPLY = "Hello from the tollgate simulator."
+const RUN_TIMEOUT = 60_000
+const RUNS = 20
+const AT_ONCE = 4
+/** A SIGTERMed run that has not exited after this is SIGKILLed (its group). */
+const TERM_GRACE_MS = 5_000
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+
+let dist = ""
+let plugin = ""
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-"))
+  plugin = join(dist, "tollgate-opencode.js")
+  await bundle(plugin)
+})
+afterAll(() => rm(dist, { recursive: true, force: true }))
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const killGroup = (pid: number, signal: NodeJS.Signals): boolean => {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    return false // the group is gone
+  }
+}
+
+interface Killed {
+  readonly signal: NodeJS.Signals
+  readonly afterMs: number
+  /** Still running when the signal was sent (else it ended on its own first). */
+  readonly killedAlive: boolean
+  readonly exitCode: number | null
+  readonly exitSignal: NodeJS.Signals | null
+}
+
+/** `opencode run` in its own process group, which gets `signal` after `afterMs`. */
+const runKilled = (home: OpenCodeHome, afterMs: number, signal: NodeJS.Signals) =>
+  new Promise<Killed>((resolve, reject) => {
+    const child = spawn(binary!, ["run", "--title", "t", "hi"], {
+      env: home.env,
+      cwd: home.project,
+      stdio: ["ignore", "ignore", "ignore"],
+      detached: true
+    })
+    const pid = child.pid!
+    let ended = false
+    let killedAlive = false
+    let grace: NodeJS.Timeout | undefined
+    const timer = setTimeout(() => {
+      killedAlive = !ended && killGroup(pid, signal)
+      if (signal !== "SIGKILL") grace = setTimeout(() => killGroup(pid, "SIGKILL"), TERM_GRACE_MS)
+    }, afterMs)
+    const backstop = setTimeout(() => killGroup(pid, "SIGKILL"), RUN_TIMEOUT)
+    child.once("error", reject)
+    child.once("exit", (exitCode, exitSignal) => {
+      ended = true
+      clearTimeout(timer)
+      clearTimeout(grace)
+      clearTimeout(backstop)
+      // Anything the run started dies with it, as when a terminal closes.
+      killGroup(pid, "SIGKILL")
+      resolve({ signal, afterMs, killedAlive, exitCode, exitSignal })
+    })
+  })
+
+interface Found {
+  readonly locks: Array<string>
+  readonly owners: Array<string>
+  readonly temps: Array<string>
+}
+
+const ATOMIC_TEMP = /^\..+\.[0-9a-f]{16}\.tmp$/
+
+/** Every lock directory, owner record and AtomicFile temp file under `root`. */
+const scan = async (root: string): Promise<Found> => {
+  const found: Found = { locks: [], owners: [], temps: [] }
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) {
+        if (entry.name.endsWith(".lock")) found.locks.push(relative(root, path))
+        if (entry.name !== "node_modules") await walk(path)
+      } else {
+        if (entry.name.endsWith(".lock.owner")) found.owners.push(relative(root, path))
+        if (ATOMIC_TEMP.test(entry.name)) found.temps.push(relative(root, path))
+      }
+    }
+  }
+  await walk(root)
+  return found
+}
+
+// Reproducible randomness: the seed is printed; KILLED_SEED=<n> replays a run's plan.
+const SEED = Number(process.env["KILLED_SEED"] ?? Math.floor(Math.random() * 2 ** 31))
+const random = (() => {
+  let a = SEED >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+})()
+
+const exists = (path: string) => lstat(path).then(() => true, () => false)
+
+describe("opencode runs killed at random (real binary, offline)", () => {
+  it(
+    `${RUNS} runs killed at random moments leave no tollgate lock or temp file; the next clean run succeeds and records its state`,
+    async () => {
+      expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+      const sim = await Simulator.start({ ttlMs: 600_000 })
+      cleanups.push(() => sim.close())
+      const home = await makeOpenCodeHome({
+        baseURL: `${sim.url}/v1`,
+        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+        plugin,
+        auth: anthropicOAuth(sim.account)
+      })
+      cleanups.push(() => home.cleanup())
+      const statePath = AccountStore.defaultPath(home.env)
+      // A slower answer: more of each run's life is a request in flight, not only start-up.
+      sim.setLatency("messages", 1_000)
+
+      // One whole run alone first: opencode's first start migrates its database, and several
+      // first starts at once race on that (opencode's own "Failed query: CREATE TABLE").
+      const alone = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      expect(alone.exitCode, `${alone.text}\n${await home.readLogs()}`).toBe(0)
+      // Then whole runs as many at once as the killed ones will be: how long a run lives
+      // here under that load, so the kills spread over all of it.
+      const whole = await Promise.all(
+        Array.from({ length: AT_ONCE }, () => opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary }))
+      )
+      for (const run of whole) expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
+      const lifeMs = Math.max(...whole.map((run) => run.durationMs))
+      const servedBefore = sim.count("messages")
+
+      // Each run gets a random moment within a whole run's life; every fourth a SIGTERM.
+      const plan = Array.from({ length: RUNS }, (_, i) => ({
+        afterMs: Math.round(random() * lifeMs),
+        signal: (i % 4 === 3 ? "SIGTERM" : "SIGKILL") as NodeJS.Signals
+      }))
+      const results: Array<Killed> = []
+      const between: Array<Found> = []
+      for (let i = 0; i < RUNS; i += AT_ONCE) {
+        results.push(...(await Promise.all(plan.slice(i, i + AT_ONCE).map((p) => runKilled(home, p.afterMs, p.signal)))))
+        between.push(await scan(home.home))
+      }
+      const killed = results.filter((r) => r.killedAlive).length
+      const leftBetween = between.reduce((n, f) => n + f.locks.length + f.temps.length, 0)
+      console.info(
+        `killed.opencode: seed ${SEED}; run life ${lifeMs} ms; ${killed}/${RUNS} killed while running ` +
+          `(${results.filter((r) => r.killedAlive && r.signal === "SIGTERM").length} by SIGTERM); ` +
+          `SIGTERMed runs ended by ${JSON.stringify(results.filter((r) => r.killedAlive && r.signal === "SIGTERM").map((r) => r.exitSignal ?? r.exitCode))}; ` +
+          `messages served to killed runs ${sim.count("messages") - servedBefore}; locks/temps seen after a batch, before the clean run: ${leftBetween} ` +
+          JSON.stringify(between.filter((f) => f.locks.length + f.temps.length + f.owners.length > 0))
+      )
+      // Most runs were killed while running, not after they ended on their own.
+      expect(killed).toBeGreaterThanOrEqual(RUNS / 2)
+
+      const cleanStarted = Date.now()
+      const clean = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      expect(clean.exitCode, `${clean.text}\n${await home.readLogs()}`).toBe(0)
+      expect(stripAnsi(clean.stdout)).toContain(REPLY)
+
+      const after = await scan(home.home)
+      const detail = JSON.stringify(after)
+      expect.soft(after.locks, detail).toEqual([])
+      expect.soft(after.temps, detail).toEqual([])
+      const stateOwner = relative(home.home, `${statePath}.lock.owner`)
+      expect.soft(after.owners, detail).not.toContain(stateOwner)
+      for (const owner of after.owners) {
+        // A record whose lock is gone and whose holder is dead (see the top of the file).
+        expect.soft(await exists(join(home.home, owner.slice(0, -".owner".length))), owner).toBe(false)
+        const record = LockOwner.parse(await readFile(join(home.home, owner), "utf8"))
+        expect.soft(record === null ? null : ProcessIdentity.alive(record), owner).toBe(false)
+      }
+      if (after.owners.length > 0) console.info(`killed.opencode: records of gone locks: ${after.owners.join(", ")}`)
+
+      // The state file parses as the plugin's shape, and holds the clean run's success.
+      const text = await readFile(statePath, "utf8")
+      const parsed: unknown = JSON.parse(text)
+      const file = AccountState.decode(parsed)
+      expect.soft(file).toEqual(parsed)
+      const entries = Object.values(file.accounts)
+      expect.soft(entries).toHaveLength(1)
+      expect.soft(entries[0]).toMatchObject({ verdict: "Ok", skipUntil: null })
+      expect.soft(entries[0]!.updatedAt).toBeGreaterThanOrEqual(cleanStarted)
+      // The state directory holds the state file and nothing else of ours.
+      expect.soft(await readdir(join(statePath, ".."))).toEqual(["opencode-accounts.json"])
+    },
+    // 1 + 1 + 5 batches + 1 runs at once, each bounded by RUN_TIMEOUT (a SIGTERMed one by its grace).
+    8 * RUN_TIMEOUT + 30_000
+  )
+})
