@@ -87,6 +87,16 @@ describe("tollgate sim", () => {
           const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
           expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
           expect(run.stdout).toContain("Hello from the tollgate simulator.")
+          // The plugin's OAuth login follows TOLLGATE_API_BASE_URL alone (its loader sets the baseURL).
+          const { OPENCODE_CONFIG_CONTENT: _, ...withoutConfig } = home.env
+          const plain = await opencodeRun({ home: { ...home, env: withoutConfig }, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+          expect(plain.exitCode, `${plain.text}\n${await home.readLogs()}`).toBe(0)
+          expect(plain.stdout).toContain("Hello from the tollgate simulator.")
+          // An API-key login is opencode's own request path: OPENCODE_CONFIG_CONTENT is what points it here.
+          await writeFile(home.authFile, JSON.stringify({ anthropic: { type: "api", key: "sk-ant-api03-simulator" } }), { mode: 0o600 })
+          const apiKey = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+          expect(apiKey.exitCode, `${apiKey.text}\n${await home.readLogs()}`).toBe(0)
+          expect(apiKey.stdout).toContain("Hello from the tollgate simulator.")
         } finally {
           await home.cleanup()
         }

@@ -49,14 +49,15 @@ const storedLogin = (issued: Simulator.Issued) => ({
 })
 
 /**
- * What points opencode (with the tollgate plugin) at the simulator: the
- * "Claude Pro/Max (OAuth)" login's browser page, and the provider's `baseURL`
- * — opencode sends message requests to that URL, not to
- * `TOLLGATE_API_BASE_URL`, unless the plugin's auth loader supplies it.
- * `OPENCODE_CONFIG_CONTENT` is config opencode merges over its files.
+ * What points opencode at the simulator. The tollgate plugin's OAuth logins
+ * follow `TOLLGATE_API_BASE_URL` (its auth loader sets the provider's
+ * `baseURL`), but opencode sends everything else — an API-key login, opencode
+ * without the plugin — to the provider's `baseURL`: `OPENCODE_CONFIG_CONTENT`
+ * (config opencode merges over its files) sets it for every login.
+ * `TOLLGATE_AUTHORIZE_URL` is the "Claude Pro/Max (OAuth)" login's page.
  */
 export const opencodeExports = (url: string): ReadonlyArray<string> => [
-  "# opencode: the OAuth login's authorize page, and message requests (the provider's baseURL):",
+  "# opencode: the OAuth login's page, and the Anthropic provider's baseURL for every login:",
   `export TOLLGATE_AUTHORIZE_URL=${url}/oauth/authorize`,
   `export OPENCODE_CONFIG_CONTENT='${JSON.stringify({ provider: { anthropic: { options: { baseURL: `${url}/v1` } } } })}'`
 ]
