@@ -1,0 +1,164 @@
+/**
+ * Failover across accounts: each request goes to the first account that is
+ * not skipped; an account that cannot serve it is skipped (in this process
+ * and, through the shared state file, in every other) and the next one is
+ * tried; when none can, opencode gets the first failure's verdict in the
+ * form that makes it retry only what a retry can fix. Every state write is
+ * awaited before the response is handed back: a promise left running dies
+ * with the process.
+ */
+import * as Backoff from "@tollgate/core/Backoff"
+import type * as C from "@tollgate/core/Classification"
+import * as Effect from "effect/Effect"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import type * as AccountStore from "../AccountStore.js"
+import type * as DaemonForwarder from "../DaemonForwarder.js"
+import * as StatusCommand from "../StatusCommand.js"
+import * as Account from "./account.js"
+import * as AccountState from "./accountState.js"
+import { attempt, type Context } from "./attempt.js"
+import { errorResponse } from "./envelope.js"
+import { buffer, type Signer } from "./signing.js"
+
+export interface SwitchEvent {
+  readonly from: number
+  readonly to: number
+  readonly reason: string
+}
+
+export interface Options {
+  readonly accounts: ReadonlyArray<Account.Account>
+  /** Each account's key in the shared state. */
+  readonly keys: ReadonlyArray<string>
+  readonly runtime: ManagedRuntime.ManagedRuntime<Account.Requirements, never>
+  readonly signer: Signer
+  readonly waitCapMs: number
+  readonly store: AccountStore.AccountStore | null
+  readonly forwarder: DaemonForwarder.Forwarder | null
+  readonly onSwitch: ((event: SwitchEvent) => unknown) | undefined
+}
+
+const quiet = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined)
+
+const label = (c: C.Classification): string => (c._tag === "Ok" ? "ok" : c._tag)
+
+export const make = (options: Options) => {
+  const { accounts, keys, runtime, store } = options
+  // Why each account was last skipped, for the switch event.
+  const reasons = new Map<number, string>()
+  let active = 0
+
+  // Restore the shared token backoff once, before the first request.
+  let ready: Promise<void> | null = null
+  const start = () =>
+    (ready ??= store === null
+      ? Promise.resolve()
+      : quiet(store.read().then((file) => runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.restore(file.backoff))))))
+  const saveBackoff = () =>
+    store === null
+      ? Promise.resolve()
+      : quiet(runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.snapshot)).then((state) => store.mergeBackoff(state)))
+  const record = (account: Account.Account, patch: Partial<Omit<AccountStore.AccountState, "updatedAt">>) =>
+    store === null ? Promise.resolve() : quiet(store.update(keys[account.index]!, patch))
+  const skipPatch = (account: Account.Account, c: C.Failure, until: number) => {
+    account.skipUntil = until
+    account.failure = c
+    reasons.set(account.index, c.message)
+    return {
+      verdict: c._tag,
+      skipUntil: until,
+      blockedFingerprint: until === Number.POSITIVE_INFINITY ? keys[account.index]!.replace(/^[a-z-]+:/, "") : null
+    }
+  }
+  // What other processes (or an earlier run) learned: the later skip wins.
+  const adopt = async () => {
+    if (store === null) return
+    const file = await store.read().catch(() => null)
+    if (file === null) return
+    const now = Date.now()
+    for (const account of accounts) {
+      const shared = file.accounts[keys[account.index]!]
+      if (!shared || shared.skipUntil === null || shared.skipUntil <= now || shared.skipUntil <= account.skipUntil) continue
+      account.skipUntil = shared.skipUntil >= AccountState.FOREVER ? Number.POSITIVE_INFINITY : shared.skipUntil
+      reasons.set(
+        account.index,
+        `${shared.verdict ?? "skipped"} (seen by another opencode process) until ${
+          account.skipUntil === Number.POSITIVE_INFINITY ? "a new login" : new Date(account.skipUntil).toISOString()
+        }`
+      )
+    }
+  }
+
+  const context: Context = {
+    signer: options.signer,
+    waitCapMs: options.waitCapMs,
+    ensure: (account, rejected) => runtime.runPromise(Effect.either(account.coordinator!.ensure(rejected ? { rejected } : {}))),
+    refused: async (account, c) => {
+      const until = await runtime.runPromise(Account.refusedUntil(c, account.index, Date.now(), keys[account.index]!))
+      StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(c) })
+      await record(account, skipPatch(account, c, until))
+      await saveBackoff()
+    },
+    observed: (account, verdict, headers) => {
+      StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(verdict), ...StatusCommand.usageFromHeaders(headers) })
+      try {
+        options.forwarder?.forward(headers)
+      } catch {
+        // never the request's problem
+      }
+    },
+    settled: (account, verdict, headers, until) => {
+      const quota = StatusCommand.usageFromHeaders(headers)
+      if (verdict._tag !== "Ok" && until !== null) return record(account, { ...quota, ...skipPatch(account, verdict, until) })
+      return record(account, {
+        ...quota,
+        verdict: verdict._tag,
+        ...(verdict._tag === "Ok" ? { skipUntil: null, blockedFingerprint: null } : {})
+      })
+    }
+  }
+
+  const served = (index: number, response: Response): Response => {
+    if (index === active) return response
+    const from = active
+    active = index
+    const reason =
+      index < from
+        ? `account #${index + 1} is usable again`
+        : (reasons.get(from) ?? reasons.get(index - 1) ?? "the previous account cannot serve requests")
+    try {
+      const r = options.onSwitch?.({ from, to: index, reason })
+      if (r instanceof Promise) r.catch(() => undefined)
+    } catch {
+      // a notification must not fail the request
+    }
+    return response
+  }
+
+  return async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
+    const request = await buffer(input, init)
+    await start()
+    await adopt()
+    let first: C.Failure | null = null
+    let tried = false
+    for (const account of accounts) {
+      if (Date.now() < account.skipUntil) {
+        first ??= account.failure
+        continue
+      }
+      tried = true
+      const outcome = await attempt(context, account, request)
+      if (outcome._tag === "Served") return served(account.index, outcome.response)
+      first ??= outcome.failure
+    }
+    if (first === null && !tried && accounts.length > 0) {
+      // Every account is skipped only on another process's word: ask the one that frees up first.
+      const soonest = accounts.reduce((a, b) => (b.skipUntil < a.skipUntil ? b : a))
+      const outcome = await attempt(context, soonest, request)
+      if (outcome._tag === "Served") return served(soonest.index, outcome.response)
+      first = outcome.failure
+    }
+    if (first === null) throw new Error("tollgate: no account is configured for this request")
+    return errorResponse(first, { now: Date.now(), waitCapMs: options.waitCapMs })
+  }
+}
