@@ -1,13 +1,47 @@
 // The request path's details beyond the shared suite, against the simulator.
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { fingerprint } from "@tollgate/core/Credential"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import { afterEach, describe, expect, it } from "vitest"
+import * as AccountStore from "../src/AccountStore.js"
 import * as AuthorizedFetch from "../src/AuthorizedFetch.js"
+import * as StatusCommand from "../src/StatusCommand.js"
 
 const sims: Array<Simulator.Simulator> = []
+const temps: Array<string> = []
 afterEach(async () => {
   for (const sim of sims.splice(0)) await sim.close()
+  for (const dir of temps.splice(0)) await rm(dir, { recursive: true, force: true })
+  StatusCommand.clear()
+})
+
+const tempStore = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tollgate-fetch-"))
+  temps.push(dir)
+  return AccountStore.make(join(dir, "opencode-accounts.json"))
+}
+
+// What opencode 1.18's SessionRetry retries whatever the status (see internal/envelope.ts).
+const OPENCODE_RETRY_PATTERNS = [
+  /429|500|502|503|504|524/i,
+  /rate increased too quickly|rate limit|rate-limit|rate_limit|too many requests/i,
+  /overloaded|service unavailable|service_unavailable|internal error|internal_error|server error|server_error/i,
+  /try your request again|retry your request|resource exhausted|resource_exhausted/i,
+  /\btry again (?:later|in\b)|\b(?:currently|temporarily) at capacity\b/i
+]
+
+const cap = (resetInS: number) => ({
+  status: 429,
+  headers: {
+    "content-type": "application/json",
+    "anthropic-ratelimit-unified-status": "rejected",
+    "anthropic-ratelimit-unified-representative-claim": "five_hour",
+    "anthropic-ratelimit-unified-reset": String(Math.floor(Date.now() / 1000) + resetInS)
+  },
+  body: envelope("rate_limit_error", "This request would exceed your account's rate limit. Please try again later.")
 })
 
 const start = async (scenario?: string) => {
@@ -117,5 +151,106 @@ describe("AuthorizedFetch", () => {
     await send(fetch, sim)
     expect(sim.count("messages")).toBe(3)
     expect(lastMessage(sim).apiKey).toBe(fingerprint(key))
+  })
+
+  it("an org-policy 401 spends no refresh: the verdict says switch account, not refresh", async () => {
+    const sim = await start()
+    sim.script("messages", {
+      status: 401,
+      headers: { "content-type": "application/json" },
+      body: envelope("authentication_error", "OAuth authentication is currently not allowed for this organization."),
+      times: "always"
+    })
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const response = await send(fetch, sim)
+    expect(sim.count("token")).toBe(0)
+    expect(sim.count("messages")).toBe(1)
+    expect(response.status).toBe(403)
+    const body = (await response.json()) as { error: { type: string; message: string } }
+    expect(body.error.type).toBe("permission_error")
+    expect(body.error.message).toMatch(/does not allow OAuth logins/)
+  })
+
+  it("a 401 whose verdict says refresh refreshes once and resends with the new token", async () => {
+    const sim = await start()
+    sim.script("messages", {
+      status: 401,
+      headers: { "content-type": "application/json" },
+      body: envelope("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.")
+    })
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    expect((await send(fetch, sim)).status).toBe(200)
+    expect(sim.count("token")).toBe(1)
+    expect(sim.count("messages")).toBe(2)
+    expect(lastMessage(sim).bearer).not.toBe(fingerprint(sim.account.accessToken))
+  })
+
+  it("a 529 with a short Retry-After is not waited out: its verdict says back off, and opencode may retry it", async () => {
+    const sim = await start()
+    sim.script("messages", {
+      status: 529,
+      headers: { "content-type": "application/json", "retry-after": "1" },
+      body: envelope("overloaded_error", "Overloaded")
+    })
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const response = await send(fetch, sim)
+    expect(sim.count("messages")).toBe(1)
+    expect(response.status).toBe(529)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/overloaded \(not your quota\)/)
+  })
+
+  it("a cap that resets within the wait cap is waited out once (the verdict says wait), then served", async () => {
+    const sim = await start()
+    sim.script("messages", cap(1))
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    expect((await send(fetch, sim)).status).toBe(200)
+    expect(sim.count("messages")).toBe(2)
+  })
+
+  it("a cap on the only account is answered at once in the form opencode does not retry, core's message intact", async () => {
+    const sim = await start()
+    sim.script("messages", { ...cap(7200), times: "always" })
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const response = await send(fetch, sim)
+    expect(sim.count("messages")).toBe(1)
+    // Not 408/409/429/>=500 (the AI SDK's isRetryable), and no text opencode's retry patterns match.
+    expect([401, 403]).toContain(response.status)
+    const text = await response.text()
+    for (const pattern of OPENCODE_RETRY_PATTERNS) expect(text).not.toMatch(pattern)
+    const body = JSON.parse(text) as { type: string; error: { type: string; message: string } }
+    expect(body.type).toBe("error")
+    expect(body.error.message).toMatch(/^The subscription's five_hour limit is reached; it resets at \d{4}-/)
+    // The next request is answered from the skip, without a call.
+    expect((await send(fetch, sim)).status).toBe(response.status)
+    expect(sim.count("messages")).toBe(1)
+  })
+
+  it("the status registry shows the verdict, not the HTTP status", async () => {
+    const sim = await start()
+    sim.script("messages", { ...cap(7200), times: "always" })
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    await send(fetch, sim)
+    const entries = StatusCommand.snapshot()
+    expect(entries.map((e) => e.verdict)).toEqual(["RateLimited"])
+    expect(StatusCommand.format()).not.toMatch(/HTTP \d/)
+  })
+
+  it("success and failure state are in the shared file when the response is handed back", async () => {
+    const sim = await start()
+    const store = await tempStore()
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url },
+      store
+    })
+    const key = AuthorizedFetch.accountKey(oauth(sim.account), 0)
+    expect((await send(fetch, sim)).status).toBe(200)
+    expect((await store.read()).accounts[key]?.verdict).toBe("Ok")
+
+    sim.script("messages", { ...cap(7200), times: "always" })
+    await send(fetch, sim)
+    const capped = (await store.read()).accounts[key]
+    expect(capped?.verdict).toBe("RateLimited")
+    expect(capped?.skipUntil).toBeGreaterThan(Date.now() + 3_600_000)
   })
 })
