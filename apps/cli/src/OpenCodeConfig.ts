@@ -139,6 +139,32 @@ export const pickProject = (candidates: ReadonlyArray<Candidate>, fresh: string)
     return { path: fresh, parsed: null, why: "new" }
   })
 
+/**
+ * Tollgate entries other than `spec` that opencode would also load, from the
+ * files of one scope (`global`: only the file whose plugin list wins), minus
+ * `except`. opencode keeps one copy per `file://` URL only, so a bundle from
+ * another checkout loads as a second plugin.
+ */
+export const otherCopies = (
+  candidates: ReadonlyArray<Candidate>,
+  scope: "global" | "project",
+  spec: string,
+  except: string
+): Array<{ readonly path: string; readonly spec: string }> => {
+  const files = candidates.flatMap((c) => {
+    if (c.text === null || c.path === except) return []
+    const config = parse(c.text)
+    return Either.isRight(config) ? [{ path: c.path, config: config.right }] : []
+  })
+  const loaded = scope === "global" ? files.filter((f) => f.config["plugin"] !== undefined).slice(0, 1) : files
+  return loaded.flatMap((f) =>
+    (Array.isArray(f.config["plugin"]) ? f.config["plugin"] : [])
+      .map(specOf)
+      .filter((s): s is string => isTollgateSpec(s) && s !== spec)
+      .map((s) => ({ path: f.path, spec: s }))
+  )
+}
+
 /** What install will do to one file. */
 export interface Plan {
   readonly before: ReadonlyArray<unknown> | undefined

@@ -157,18 +157,40 @@ describe("tollgate opencode install: which file", () => {
     expect(await readFile(join(dir, "config.json"), "utf8")).toBe('{ "plugin": ["shadowed"] }')
   })
 
-  it("--project with INIT_CWD (as pnpm sets it) installs there, not in the cwd, and says which directory", async ({ sandbox }) => {
+  it("says when another file opencode reads lists a different tollgate bundle (it would load both)", async ({ sandbox }) => {
     const plugin = await fakePlugin(sandbox)
+    const dir = join(sandbox.home, ".config", "opencode")
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, "opencode.jsonc"), '{ "plugin": ["file:///old/checkout/tollgate-opencode.js"] }')
+    const project = join(sandbox.root, "my-project")
+    await mkdir(project)
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--project", "--plugin", plugin])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(
+      `note: ${join(dir, "opencode.jsonc")} also lists file:///old/checkout/tollgate-opencode.js; opencode loads that copy too`
+    )
+  })
+
+  it("--project with INIT_CWD (as pnpm sets it) installs there, not in the cwd, and says which directory", async ({ sandbox }) => {
     const checkout = join(sandbox.root, "checkout")
     const project = join(sandbox.root, "my-project")
     await mkdir(checkout)
     await mkdir(project)
-    const run = await tollgateIn(checkout, { ...sandbox.env, INIT_CWD: project }, ["opencode", "install", "--project", "--plugin", plugin])
+    // A relative --plugin is relative to where the user is too.
+    await mkdir(join(project, "vendor"))
+    await writeFile(join(project, "vendor", "tollgate-opencode.js"), "export default {}\n")
+    const run = await tollgateIn(checkout, { ...sandbox.env, INIT_CWD: project }, [
+      "opencode",
+      "install",
+      "--project",
+      "--plugin",
+      "vendor/tollgate-opencode.js"
+    ])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain(`project directory: ${project} (INIT_CWD, where pnpm was run)`)
     expect(await readdir(checkout)).toEqual([])
     const config = JSON.parse(await readFile(join(project, "opencode.json"), "utf8"))
-    expect(config.plugin).toEqual([pathToFileURL(plugin).href])
+    expect(config.plugin).toEqual([pathToFileURL(join(project, "vendor", "tollgate-opencode.js")).href])
   })
 
   it("`pnpm --dir <checkout> tollgate opencode install --project` (the README's line) installs into the directory it is run from", async ({ sandbox }) => {

@@ -73,12 +73,12 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const where = options.global
-      ? { dir: yield* globalConfigDir, from: "opencode's global config directory" }
-      : yield* projectDir
+    const user = yield* projectDir
+    const where = options.global ? { dir: yield* globalConfigDir, from: "opencode's global config directory" } : user
     const { refuse, failed } = ConfigFile.refusals("opencode install", where.dir)
 
-    const bundle = path.resolve(Option.getOrElse(options.plugin, defaultBundle))
+    // A relative --plugin is the user's, not pnpm's workspace root's.
+    const bundle = path.resolve(user.dir, Option.getOrElse(options.plugin, defaultBundle))
     const built = yield* fs.exists(bundle).pipe(Effect.orElseSucceed(() => false))
     if (!built) {
       return yield* refuse(
@@ -89,10 +89,11 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
     }
     const spec = pathToFileURL(yield* fs.realPath(bundle).pipe(Effect.mapError(failed("resolve the plugin for")))).href
 
-    const names = options.global ? OpenCodeConfig.GLOBAL_NAMES : OpenCodeConfig.PROJECT_NAMES
-    const candidates = yield* Effect.forEach(names, (name) =>
-      ConfigFile.read(path.join(where.dir, name), failed).pipe(Effect.map((f) => ({ path: f.target, text: f.current })))
-    )
+    const readAll = (dir: string, names: ReadonlyArray<string>) =>
+      Effect.forEach(names, (name) =>
+        ConfigFile.read(path.join(dir, name), failed).pipe(Effect.map((f) => ({ path: f.target, text: f.current })))
+      )
+    const candidates = yield* readAll(where.dir, options.global ? OpenCodeConfig.GLOBAL_NAMES : OpenCodeConfig.PROJECT_NAMES)
     const fresh = path.join(where.dir, options.global ? OpenCodeConfig.GLOBAL_NEW : OpenCodeConfig.PROJECT_NEW)
     const target = yield* Either.mapLeft(
       (options.global ? OpenCodeConfig.pickGlobal : OpenCodeConfig.pickProject)(candidates, fresh),
@@ -106,6 +107,22 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
     yield* Console.log(`opencode config: ${target.path} (${target.why})`)
     yield* Console.log(`  plugin before: ${show(change.before)}`)
     yield* Console.log(`  plugin after:  ${show(change.after)}`)
+    // The other scope (and the scope's other files) can list tollgate too: opencode would load both copies.
+    const other = options.global
+      ? { scope: "project" as const, dir: user.dir, names: OpenCodeConfig.PROJECT_NAMES }
+      : { scope: "global" as const, dir: yield* globalConfigDir, names: OpenCodeConfig.GLOBAL_NAMES }
+    const elsewhere = [
+      ...OpenCodeConfig.otherCopies(candidates, options.global ? "global" : "project", spec, target.path),
+      ...OpenCodeConfig.otherCopies(
+        yield* readAll(other.dir, other.names).pipe(Effect.orElseSucceed(() => [])),
+        other.scope,
+        spec,
+        target.path
+      )
+    ]
+    for (const copy of elsewhere) {
+      yield* Console.log(`  note: ${copy.path} also lists ${copy.spec}; opencode loads that copy too, remove it there`)
+    }
     if (change.text === null) return yield* Console.log("Already installed; nothing to write.")
     if (options.dryRun) return yield* Console.log("Dry run: nothing written.")
 
