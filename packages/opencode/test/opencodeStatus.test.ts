@@ -17,6 +17,7 @@ import { fingerprint } from "@tollgate/core/Credential"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { bundle } from "../build.mjs"
 import * as AccountStore from "../src/AccountStore.js"
+import { accountKey } from "../src/internal/accountKey.js"
 
 const REPLY = "Hello from the tollgate simulator."
 const RUN_TIMEOUT = 60_000
@@ -66,13 +67,25 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
         plugin,
         auth: anthropicOAuth(sim.account)
       })
-      // Written by other processes (this test runner stands in for them): the auth.json login capped,
-      // and a second account one of them used, skipped until the user acts.
+      // One opencode process serves a request: it records the auth.json login in the shared file.
+      const first = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      expect(first.exitCode, `${first.text}\n${await home.readLogs()}`).toBe(0)
       const store = AccountStore.make(stateFile(home))
+      const authKey = accountKey({ type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: 0 }, 0)
+      expect(Object.keys((await store.read()).accounts)).toContain(authKey)
+      expect(sim.count("messages")).toBe(1)
+      // Other processes (this test runner stands in for them) then saw that login capped, and a
+      // second account of theirs out of extra usage until the user acts.
       const reset = Date.now() + 3 * 3_600_000
-      const authKey = `oauth:${fingerprint(sim.account.refreshToken ?? sim.account.accessToken)}`
-      await store.update(authKey, { verdict: "RateLimited", skipUntil: reset, fiveHour: 1, sevenDay: 0.61, resetsAt: reset })
-      await store.update("oauth:id:other-process-account", {
+      await store.update(authKey, {
+        verdict: "RateLimited",
+        skipUntil: reset,
+        blockedFingerprint: fingerprint(sim.account.refreshToken ?? sim.account.accessToken),
+        fiveHour: 1,
+        sevenDay: 0.61,
+        resetsAt: reset
+      })
+      await store.update("oauth:account-2", {
         verdict: "ExtraUsageRequired",
         skipUntil: Number.POSITIVE_INFINITY,
         fiveHour: 1,
@@ -91,9 +104,9 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
       const context = `${run.text}\n${await home.readLogs()}`
       expect(run.stdout, context).toContain(`tollgate: accounts recorded by every opencode process (${stateFile(home)})`)
       expect(run.stdout).toMatch(new RegExp(`${authKey} +RateLimited +100% +61% +in 2h5\\dm|${authKey} +RateLimited +100% +61% +in 3h00m`))
-      expect(run.stdout).toMatch(/oauth:id:other-process-account +ExtraUsageRequired +100% +97% +- +until you act/)
-      // No model call: neither the prompt nor a title went upstream.
-      expect(sim.count("messages"), context).toBe(0)
+      expect(run.stdout).toMatch(/oauth:account-2 +ExtraUsageRequired +100% +97% +- +until you act/)
+      // No model call: neither the prompt nor a title went upstream (the one call is the first run's).
+      expect(sim.count("messages"), context).toBe(1)
       expect(run.text).not.toContain(sim.account.accessToken)
       expect(run.text).not.toContain(sim.account.refreshToken ?? "never")
     },
