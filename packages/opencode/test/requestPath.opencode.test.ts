@@ -1,0 +1,152 @@
+// The request path judged by the real opencode 1.18: what the user sees, how
+// fast, and whether anything is retried, offline against the simulator.
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  anthropicOAuth,
+  findOpenCodeBinary,
+  makeOpenCodeHome,
+  type OpenCodeHome,
+  type OpenCodeHomeOptions,
+  opencodeRun
+} from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { bundle } from "../build.mjs"
+
+const REPLY = "Hello from the tollgate simulator."
+const RUN_TIMEOUT = 120_000
+// The issue's bound: a verdict no retry can fix reaches the user within 2 s of the upstream answer.
+const ANSWER_BOUND_MS = 2_000
+
+const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+
+let dist = ""
+let plugin = ""
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), "tollgate-request-path-"))
+  plugin = join(dist, "tollgate-opencode.js")
+  await bundle(plugin)
+})
+afterAll(() => rm(dist, { recursive: true, force: true }))
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const startSim = async () => {
+  const sim = await Simulator.start({ ttlMs: 120_000 })
+  cleanups.push(() => sim.close())
+  return sim
+}
+
+const makeHome = async (sim: Simulator.Simulator, options: Partial<OpenCodeHomeOptions>): Promise<OpenCodeHome> => {
+  const home = await makeOpenCodeHome({
+    baseURL: `${sim.url}/v1`,
+    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+    ...options
+  })
+  cleanups.push(() => home.cleanup())
+  return home
+}
+
+const envelope = (type: string, message: string) => JSON.stringify({ type: "error", error: { type, message } })
+
+const messages = (sim: Simulator.Simulator) => sim.log.filter((r) => r.route === "messages")
+
+// `opencode run` with its end time (the process's exit, as the parent sees it).
+const run = async (home: OpenCodeHome) => {
+  const result = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+  return { ...result, endedAt: Date.now() }
+}
+
+describe("the request path under the real opencode (offline)", () => {
+  it("the real opencode binary is installed", () => {
+    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+  })
+
+  it(
+    "a subscription cap on the only account: core's message within 2 s of the capped answer, no retry upstream or local",
+    async () => {
+      const sim = await startSim()
+      sim.script("messages", {
+        status: 429,
+        headers: {
+          "content-type": "application/json",
+          "anthropic-ratelimit-unified-status": "rejected",
+          "anthropic-ratelimit-unified-representative-claim": "five_hour",
+          "anthropic-ratelimit-unified-reset": String(Math.floor(Date.now() / 1000) + 7200)
+        },
+        body: envelope("rate_limit_error", "This request would exceed your account's rate limit. Please try again later."),
+        times: "always"
+      })
+      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+
+      const result = await run(home)
+
+      expect(result.timedOut).toBe(false)
+      expect(result.text, await home.readLogs()).toMatch(/The subscription's five_hour limit is reached; it resets at \d{4}-\d\d-\d\dT/)
+      // One upstream call for the prompt: opencode did not send it again.
+      expect(messages(sim)).toHaveLength(1)
+      // opencode's first retry comes 2 s or more after a failure (SessionRetry: 2000 ms × (1 + jitter)), so an exit
+      // within 2 s of the capped answer also means no retry answered locally by the plugin (the previous request
+      // path: 1 upstream call, then 5 local retries, exit 75 s after the capped answer).
+      const sinceAnswer = result.endedAt - messages(sim)[0]!.at
+      console.info(`cap: exit ${sinceAnswer} ms after the capped answer; run ${result.durationMs} ms`)
+      expect(sinceAnswer).toBeLessThanOrEqual(ANSWER_BOUND_MS)
+    },
+    RUN_TIMEOUT + 15_000
+  )
+
+  it(
+    "an org-policy 401 on every call spends no token refresh and says why",
+    async () => {
+      const sim = await startSim()
+      sim.script("messages", {
+        status: 401,
+        headers: { "content-type": "application/json" },
+        body: envelope("authentication_error", "OAuth authentication is currently not allowed for this organization."),
+        times: "always"
+      })
+      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+
+      const result = await run(home)
+
+      expect(result.text, await home.readLogs()).toContain("This organization does not allow OAuth logins")
+      expect(sim.count("token")).toBe(0)
+      expect(messages(sim)).toHaveLength(1)
+      expect(result.endedAt - messages(sim)[0]!.at).toBeLessThanOrEqual(ANSWER_BOUND_MS)
+    },
+    RUN_TIMEOUT + 15_000
+  )
+
+  it(
+    "a 429 with a short Retry-After: the plugin waits once and resends once, and the user gets the answer",
+    async () => {
+      const sim = await startSim()
+      sim.script("messages", {
+        status: 429,
+        headers: { "content-type": "application/json", "retry-after": "1" },
+        body: envelope("rate_limit_error", "Number of requests has exceeded your per-minute rate limit.")
+      })
+      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+
+      const result = await run(home)
+
+      expect(result.exitCode, `${result.text}\n${await home.readLogs()}`).toBe(0)
+      expect(result.stdout).toContain(REPLY)
+      const [limited, resent, ...rest] = messages(sim)
+      expect(rest).toEqual([])
+      expect(limited?.outcome).toBe(429)
+      expect(resent?.outcome).toBe(200)
+      // The wait the verdict asked for (1 s), not opencode's retry (2 s or more).
+      const gap = resent!.at - limited!.at
+      console.info(`throttle: resent ${gap} ms after the 429`)
+      expect(gap).toBeGreaterThanOrEqual(900)
+      expect(gap).toBeLessThan(2_000)
+    },
+    RUN_TIMEOUT + 15_000
+  )
+})
