@@ -59,10 +59,7 @@ const TOOL_DESCRIPTION =
   "subscription usage as last reported by the API. Takes no arguments; returns a plain-text table."
 
 // TOLLGATE_API_BASE_URL / TOLLGATE_OAUTH_BASE_URL / TOLLGATE_USER_AGENT_* from the environment.
-const settings = async () => {
-  const [OAuthConfig, Effect] = await Promise.all([import("@tollgate/core/OAuthConfig"), import("effect/Effect")])
-  return Effect.runSync(OAuthConfig.fromConfig())
-}
+const settings = async () => (await import("./internal/accountStatePlugin.js")).settings()
 
 /**
  * The AI SDK's base URL when `TOLLGATE_API_BASE_URL` redirects the API (the

@@ -2,6 +2,8 @@
  * The plugin's multi-account options and the account-switch toast, kept out of
  * plugin.ts, whose only export must be the plugin.
  */
+import * as OAuthConfig from "@tollgate/core/OAuthConfig"
+import { runSync } from "effect/Effect"
 import type * as AuthorizedFetch from "../AuthorizedFetch.js"
 import { describe, validate } from "./options.js"
 
@@ -95,3 +97,11 @@ export const switchNotifier =
     }
   }
 
+
+/**
+ * The settings from the environment (`TOLLGATE_API_BASE_URL`,
+ * `TOLLGATE_OAUTH_BASE_URL`, `TOLLGATE_USER_AGENT_*`). Here rather than in
+ * plugin.ts, which imports lazily: a dynamically imported module keeps all its
+ * exports in the bundle, so plugin.ts imports this small module, not Effect.
+ */
+export const settings = (): OAuthConfig.Settings => runSync(OAuthConfig.fromConfig())
