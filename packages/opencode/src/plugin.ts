@@ -137,7 +137,8 @@ const server = async (input: PluginInput, options?: unknown) => {
       provider: "anthropic",
       loader: async (getAuth: () => Promise<StoredAuth | undefined>) => {
         const auth = await getAuth()
-        if (auth?.type !== "oauth" || typeof auth.access !== "string") return {}
+        // An API key (or anything else) is opencode's to send; only the base URL follows TOLLGATE_API_BASE_URL.
+        if (auth?.type !== "oauth" || typeof auth.access !== "string") return await baseURL()
         if (auth.refresh === SHARED_MARKER) {
           // Shared with Claude Code: tokens come from its store; auth.json only tracks the marker + access token.
           return {

@@ -175,3 +175,17 @@ describe("the plugin at load", () => {
     expect(sim.log.filter((r) => r.route === "messages").at(-1)?.bearer).toBe(fingerprint(second.accessToken))
   })
 })
+
+describe("the auth loader's baseURL", () => {
+  it("follows TOLLGATE_API_BASE_URL (normalized, /v1 appended) for every login kind, and is absent without it", async () => {
+    const hooks = await plugin.server({ client: { auth: { set: async () => undefined } } }, undefined)
+    const oauth = async () => ({ type: "oauth", access: "sk-ant-oat01-x", refresh: "sk-ant-ort01-x", expires: 0 })
+    const api = async () => ({ type: "api", key: "sk-ant-api03-x" })
+    expect(await hooks.auth.loader(oauth)).not.toHaveProperty("baseURL")
+    expect(await hooks.auth.loader(api)).toEqual({})
+    vi.stubEnv("TOLLGATE_API_BASE_URL", "http://127.0.0.1:8787/")
+    expect(await hooks.auth.loader(oauth)).toMatchObject({ apiKey: "", baseURL: "http://127.0.0.1:8787/v1" })
+    expect(await hooks.auth.loader(api)).toEqual({ baseURL: "http://127.0.0.1:8787/v1" })
+    expect(await hooks.auth.loader(async () => undefined)).toEqual({ baseURL: "http://127.0.0.1:8787/v1" })
+  })
+})
