@@ -253,4 +253,22 @@ describe("AuthorizedFetch", () => {
     expect(capped?.verdict).toBe("RateLimited")
     expect(capped?.skipUntil).toBeGreaterThan(Date.now() + 3_600_000)
   })
+
+  it("a short wait is not waited out when another account can take the request", async () => {
+    const sim = await start()
+    const second = sim.seed()
+    sim.script("messages", {
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": "5" },
+      body: envelope("rate_limit_error", "Number of requests has exceeded your per-minute rate limit.")
+    })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account), oauth(second)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
+    const started = Date.now()
+    expect((await send(fetch, sim)).status).toBe(200)
+    expect(Date.now() - started).toBeLessThan(4_000)
+    expect(lastMessage(sim).bearer).toBe(fingerprint(second.accessToken))
+  })
 })

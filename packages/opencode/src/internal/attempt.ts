@@ -1,7 +1,7 @@
 /**
  * One request on one account: sign, send, classify, then do what the
  * verdict's `action` says — refresh once and resend, wait out a short wait
- * and resend once, or give the account up (skipped until the verdict says it
+ * and resend once (when no other account can serve), or give the account up (skipped until the verdict says it
  * can serve again) so the next one is tried. No status code or header is
  * read here: core's verdict decides.
  */
@@ -103,8 +103,17 @@ export const judge = async (
   return { verdict: verdictOf(response, text, held), response: new Response(text, response) }
 }
 
-/** Sends `request` on `account` and acts on the verdict. */
-export const attempt = async (context: Context, account: Account.Account, request: Outgoing): Promise<Outcome> => {
+/**
+ * Sends `request` on `account` and acts on the verdict. A short wait is
+ * waited out here only when no other account can take the request
+ * (`canFailOver`); otherwise the account sits it out and the next one serves.
+ */
+export const attempt = async (
+  context: Context,
+  account: Account.Account,
+  request: Outgoing,
+  canFailOver: boolean
+): Promise<Outcome> => {
   let token: Redacted.Redacted<string> | null = null
   if (account.coordinator !== null) {
     const ensured = await context.ensure(account)
@@ -130,7 +139,7 @@ export const attempt = async (context: Context, account: Account.Account, reques
     }
     const now = Date.now()
     const wait = waitMs(verdict, now)
-    if (verdict.action === "wait" && !waited && wait !== null && wait <= context.waitCapMs) {
+    if (verdict.action === "wait" && !canFailOver && !waited && wait !== null && wait <= context.waitCapMs) {
       waited = true
       await sleep(wait, request.init.signal)
       if (request.init.signal?.aborted) return { _tag: "Failed", failure: verdict }

@@ -147,14 +147,16 @@ export const make = (options: Options) => {
         continue
       }
       tried = true
-      const outcome = await attempt(context, account, request)
+      const now = Date.now()
+      const others = accounts.some((other) => other.index > account.index && now >= other.skipUntil)
+      const outcome = await attempt(context, account, request, others)
       if (outcome._tag === "Served") return served(account.index, outcome.response)
       first ??= outcome.failure
     }
     if (first === null && !tried && accounts.length > 0) {
       // Every account is skipped only on another process's word: ask the one that frees up first.
       const soonest = accounts.reduce((a, b) => (b.skipUntil < a.skipUntil ? b : a))
-      const outcome = await attempt(context, soonest, request)
+      const outcome = await attempt(context, soonest, request, false)
       if (outcome._tag === "Served") return served(soonest.index, outcome.response)
       first = outcome.failure
     }
