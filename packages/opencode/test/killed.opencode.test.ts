@@ -128,7 +128,11 @@ const scan = async (root: string): Promise<Found> => {
     for (const entry of entries) {
       const path = join(dir, entry.name)
       if (entry.isDirectory()) {
-        if (entry.name.endsWith(".lock")) found.locks.push(relative(root, path))
+        if (entry.name.endsWith(".lock")) {
+          const stat = await lstat(path).catch(() => null)
+          const age = stat === null ? "gone" : `${Math.round(Date.now() - stat.mtimeMs)}ms since touched`
+          found.locks.push(`${relative(root, path)} (${age})`)
+        }
         if (entry.name !== "node_modules") await walk(path)
       } else {
         if (entry.name.endsWith(".lock.owner")) found.owners.push(relative(root, path))
