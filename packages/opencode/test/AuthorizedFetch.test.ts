@@ -7,7 +7,9 @@ import { fingerprint } from "@tollgate/core/Credential"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import { afterEach, describe, expect, it } from "vitest"
 import * as AccountStore from "../src/AccountStore.js"
+import { classify } from "@tollgate/core/Classify"
 import * as AuthorizedFetch from "../src/AuthorizedFetch.js"
+import { errorResponse } from "../src/internal/envelope.js"
 import * as StatusCommand from "../src/StatusCommand.js"
 
 const sims: Array<Simulator.Simulator> = []
@@ -270,5 +272,44 @@ describe("AuthorizedFetch", () => {
     expect((await send(fetch, sim)).status).toBe(200)
     expect(Date.now() - started).toBeLessThan(4_000)
     expect(lastMessage(sim).bearer).toBe(fingerprint(second.accessToken))
+  })
+
+  it("every verdict no retry can fix is answered in the form opencode does not retry; a backoff stays retryable", async () => {
+    const now = Date.now()
+    const verdict = (endpoint: "messages" | "token", status: number, type: string, message: string, headers = {}) => {
+      const c = classify({ endpoint, status, headers: { "content-type": "application/json", ...headers }, body: envelope(type, message), now })
+      if (c._tag === "Ok") throw new Error("expected a failure")
+      return c
+    }
+    const final = [
+      verdict("messages", 429, "rate_limit_error", "This request would exceed your account's rate limit. Please try again later.", {
+        "anthropic-ratelimit-unified-status": "rejected",
+        "anthropic-ratelimit-unified-representative-claim": "seven_day"
+      }),
+      verdict("messages", 403, "permission_error", "OAuth authentication is currently not allowed for this organization."),
+      verdict("messages", 400, "invalid_request_error", "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."),
+      verdict("messages", 401, "authentication_error", "OAuth token has been revoked"),
+      verdict("messages", 403, "permission_error", "OAuth token does not meet scope requirement user:inference"),
+      classify({ endpoint: "token", status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: "x" }), now })
+    ]
+    expect(final.map((c) => c._tag)).toEqual([
+      "RateLimited",
+      "OrgPolicyDenied",
+      "ExtraUsageRequired",
+      "TokenRevoked",
+      "MissingScope",
+      "RefreshRejected"
+    ])
+    for (const c of final) {
+      if (c._tag === "Ok") continue
+      const response = errorResponse(c, { now, waitCapMs: AuthorizedFetch.DEFAULT_RETRY_AFTER_CAP_MS })
+      expect([408, 409, 429]).not.toContain(response.status)
+      expect(response.status, c._tag).toBeLessThan(500)
+      const text = await response.text()
+      for (const pattern of OPENCODE_RETRY_PATTERNS) expect(text, c._tag).not.toMatch(pattern)
+      expect((JSON.parse(text) as { error: { message: string } }).error.message).toBe(c.message)
+    }
+    const overloaded = errorResponse(verdict("messages", 529, "overloaded_error", "Overloaded"), { now, waitCapMs: 10_000 })
+    expect(overloaded.status).toBe(529)
   })
 })
