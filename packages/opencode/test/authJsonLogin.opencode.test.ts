@@ -167,6 +167,39 @@ describe("an auth.json OAuth login shared by concurrent opencode processes (real
   )
 
   it(
+    "invalid_grant while another tool stored a rotated login meanwhile: the plugin re-reads auth.json and adopts it",
+    async () => {
+      const sim = await startSim("expired-access-token")
+      // The POST is decided when it arrives; its answer (the refresh token already spent elsewhere) waits 2 s,
+      // long enough for "another tool" (this test) to rotate the login and store it without our lock.
+      sim.script("token", {
+        status: 400,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ error: "invalid_grant", error_description: "Refresh token not found or invalid" }),
+        delayMs: 2_000
+      })
+      const home = await makeHome(sim, sim.account)
+
+      const running = run(home)
+      const deadline = Date.now() + RUN_TIMEOUT
+      while (tokenRefreshes(sim).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      const rotated = sim.rotateElsewhere()!
+      await writeFile(home.authFile, JSON.stringify(anthropicOAuth(rotated), null, 2), { mode: 0o600 })
+      const result = await running
+
+      const why = await explain(home, [result])
+      expect(tokenRefreshes(sim), why).toHaveLength(1)
+      expect(result.exitCode, why).toBe(0)
+      expect(result.stdout, why).toContain(REPLY)
+      for (const request of sim.log.filter((r) => r.route === "messages")) {
+        expect(request.bearer).toBe(fingerprint(rotated.accessToken))
+      }
+      expect((await storedLogin(home)).refresh).toBe(rotated.refreshToken)
+    },
+    2 * RUN_TIMEOUT
+  )
+
+  it(
     "4 processes x 10 rounds, the token expired at every round: exactly 1 token POST per rotation, every run answers",
     async () => {
       const sim = await startSim()
