@@ -18,7 +18,7 @@
 import { spawn } from "node:child_process"
 import { readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { gzipSync } from "node:zlib"
 import { build } from "esbuild"
@@ -63,7 +63,10 @@ export interface Result {
   readonly warmBuiltins: { readonly anchor: Side; readonly tollgate: Side }
   readonly noTranspilerCache: { readonly anchor: Side; readonly tollgate: Side }
   readonly size: {
+    /** What importing the plugin loads: the entry and the chunks it imports statically. */
     readonly tollgate: Sizes
+    /** Everything shipped: the entry and every chunk, the lazily loaded request path included. */
+    readonly tollgateTotal: Sizes
     /** The anchor's entry file alone. */
     readonly anchorEntry: Sizes
     /** The anchor's entry with everything it imports, bundled and minified by esbuild (what it really loads). */
@@ -166,7 +169,7 @@ const measure = async <K extends string>(
 export const run = async (binary: string, dir: string, options: Options = defaultOptions): Promise<Result> => {
   const outfile = join(dir, "tollgate-opencode.js")
   const emptyfile = join(dir, "empty.mjs")
-  await bundle(outfile)
+  const { metafile } = await bundle(outfile)
   await writeFile(emptyfile, "export default {}\n")
   const require = createRequire(import.meta.url)
   const anchorManifest = require.resolve(`${ANCHOR}/package.json`)
@@ -174,6 +177,17 @@ export const run = async (binary: string, dir: string, options: Options = defaul
   const anchorEntry = join(anchorManifest, "..", anchorPkg.main)
 
   const raw = await readFile(outfile)
+  // The outputs importing the entry loads (static imports, transitively) and all of them, as bytes on disk.
+  const outputs = metafile.outputs
+  const entryKey = Object.keys(outputs).find((o) => resolve(o) === resolve(outfile))!
+  const atLoad = new Set<string>()
+  const visit = (key: string) => {
+    if (atLoad.has(key)) return
+    atLoad.add(key)
+    for (const i of outputs[key]!.imports) if (!i.external && i.kind === "import-statement") visit(i.path)
+  }
+  visit(entryKey)
+  const concat = async (keys: Iterable<string>) => Buffer.concat(await Promise.all([...keys].map((k) => readFile(resolve(k)))))
   const builtins = builtinImports(raw.toString("utf8"))
   // Both must import and export something, so a broken module fails loudly instead of timing fast.
   const home = dir
@@ -220,7 +234,8 @@ export const run = async (binary: string, dir: string, options: Options = defaul
     warmBuiltins: { anchor: side(m.anchorPreloaded), tollgate: side(m.tollgatePreloaded) },
     noTranspilerCache: { anchor: side(m.anchorNoCache), tollgate: side(m.tollgateNoCache) },
     size: {
-      tollgate: sizes(raw),
+      tollgate: sizes(await concat(atLoad)),
+      tollgateTotal: sizes(await concat(Object.keys(outputs))),
       anchorEntry: sizes(await readFile(anchorEntry)),
       anchorBundled: sizes(anchorBundle.outputFiles[0]!.contents)
     }

@@ -131,11 +131,15 @@ const bundleSection = async () => {
       `Bundle size: budget ${kb(BundleLoad.BUDGET_BYTES)} KB`,
       ["file", "bytes", "KB", "gzip -9 KB", "÷ budget"],
       [
-        sizeRow("tollgate-opencode.js (build.mjs)", r.size.tollgate),
+        sizeRow("tollgate-opencode.js + static chunks: what importing the plugin loads", r.size.tollgate),
+        sizeRow("tollgate, everything shipped (lazy chunks: request path, logins, status)", r.size.tollgateTotal),
         sizeRow(`${anchorName} entry alone`, r.size.anchorEntry),
         sizeRow(`${anchorName} + its imports, esbuild minified`, r.size.anchorBundled)
       ],
-      [`target: tollgate bundle ≤ ${kb(BundleLoad.BUDGET_BYTES)} KB = ${BundleLoad.BUDGET_BYTES} bytes (informational) — met? ${met(sizeMet, false)} (${ratio(r.size.tollgate.bytes, r.size.anchorBundled.bytes)}× the anchor bundled)`]
+      [
+        `target: what importing the plugin loads ≤ ${kb(BundleLoad.BUDGET_BYTES)} KB = ${BundleLoad.BUDGET_BYTES} bytes (informational) — met? ${met(sizeMet, false)} (${ratio(r.size.tollgate.bytes, r.size.anchorBundled.bytes)}× the anchor bundled)`,
+        `everything shipped ≤ ${kb(BundleLoad.BUDGET_BYTES)} KB — met? ${met(r.size.tollgateTotal.bytes <= BundleLoad.BUDGET_BYTES, false)}: the first request loads Effect's runtime (~200 KB minified) with the request path`
+      ]
     )
     return {
       text: importText + "\n" + sizeText,
@@ -143,7 +147,8 @@ const bundleSection = async () => {
         ...r,
         targets: {
           importRatio: { value: importRatio, max: BundleLoad.MAX_IMPORT_RATIO, met: importMet },
-          bundleBytes: { value: r.size.tollgate.bytes, max: BundleLoad.BUDGET_BYTES, met: sizeMet }
+          bundleBytes: { value: r.size.tollgate.bytes, max: BundleLoad.BUDGET_BYTES, met: sizeMet },
+          shippedBytes: { value: r.size.tollgateTotal.bytes, max: BundleLoad.BUDGET_BYTES, met: r.size.tollgateTotal.bytes <= BundleLoad.BUDGET_BYTES }
         }
       }
     }

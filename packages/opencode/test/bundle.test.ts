@@ -1,12 +1,13 @@
-// The built bundle, as build.mjs writes it and opencode loads it: one minified,
-// self-contained ES module whose only export is the default `{ id, server }`
-// plugin object, importable under Node and under the Bun inside opencode.
+// The built bundle, as build.mjs writes it and opencode loads it: a minified
+// ES module whose only export is the default `{ id, server }` plugin object,
+// plus the chunks it imports lazily, self-contained together (only node:
+// built-ins outside them), importable under Node and under the Bun inside opencode.
 // Sizes and import times are the bench's business (`pnpm --filter
 // @tollgate/opencode bench -- --only=load`), not a test's.
 import { spawn } from "node:child_process"
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { findOpenCodeBinary } from "@tollgate/conformance/OpenCode"
 import type { Metafile } from "esbuild"
@@ -84,27 +85,41 @@ const expectPluginShape = (loaded: Loaded) => {
 }
 
 describe("the built bundle", () => {
-  it("is one file whose only imports are Node built-ins (nothing outside the file resolves under opencode)", async () => {
-    expect(await readdir(dist)).toEqual(["tollgate-opencode.js"])
-    const outputs = Object.entries(metafile.outputs)
-    expect(outputs).toHaveLength(1)
-    const [, output] = outputs[0]!
-    const notBuiltin = output.imports.filter((i) => !i.external || !i.path.startsWith("node:"))
-    expect(notBuiltin).toEqual([])
-    // The source agrees with the metafile: every static or dynamic specifier left in the file is a node: built-in.
-    const source = await readFile(plugin, "utf8")
-    const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)].map((m) => m[1]!)
-    expect(specifiers.length).toBeGreaterThan(0)
-    expect(specifiers.filter((s) => !s.startsWith("node:"))).toEqual([])
+  it("is an entry and its chunks whose only imports outside them are Node built-ins (nothing else resolves under opencode)", async () => {
+    expect(await readdir(dist)).toEqual(["tollgate-opencode.chunks", "tollgate-opencode.js"])
+    const chunks = (await readdir(join(dist, "tollgate-opencode.chunks"))).map((c) => join(dist, "tollgate-opencode.chunks", c))
+    const files = [plugin, ...chunks]
+    expect(Object.keys(metafile.outputs).map((o) => resolve(o)).sort()).toEqual([...files].sort())
+    for (const [, output] of Object.entries(metafile.outputs)) {
+      const outside = output.imports.filter((i) => (i.external ? !i.path.startsWith("node:") : !files.includes(resolve(i.path))))
+      expect(outside).toEqual([])
+    }
+    // The sources agree with the metafile: every static or dynamic specifier left is a node: built-in or a chunk file.
+    for (const file of files) {
+      const source = await readFile(file, "utf8")
+      const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)].map((m) => m[1]!)
+      const unresolved = specifiers.filter((s) => !s.startsWith("node:") && !files.includes(resolve(dirname(file), s)))
+      expect(unresolved).toEqual([])
+    }
+  })
+
+  it("imports a few KB at load: the entry statically pulls in only tiny chunks; the request path is a lazy chunk", async () => {
+    const entry = metafile.outputs[Object.keys(metafile.outputs).find((o) => resolve(o) === plugin)!]!
+    const staticBytes = entry.bytes + entry.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + metafile.outputs[i.path]!.bytes, 0)
+    // Measured 3.5 KB; the whole request path (Effect and the rest) is over 300 KB.
+    expect(staticBytes).toBeLessThan(20_000)
+    expect(entry.imports.some((i) => i.kind === "dynamic-import" && /AuthorizedFetch/.test(i.path))).toBe(true)
   })
 
   it("is minified", async () => {
-    const source = await readFile(plugin, "utf8")
-    const lines = source.split("\n")
-    // esbuild's minified output breaks lines only where it must: thousands of characters per line,
-    // against ~30 for readable output.
-    expect(source.length / lines.length).toBeGreaterThan(1000)
-    expect(source).not.toMatch(/^\s*\/\/ /m)
+    for (const file of [plugin, ...(await readdir(join(dist, "tollgate-opencode.chunks"))).map((c) => join(dist, "tollgate-opencode.chunks", c))]) {
+      const source = await readFile(file, "utf8")
+      const lines = source.split("\n")
+      // esbuild's minified output breaks lines only where it must (plus the two-line require banner): far longer
+      // lines than the ~30 characters of readable output, and no comments.
+      if (source.length > 2000) expect(source.length / lines.length).toBeGreaterThan(300)
+      expect(source).not.toMatch(/^\s*\/\/ /m)
+    }
   })
 
   it("imports under Node; its only export is the default { id, server } plugin object", async () => {
