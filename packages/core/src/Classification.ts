@@ -265,10 +265,24 @@ export class NotFound extends Schema.TaggedError<NotFound>("@tollgate/core/Class
 /** Any other 4xx. @since 0.1.0 */
 export class BadRequest extends Schema.TaggedError<BadRequest>("@tollgate/core/Classification/BadRequest")(
   "BadRequest",
-  { ...common, errorType: Schema.NullOr(Schema.String) }
+  {
+    ...common,
+    errorType: Schema.NullOr(Schema.String),
+    /**
+     * What the upstream said about the request (`error.message`), at most 300
+     * characters, anything shaped like a credential replaced by `[redacted]`:
+     * the client needs it to fix the request (e.g. "prompt is too long: …",
+     * which is how opencode recognises a context overflow). Absent in state
+     * encoded before 0.2.0.
+     *
+     * @since 0.2.0
+     */
+    detail: Schema.optional(Schema.NullOr(Schema.String))
+  }
 ) {
   override get message(): string {
-    return `${capitalise(where(this.endpoint))} refused the request (${this.status ?? "?"}${this.errorType ? ` ${this.errorType}` : ""}); retrying it unchanged cannot help.`
+    const said = this.detail ? `: ${this.detail}` : ""
+    return `${capitalise(where(this.endpoint))} refused the request (${this.status ?? "?"}${this.errorType ? ` ${this.errorType}` : ""}${said}); retrying it unchanged cannot help.`
   }
 }
 

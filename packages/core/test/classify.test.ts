@@ -68,6 +68,45 @@ describe("endpoint is part of the verdict", () => {
   })
 })
 
+describe("a refused request keeps the upstream's words", () => {
+  const refused = (message: string, status = 400) =>
+    classify({
+      endpoint: "messages",
+      status,
+      body: JSON.stringify({ type: "error", error: { type: "invalid_request_error", message } }),
+      now: NOW
+    })
+
+  it("a context overflow says so in the message (how opencode knows to compact)", () => {
+    const verdict = refused("prompt is too long: 210345 tokens > 200000 maximum")
+    expect(verdict._tag).toBe("BadRequest")
+    expect(verdict.action).toBe("fix_client")
+    expect(verdict.message).toContain("prompt is too long: 210345 tokens > 200000 maximum")
+    expect(verdict.message).toContain("(400 invalid_request_error")
+  })
+
+  it("the same inside a 200 stream's error event", () => {
+    const block = 'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 5 tokens > 4 maximum"}}\n\n'
+    const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "text/event-stream" }, body: block, now: NOW })
+    expect(verdict._tag).toBe("BadRequest")
+    expect(verdict.message).toContain("prompt is too long: 5 tokens > 4 maximum")
+  })
+
+  it("is capped at 300 characters, whitespace folded, credentials redacted", () => {
+    const long = refused(`x ${"word ".repeat(200)}`)
+    expect(long._tag === "BadRequest" && long.detail!.length).toBe(300)
+    const echoed = refused(`header was Bearer abc.def and key sk-ant-api03-AAAA-BBBB and ${"Z".repeat(64)}\n\tend`)
+    expect(echoed.message).not.toMatch(/abc\.def|sk-ant|ZZZZ/)
+    expect(echoed.message).toContain("[redacted]")
+    expect(echoed.message).toContain(" end);")
+  })
+
+  it("no upstream words: the message is as before", () => {
+    const verdict = classify({ endpoint: "messages", status: 400, body: "", now: NOW })
+    expect(verdict.message).toBe("The messages endpoint refused the request (400); retrying it unchanged cannot help.")
+  })
+})
+
 describe("Retry-After policy", () => {
   it("reads seconds, HTTP-dates and retry-after-ms as integer milliseconds", () => {
     expect(RetryAfter.fromHeaders({ "retry-after": "1.5" }, NOW)).toBe(1500)

@@ -227,6 +227,23 @@ describe("AuthorizedFetch", () => {
     expect(sim.count("messages")).toBe(1)
   })
 
+  it("a context overflow reaches opencode as a 400 whose message carries the upstream's words (opencode compacts on them)", async () => {
+    const sim = await start()
+    sim.script("messages", {
+      status: 400,
+      headers: { "content-type": "application/json" },
+      body: envelope("invalid_request_error", "prompt is too long: 210345 tokens > 200000 maximum")
+    })
+    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const response = await send(fetch, sim)
+    expect(sim.count("messages")).toBe(1)
+    // opencode's isContextOverflowError: status 400 and the message includes "prompt is too long".
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { error: { type: string; message: string } }
+    expect(body.error.type).toBe("invalid_request_error")
+    expect(body.error.message.toLowerCase()).toContain("prompt is too long")
+  })
+
   it("the status registry shows the verdict, not the HTTP status", async () => {
     const sim = await start()
     sim.script("messages", { ...cap(7200), times: "always" })

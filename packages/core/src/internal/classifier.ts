@@ -130,8 +130,21 @@ const unsafeClassify = (input: Input): C.Classification => {
     ...common,
     action: "fix_client",
     retryable: false,
-    errorType: error?.type ?? error?.oauthError ?? null
+    errorType: error?.type ?? error?.oauthError ?? null,
+    detail: detailOf(error)
   })
+}
+
+const DETAIL_MAX = 300
+// Bearer tokens, API keys and OAuth codes never reach a message, even when an upstream echoes one.
+const CREDENTIAL = /\b(?:sk-ant-[\w-]+|Bearer\s+\S+|[A-Za-z0-9_-]{40,})/g
+
+/** The upstream's own words about a refused request, capped and with credentials redacted; `null` when none. */
+const detailOf = (error: ErrorFacts | null | undefined): string | null => {
+  const text = error?.message?.replace(/\s+/g, " ").trim()
+  if (!text) return null
+  const safe = text.replace(CREDENTIAL, "[redacted]")
+  return safe.length > DETAIL_MAX ? `${safe.slice(0, DETAIL_MAX - 1)}…` : safe
 }
 
 const ok = (common: Common): C.Ok => new C.Ok({ ...common, action: "none", retryable: false })
@@ -153,7 +166,7 @@ const fromStreamError = (
     return new C.ExtraUsageRequired({ ...common, action: "switch_account", retryable: false })
   }
   if (error.type === "invalid_request_error" || error.type === "permission_error") {
-    return new C.BadRequest({ ...common, action: "fix_client", retryable: false, errorType: error.type })
+    return new C.BadRequest({ ...common, action: "fix_client", retryable: false, errorType: error.type, detail: detailOf(error) })
   }
   return new C.ServerError({ ...common, action: "backoff", retryable: true })
 }
