@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Backoff, type OAuthClient, UsagePoller } from "@tollgate/core"
+import { Backoff, type OAuthClient, UnifiedHeaders, UsagePoller } from "@tollgate/core"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -79,12 +79,13 @@ export interface QuotaService<R> {
 
 const MINUTE = 60_000
 
-const fraction = (value: string | undefined): number | null => {
-  if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return null
-  return Protocol.usedPercent(Math.round(Number(value) * 1000) / 10) ?? null
+// Core reads the headers (0..1, clamped); the daemon speaks percent to one decimal.
+const percent = (window: UnifiedHeaders.Window | null): Protocol.Window | null => {
+  const used = window?.utilization ?? null
+  if (used === null) return null
+  const usedPercent = Protocol.usedPercent(Math.round(used * 1000) / 10)
+  return usedPercent === undefined ? null : { usedPercent, resetsAt: window?.resetsAt ?? null }
 }
-const seconds = (value: string | undefined): number | null =>
-  value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : null
 
 /**
  * Unified rate-limit headers as windows (`…-5h-utilization` is a 0..1 fraction).
@@ -92,12 +93,13 @@ const seconds = (value: string | undefined): number | null =>
  * @since 0.1.0
  */
 export const fromHeaders = (headers: Readonly<Record<string, string>>): Protocol.Windows | null => {
-  const five = fraction(headers["anthropic-ratelimit-unified-5h-utilization"])
-  const seven = fraction(headers["anthropic-ratelimit-unified-7d-utilization"])
+  const unified = UnifiedHeaders.parse(headers)
+  const five = percent(unified.fiveHour)
+  const seven = percent(unified.sevenDay)
   if (five === null && seven === null) return null
   return {
-    ...(five !== null ? { fiveHour: { usedPercent: five, resetsAt: seconds(headers["anthropic-ratelimit-unified-5h-reset"]) } } : {}),
-    ...(seven !== null ? { sevenDay: { usedPercent: seven, resetsAt: seconds(headers["anthropic-ratelimit-unified-7d-reset"]) } } : {})
+    ...(five !== null ? { fiveHour: five } : {}),
+    ...(seven !== null ? { sevenDay: seven } : {})
   }
 }
 

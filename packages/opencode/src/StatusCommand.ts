@@ -22,6 +22,7 @@
  *
  * @since 0.1.0
  */
+import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 import * as State from "./internal/accountState.js"
 import { type Entry, formatState, formatTable, stateView, type StateView } from "./internal/statusTable.js"
 import { defaultPath } from "./AccountStore.js"
@@ -65,28 +66,24 @@ export const snapshot = (): ReadonlyArray<Entry> => [...entries.values()]
 /** Forgets everything (tests). @since 0.1.0 */
 export const clear = (): void => entries.clear()
 
-const fraction = (raw: string | null): number | undefined => {
-  if (raw === null || raw.trim() === "") return undefined
-  const n = Number(raw)
-  return Number.isFinite(n) ? n : undefined
-}
-
 /**
- * Usage from Anthropic's unified rate-limit response headers; a header that
- * is absent is left out (so {@link report} keeps the previous value).
+ * Usage from Anthropic's unified rate-limit response headers, as core reads
+ * them (0..1 fractions; garbage, negative and non-finite values dropped); a
+ * header that is absent or unusable is left out (so {@link report} keeps the
+ * previous value).
  *
  * @since 0.1.0
  */
 export const usageFromHeaders = (
   headers: Headers
 ): { fiveHour?: number; sevenDay?: number; resetsAt?: number } => {
-  const fiveHour = fraction(headers.get("anthropic-ratelimit-unified-5h-utilization"))
-  const sevenDay = fraction(headers.get("anthropic-ratelimit-unified-7d-utilization"))
-  const reset = fraction(headers.get("anthropic-ratelimit-unified-reset"))
+  const unified = UnifiedHeaders.parse(headers)
+  const fiveHour = unified.fiveHour?.utilization ?? null
+  const sevenDay = unified.sevenDay?.utilization ?? null
   return {
-    ...(fiveHour === undefined ? {} : { fiveHour }),
-    ...(sevenDay === undefined ? {} : { sevenDay }),
-    ...(reset === undefined ? {} : { resetsAt: reset * 1000 })
+    ...(fiveHour === null ? {} : { fiveHour }),
+    ...(sevenDay === null ? {} : { sevenDay }),
+    ...(unified.resetsAt === null ? {} : { resetsAt: unified.resetsAt })
   }
 }
 

@@ -2,6 +2,7 @@ import * as C from "../Classification.js"
 import type { CredentialFacts, Input } from "../Classify.js"
 import type { Endpoint } from "../Endpoint.js"
 import * as RetryAfter from "../RetryAfter.js"
+import * as UnifiedHeaders from "../UnifiedHeaders.js"
 import { type ErrorFacts, inspect } from "./body.js"
 
 const REFRESH_CODES: ReadonlySet<string> = new Set([
@@ -172,12 +173,12 @@ const fromStreamError = (
 }
 
 const rateLimited = (common: Common, headers: Record<string, string>, now: number): C.RateLimited => {
-  const unifiedStatus = headers["anthropic-ratelimit-unified-status"]
-  const claim = headers["anthropic-ratelimit-unified-representative-claim"] ?? null
+  const unified = UnifiedHeaders.parse(headers)
+  const claim = unified.representativeClaim
   const cap =
-    common.endpoint !== "token" && (unifiedStatus === "rejected" || (claim !== null && unifiedStatus !== "allowed"))
+    common.endpoint !== "token" && (unified.status === "rejected" || (claim !== null && unified.status !== "allowed"))
   const resetsAt = cap
-    ? (epochSeconds(headers["anthropic-ratelimit-unified-reset"]) ?? claimReset(claim, headers))
+    ? (unified.resetsAt ?? UnifiedHeaders.claimResetsAt(unified))
     : common.retryAfterMs !== null
       ? now + common.retryAfterMs
       : null
@@ -189,18 +190,6 @@ const rateLimited = (common: Common, headers: Record<string, string>, now: numbe
     resetsAt,
     claim: cap ? claim : null
   })
-}
-
-const claimReset = (claim: string | null, headers: Record<string, string>): number | null => {
-  if (claim === "five_hour") return epochSeconds(headers["anthropic-ratelimit-unified-5h-reset"])
-  if (claim?.startsWith("seven_day")) return epochSeconds(headers["anthropic-ratelimit-unified-7d-reset"])
-  return null
-}
-
-const epochSeconds = (value: string | undefined): number | null => {
-  if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return null
-  const ms = Math.round(Number(value) * 1000)
-  return Number.isSafeInteger(ms) ? ms : null
 }
 
 const refreshCode = (error: ErrorFacts | null): C.RefreshErrorCode | null => {
