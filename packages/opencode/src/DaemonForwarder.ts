@@ -1,7 +1,7 @@
 /**
  * Hands the unified rate-limit headers of an upstream response to the
- * tollgate daemon (`ingest-headers`), fire-and-forget: only
- * `anthropic-ratelimit-unified-*` headers leave the process, the connection
+ * tollgate daemon (`ingest-headers`), fire-and-forget: only the unified
+ * rate-limit headers (core's `UnifiedHeaders.pick`) leave the process, the connection
  * gets a 50 ms budget, and a daemon that is not running is silence.
  *
  * The socket path mirrors `@tollgate/daemon/Paths` (not a dependency here).
@@ -11,9 +11,10 @@
 import { createConnection } from "node:net"
 import { homedir } from "node:os"
 import { join } from "node:path"
+import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 
 /** @since 0.1.0 */
-export const PREFIX = "anthropic-ratelimit-unified-"
+export const PREFIX: string = UnifiedHeaders.PREFIX
 
 /** @since 0.1.0 */
 export const BUDGET_MS = 50
@@ -31,15 +32,8 @@ export const socketPath = (env: Env = process.env): string => {
 }
 
 /** The unified headers only, lower-cased; empty when there are none. @since 0.1.0 */
-export const unifiedHeaders = (headers: Headers | Readonly<Record<string, string>>): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const entries = headers instanceof Headers ? headers.entries() : Object.entries(headers)
-  for (const [k, v] of entries) {
-    const key = k.toLowerCase()
-    if (key.startsWith(PREFIX)) out[key] = v
-  }
-  return out
-}
+export const unifiedHeaders = (headers: Headers | Readonly<Record<string, string>>): Record<string, string> =>
+  UnifiedHeaders.pick(headers)
 
 /** @since 0.1.0 */
 export interface Forwarder {
