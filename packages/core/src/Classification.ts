@@ -191,11 +191,11 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@tollgate/core
 ) {
   override get message(): string {
     if (this.endpoint === "token") {
-      return `The token endpoint is rate limiting refreshes; wait${waitWords(this.retryAfterMs, this.resetsAt)} before refreshing again.`
+      return `The token endpoint is throttling refreshes; wait${waitWords(this.retryAfterMs, this.resetsAt)} before refreshing again.`
     }
     return this.limitKind === "subscription_cap"
       ? `The subscription's ${this.claim ?? "usage"} limit is reached; it resets${this.resetsAt === null ? " later" : ` at ${clock(this.resetsAt)}`}.`
-      : `${capitalise(where(this.endpoint))} is rate limiting; wait${waitWords(this.retryAfterMs, this.resetsAt)} before trying again.`
+      : `${capitalise(where(this.endpoint))} is throttling requests; wait${waitWords(this.retryAfterMs, this.resetsAt)} before trying again.`
   }
 }
 

@@ -169,7 +169,7 @@ describe("Backoff on TestClock", () => {
           Schema.decodeUnknownSync(Classification)({ ...Schema.encodeSync(Classification)(refused), retryAfterMs: 3_000_000 })
         )
         expect(decision.failure?.message).toBe(refused.message)
-        expect(decision.failure?.message).toContain("rate limiting refreshes")
+        expect(decision.failure?.message).toContain("throttling refreshes")
         expect(Backoff.refusal(decision, "token", yield* now)).toBe(decision.failure)
       })
     )
@@ -202,7 +202,7 @@ describe("Backoff on TestClock", () => {
     if (delayed._tag !== "Delayed") throw new Error("expected Delayed")
     const rebuilt = Backoff.refusal(delayed, "token", T0 + 1_000)
     expect(rebuilt).toMatchObject({ _tag: "RateLimited", endpoint: "token", action: "wait", retryAfterMs: 3_599_000 })
-    expect(rebuilt.message).toContain("rate limiting refreshes")
+    expect(rebuilt.message).toContain("throttling refreshes")
 
     const blocked = Backoff.decide({ failures: 1, until: null, blockedFingerprint: FP, verdict: "RefreshRejected" }, T0, FP)
     if (blocked._tag !== "Blocked") throw new Error("expected Blocked")

@@ -96,7 +96,10 @@ export const make = (options: Options): AuthorizedFetch => {
   const persist = options.persist ?? (() => undefined)
   const keys = options.accounts.map(accountKey)
   return Failover.make({
-    accounts: options.accounts.map((login, index) => Effect.runSync(Account.make(index, login, persist, keys[index]!))),
+    accounts: options.accounts.map((login, index) => Effect.runSync(
+        // Only the first account is opencode's auth.json login; the others keep their tokens elsewhere.
+        Account.make(index, login, persist, keys[index]!, { authFile: index === 0 ? (options.authFile ?? null) : null })
+      )),
     keys,
     runtime: ManagedRuntime.make(
       Layer.merge(

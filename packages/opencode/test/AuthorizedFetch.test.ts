@@ -115,7 +115,7 @@ describe("AuthorizedFetch", () => {
     const body = (await response.json()) as { type: string; error: { type: string; message: string } }
     expect(body.type).toBe("error")
     expect(body.error.type).toBe("rate_limit_error")
-    expect(body.error.message).toMatch(/rate limiting/)
+    expect(body.error.message).toMatch(/throttling requests/)
     expect(sim.count("messages")).toBe(1)
   })
 
@@ -244,6 +244,30 @@ describe("AuthorizedFetch", () => {
     expect(body.error.message.toLowerCase()).toContain("prompt is too long")
   })
 
+  it("an org-policy skip recorded for good holds for that login in a new process, and ends when the user logs in again", async () => {
+    const sim = await start()
+    sim.script("messages", {
+      status: 403,
+      headers: { "content-type": "application/json" },
+      body: envelope("permission_error", "OAuth authentication is currently not allowed for this organization.")
+    })
+    const store = await tempStore()
+    const key = "sk-ant-api03-test-key"
+    const make = (login: AuthorizedFetch.OAuthLogin) =>
+      AuthorizedFetch.make({ accounts: [login, { type: "api", key }], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }, store })
+    await send(make(oauth(sim.account)), sim)
+    expect(sim.count("messages")).toBe(2)
+    // Another process, same login: straight to the API key, the OAuth account is not asked.
+    await send(make(oauth(sim.account)), sim)
+    expect(sim.count("messages")).toBe(3)
+    expect(lastMessage(sim).apiKey).toBe(fingerprint(key))
+    // The user logged in again (another refresh token in auth.json): the OAuth account is asked first again.
+    const fresh = sim.seed()
+    await send(make(oauth(fresh)), sim)
+    expect(sim.count("messages")).toBe(4)
+    expect(lastMessage(sim).bearer).not.toBeNull()
+  })
+
   it("the status registry shows the verdict, not the HTTP status", async () => {
     const sim = await start()
     sim.script("messages", { ...cap(7200), times: "always" })
@@ -307,7 +331,10 @@ describe("AuthorizedFetch", () => {
       verdict("messages", 400, "invalid_request_error", "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."),
       verdict("messages", 401, "authentication_error", "OAuth token has been revoked"),
       verdict("messages", 403, "permission_error", "OAuth token does not meet scope requirement user:inference"),
-      classify({ endpoint: "token", status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: "x" }), now })
+      classify({ endpoint: "token", status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: "x" }), now }),
+      // Waits far beyond the cap: opencode would otherwise sit out the whole Retry-After (an hour) before failing.
+      verdict("token", 429, "rate_limit_error", "Rate limited. Please try again later.", { "retry-after": "3600" }),
+      verdict("messages", 429, "rate_limit_error", "Rate limited. Please try again later.", { "retry-after": "3600" })
     ]
     expect(final.map((c) => c._tag)).toEqual([
       "RateLimited",
@@ -315,7 +342,9 @@ describe("AuthorizedFetch", () => {
       "ExtraUsageRequired",
       "TokenRevoked",
       "MissingScope",
-      "RefreshRejected"
+      "RefreshRejected",
+      "RateLimited",
+      "RateLimited"
     ])
     for (const c of final) {
       if (c._tag === "Ok") continue

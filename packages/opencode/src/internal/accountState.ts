@@ -78,7 +78,9 @@ const decodeBackoffEntry = (u: unknown): Backoff.Entry | null => {
     failures: u["failures"],
     until: num(u["until"]),
     blockedFingerprint: str(u["blockedFingerprint"]),
-    verdict: str(u["verdict"])
+    verdict: str(u["verdict"]),
+    // The verdict that armed it, as core encoded it; core decodes it (and ignores one it cannot) when deciding.
+    ...(isObject(u["failure"]) && typeof u["failure"]["_tag"] === "string" ? { failure: u["failure"] } : {})
   } as Backoff.Entry
 }
 

@@ -15,6 +15,7 @@ import type * as AccountStore from "../AccountStore.js"
 import type * as DaemonForwarder from "../DaemonForwarder.js"
 import * as StatusCommand from "../StatusCommand.js"
 import * as Account from "./account.js"
+import * as AccountKey from "./accountKey.js"
 import * as AccountState from "./accountState.js"
 import { attempt, type Context } from "./attempt.js"
 import { errorResponse } from "./envelope.js"
@@ -49,11 +50,22 @@ export const make = (options: Options) => {
   let active = 0
 
   // Restore the shared token backoff once, before the first request.
+  const migrate = async () => {
+    for (const account of accounts) {
+      const legacy = AccountKey.legacyKey(account.login, account.index)
+      if (legacy !== null && store !== null) await store.rekey(legacy, keys[account.index]!).catch(() => undefined)
+    }
+  }
   let ready: Promise<void> | null = null
   const start = () =>
     (ready ??= store === null
       ? Promise.resolve()
-      : quiet(store.read().then((file) => runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.restore(file.backoff))))))
+      : quiet(
+          // State an older version kept under a refresh token's fingerprint moves to the key that survives refreshes.
+          migrate().then(() =>
+            store.read().then((file) => runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.restore(file.backoff))))
+          )
+        ))
   const saveBackoff = () =>
     store === null
       ? Promise.resolve()
@@ -67,7 +79,8 @@ export const make = (options: Options) => {
     return {
       verdict: c._tag,
       skipUntil: until,
-      blockedFingerprint: until === Number.POSITIVE_INFINITY ? keys[account.index]!.replace(/^[a-z-]+:/, "") : null
+      // "Until a new login": the skip holds only while this very credential is the one configured.
+      blockedFingerprint: until === Number.POSITIVE_INFINITY ? AccountKey.credentialFingerprint(account.login) : null
     }
   }
   // What other processes (or an earlier run) learned: the later skip wins.
@@ -79,6 +92,12 @@ export const make = (options: Options) => {
     for (const account of accounts) {
       const shared = file.accounts[keys[account.index]!]
       if (!shared || shared.skipUntil === null || shared.skipUntil <= now || shared.skipUntil <= account.skipUntil) continue
+      // A skip for good recorded against another credential: the user has logged in again since.
+      if (
+        shared.skipUntil >= AccountState.FOREVER &&
+        shared.blockedFingerprint !== null &&
+        shared.blockedFingerprint !== AccountKey.credentialFingerprint(account.login)
+      ) continue
       account.skipUntil = shared.skipUntil >= AccountState.FOREVER ? Number.POSITIVE_INFINITY : shared.skipUntil
       reasons.set(
         account.index,
