@@ -46,6 +46,8 @@ export interface Outcome {
    * another process had already refreshed; `Refreshed`: this process did.
    */
   readonly _tag: "NotNeeded" | "Adopted" | "Refreshed"
+  /** The access token now in the store, for a caller that uses it (`tollgate token`). @since 0.3.0 */
+  readonly accessToken: Redacted.Redacted<string>
   readonly expiresAt: number | null
   readonly scopes: ReadonlyArray<string> | null
   readonly fingerprint: string
@@ -73,10 +75,43 @@ export interface Options<LE> {
   readonly account?: string | undefined
 }
 
+/**
+ * The most `minValidMs` asks for. Anthropic's access tokens last eight hours;
+ * a request for more than a fresh token can give would refresh on every call
+ * (and, from processes that arrive after one refreshed, once each), so longer
+ * requests are read as "as fresh as a refresh once made it".
+ *
+ * @since 0.3.0
+ */
+export const MAX_MIN_VALID_MS = 60 * 60 * 1000
+
+/** @since 0.1.0 */
+export interface RefreshOptions {
+  /** Refresh only when the token expires within Claude Code's five minutes (or `minValidMs`). */
+  readonly ifNeeded?: boolean | undefined
+  /**
+   * Refresh only when the token expires within this many milliseconds
+   * (capped at {@link MAX_MIN_VALID_MS}); implies `ifNeeded`. A token another
+   * process wrote while this one waited for the lock is adopted as it is.
+   *
+   * @since 0.3.0
+   */
+  readonly minValidMs?: number | undefined
+  /**
+   * The fingerprint (`Credential.fingerprint`) of an access token the server
+   * just rejected: refresh if the store still holds it; a newer token in the
+   * store is returned without a call (unless it expires within `minValidMs`).
+   * Implies `ifNeeded`.
+   *
+   * @since 0.3.0
+   */
+  readonly rejectedFingerprint?: string | undefined
+}
+
 /** @since 0.1.0 */
 export interface Refresher<LE> {
-  /** Refreshes; with `ifNeeded`, only when the token expires within Claude Code's five minutes. */
-  readonly refresh: (options?: { readonly ifNeeded?: boolean | undefined }) => Effect.Effect<
+  /** Refreshes; with `ifNeeded`, `minValidMs` or `rejectedFingerprint`, only when needed. */
+  readonly refresh: (options?: RefreshOptions) => Effect.Effect<
     Outcome,
     RefreshError<LE>,
     OAuthClient.OAuthClient | Backoff.Backoff
@@ -265,21 +300,44 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
       lock: options.refreshLock
     })
 
+    const outcomeOf = (tokens: Held, tag: Outcome["_tag"]): Outcome => ({
+      _tag: tag,
+      accessToken: tokens.accessToken,
+      expiresAt: tokens.expiresAt,
+      scopes: Array.isArray(tokens.record.scopes) ? tokens.record.scopes : null,
+      fingerprint: Credential.fingerprint(Redacted.value(tokens.accessToken))
+    })
+
+    const ensured = (opts: RefreshCoordinator.EnsureOptions) =>
+      coordinator.ensure(opts).pipe(
+        Effect.map(({ tokens, outcome }) =>
+          outcomeOf(
+            tokens,
+            outcome === "fresh" ? "NotNeeded" : outcome === "adopted" || tokens.origin === "store" ? "Adopted" : "Refreshed"
+          )
+        )
+      )
+
+    // The caller's own rule for "needed"; the coordinator's lock phase then refreshes only if the
+    // store still holds the token looked at here, and adopts whatever another process wrote instead.
+    const conditional = (minValidMs: number, rejectedFingerprint: string | undefined) =>
+      Effect.gen(function* () {
+        const current = yield* load
+        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        const seen = Credential.fingerprint(Redacted.value(current.accessToken))
+        const rejected = rejectedFingerprint !== undefined && rejectedFingerprint === seen
+        const skew = Math.min(Math.max(0, minValidMs), MAX_MIN_VALID_MS)
+        if (!rejected && !Credential.isExpired(current.expiresAt, now, skew)) return outcomeOf(current, "NotNeeded")
+        const result = yield* ensured({ rejected: current.accessToken })
+        // Replaced between the two reads: someone else's token, adopted without a call.
+        return result._tag === "NotNeeded" && result.fingerprint !== seen ? { ...result, _tag: "Adopted" as const } : result
+      })
+
     return {
       refresh: (opts = {}) =>
-        coordinator.ensure(opts.ifNeeded ? {} : { force: true }).pipe(
-          Effect.map(({ tokens, outcome }): Outcome => ({
-            _tag:
-              outcome === "fresh"
-                ? "NotNeeded"
-                : outcome === "adopted" || tokens.origin === "store"
-                  ? "Adopted"
-                  : "Refreshed",
-            expiresAt: tokens.expiresAt,
-            scopes: Array.isArray(tokens.record.scopes) ? tokens.record.scopes : null,
-            fingerprint: Credential.fingerprint(Redacted.value(tokens.accessToken))
-          }))
-        )
+        opts.minValidMs !== undefined || opts.rejectedFingerprint !== undefined
+          ? conditional(opts.minValidMs ?? Credential.CLAUDE_CODE_EXPIRY_SKEW_MS, opts.rejectedFingerprint)
+          : ensured(opts.ifNeeded ? {} : { force: true })
     }
   })
 
