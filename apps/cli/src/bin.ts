@@ -19,6 +19,7 @@ import { refresh, RefreshFailed } from "./commands/refresh.js"
 import { sim } from "./commands/sim.js"
 import { status } from "./commands/status.js"
 import { statusline } from "./commands/statusline.js"
+import { token } from "./commands/token.js"
 import * as RunMain from "./RunMain.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
@@ -26,11 +27,11 @@ import * as UsageError from "./UsageError.js"
 const tollgate = Command.make("tollgate", {}, () =>
   new UsageError.UsageError({
     command: "tollgate",
-    detail: "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate refresh`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
+    detail: "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate refresh`, `tollgate token`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, refresh, classify, doctor, daemon, statusline, opencode, status])
+  Command.withSubcommands([conformance, sim, refresh, token, classify, doctor, daemon, statusline, opencode, status])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })
