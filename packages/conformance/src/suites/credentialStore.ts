@@ -186,14 +186,14 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
     }
   },
   {
-    name: "a 429 from the token endpoint leaves the store untouched and says refreshing is rate limited",
+    name: "a 429 from the token endpoint leaves the store untouched and says refreshing is rate limited (throttled)",
     scenario: "refresh-429",
     run: async (factory, context) => {
       const { sim, adapter } = await setup(factory, context, "refresh-429")
       const before = fullDocument(sim.account)
       await adapter.seed(before)
       const message = await rejects(adapter.refresh({ ifNeeded: true }))
-      demand(/rate limit/i.test(message) && /refresh/i.test(message), `explains the refresh rate limit (${message.slice(0, 160)})`)
+      demand(/rate limit|throttl/i.test(message) && /refresh/i.test(message), `explains the refresh rate limit (${message.slice(0, 160)})`)
       demandEqual(await adapter.read(), before, "the store")
     }
   },

@@ -145,7 +145,7 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
       const { sim, adapter } = await setup(factory, context, "sse-rate-limit")
       const outcome = await send(adapter, sim, true)
       demand(!outcome.ok, "the stream's error is surfaced (the body fails or the status is not 2xx), not passed on as a success")
-      demand(/rate limit/i.test(outcome.text), `the user is told it is a rate limit (${outcome.text.slice(0, 200)})`)
+      demand(/rate limit|throttl/i.test(outcome.text), `the user is told it is a rate limit (${outcome.text.slice(0, 200)})`)
     }
   },
   {
