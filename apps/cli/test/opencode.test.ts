@@ -1,43 +1,11 @@
 // `tollgate opencode install`, spawned as a user runs it, in a sandbox HOME;
 // and opencode (the real 1.18 binary, offline) as the judge of the result.
-import { anthropicOAuth, findOpenCodeBinary, makeOpenCodeHome, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
-import { spawn } from "node:child_process"
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { findOpenCodeBinary, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { pathToFileURL } from "node:url"
 import { describe, expect } from "vitest"
-import { bundle } from "../../../packages/opencode/build.mjs"
-import { type Run, type Sandbox, test as it } from "./tollgate.js"
-
-const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
-
-/** `tollgate <args>` in `cwd` with the sandbox environment (tollgate.ts always runs in the sandbox root). */
-const tollgateIn = (cwd: string, env: Readonly<Record<string, string>>, args: ReadonlyArray<string>): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 30_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
-// Any existing file stands in for the bundle where opencode does not run.
-const fakePlugin = async (sandbox: Sandbox) => {
-  const file = join(sandbox.root, "plugin", "tollgate-opencode.js")
-  await mkdir(join(sandbox.root, "plugin"), { recursive: true })
-  await writeFile(file, "export default {}\n")
-  return file
-}
+import { fakePlugin, type Sandbox, test as it, tollgateIn, withOpenCodeWorld } from "./tollgate.js"
 
 const projectOf = async (sandbox: Sandbox) => {
   const dir = join(sandbox.root, "project")
@@ -140,16 +108,7 @@ describe("opencode is the judge (real binary, offline)", () => {
   it(
     "after `install --project`, `opencode run` answers from the simulator and /tollgate is a command",
     async ({ sandbox }) => {
-      const dist = await mkdtemp(join(tmpdir(), "tollgate-cli-opencode-bundle-"))
-      const sim = await Simulator.start({ ttlMs: 120_000 })
-      const home = await makeOpenCodeHome({
-        baseURL: `${sim.url}/v1`,
-        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-        auth: anthropicOAuth(sim.account)
-      })
-      try {
-        const plugin = join(dist, "tollgate-opencode.js")
-        await bundle(plugin)
+      await withOpenCodeWorld("tollgate-cli-opencode-bundle-", 120_000, async ({ sim, home, plugin }) => {
         const install = await tollgateIn(home.project, { ...sandbox.env, HOME: home.home }, [
           "opencode",
           "install",
@@ -182,11 +141,7 @@ describe("opencode is the judge (real binary, offline)", () => {
         const agent = await opencodeSpawn({ home, args: ["debug", "agent", "build"], timeoutMs: RUN_TIMEOUT, binary })
         expect(agent.exitCode, agent.text).toBe(0)
         expect(agent.stdout).toContain("tollgate_status")
-      } finally {
-        await sim.close()
-        await home.cleanup()
-        await rm(dist, { recursive: true, force: true })
-      }
+      })
     },
     3 * RUN_TIMEOUT
   )

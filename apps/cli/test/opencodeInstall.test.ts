@@ -3,45 +3,24 @@
 // winning global file picked, `--project` in the directory the user ran it
 // from, a file that does not parse refused byte-identical. The real opencode
 // 1.18 binary, offline against the simulator, judges that the plugin loads.
-import { anthropicOAuth, findOpenCodeBinary, makeOpenCodeHome, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
+import { findOpenCodeBinary, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
 import * as Either from "effect/Either"
 import { build } from "esbuild"
-import { spawn } from "node:child_process"
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, expect } from "vitest"
-import { bundle } from "../../../packages/opencode/build.mjs"
 import * as OpenCodeConfig from "../src/OpenCodeConfig.js"
-import { type Run, type Sandbox, test as it } from "./tollgate.js"
+import { collect, fakePlugin, type Run, test as it, tollgateIn as tollgateInWithin, withOpenCodeWorld } from "./tollgate.js"
 
-const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url))
-
-const collect = (command: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>>) =>
-  new Promise<Run>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+/** How long one spawned `tollgate` or `pnpm` may take here. */
+const SPAWN_TIMEOUT = 60_000
 
 /** `tollgate <args>` in `cwd` with exactly `env`. */
-const tollgateIn = (cwd: string, env: Readonly<Record<string, string>>, args: ReadonlyArray<string>) =>
-  collect(process.execPath, ["--import", TSX_ESM, BIN, ...args], cwd, env)
-
-const fakePlugin = async (sandbox: Sandbox) => {
-  const file = join(sandbox.root, "plugin", "tollgate-opencode.js")
-  await mkdir(join(sandbox.root, "plugin"), { recursive: true })
-  await writeFile(file, "export default {}\n")
-  return file
-}
+const tollgateIn = (cwd: string, env: Readonly<Record<string, string>>, args: ReadonlyArray<string>): Promise<Run> =>
+  tollgateInWithin(cwd, env, args, SPAWN_TIMEOUT)
 
 const parsed = (text: string): OpenCodeConfig.Parsed => ({
   path: "x",
@@ -201,7 +180,8 @@ describe("tollgate opencode install: which file", () => {
       "pnpm",
       ["--silent", "--dir", CHECKOUT, "tollgate", "opencode", "install", "--project", "--plugin", plugin],
       project,
-      sandbox.env
+      sandbox.env,
+      { timeoutMs: SPAWN_TIMEOUT }
     )
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain(`project directory: ${project}`)
@@ -256,16 +236,7 @@ describe("opencode is the judge: the plugin installed into a commented config lo
     "global opencode.jsonc and a project opencode.json with comments: edited in place, opencode loads the plugin and logs in through it",
     async ({ sandbox }) => {
       expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-      const dist = await mkdtemp(join(tmpdir(), "tollgate-cli-opencode-install-"))
-      const sim = await Simulator.start({ ttlMs: 180_000 })
-      const home = await makeOpenCodeHome({
-        baseURL: `${sim.url}/v1`,
-        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-        auth: anthropicOAuth(sim.account)
-      })
-      try {
-        const plugin = join(dist, "tollgate-opencode.js")
-        await bundle(plugin)
+      await withOpenCodeWorld("tollgate-cli-opencode-install-", 180_000, async ({ sim, home, plugin }) => {
         const spec = pathToFileURL(plugin).href
         const env = { ...sandbox.env, ...home.env }
 
@@ -301,11 +272,7 @@ describe("opencode is the judge: the plugin installed into a commented config lo
         expect(again.exitCode, `${again.text}\n${await home.readLogs()}`).toBe(0)
         expect(again.stdout).toContain("Hello from the tollgate simulator.")
         expect(sim.log.filter((r) => r.route === "messages")).toHaveLength(2)
-      } finally {
-        await sim.close()
-        await home.cleanup()
-        await rm(dist, { recursive: true, force: true })
-      }
+      })
     },
     5 * RUN_TIMEOUT
   )

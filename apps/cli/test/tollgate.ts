@@ -2,14 +2,19 @@
  * Runs the real `tollgate` CLI (TypeScript source through tsx's loader) in a
  * throwaway sandbox: its own HOME, XDG_* directories and TMPDIR, and no
  * environment inherited from the test runner except PATH — so no CLAUDE_*
- * variable leaks in and nothing touches the real home directory.
+ * variable leaks in and nothing touches the real home directory. And the
+ * world of the tests where the real opencode judges an install: the
+ * simulator, an opencode home, the plugin bundled as `build.mjs` ships it.
  */
 import { spawn } from "node:child_process"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { anthropicOAuth, makeOpenCodeHome, type OpenCodeHome } from "@tollgate/conformance/OpenCode"
+import * as Simulator from "@tollgate/conformance/Simulator"
 import { test as base } from "vitest"
+import { bundle } from "../../../packages/opencode/build.mjs"
 
 // The dispatcher, as the built `tollgate` runs it.
 const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
@@ -54,27 +59,95 @@ export const makeSandbox = async (): Promise<Sandbox> => {
   }
 }
 
+/**
+ * Runs `command args` in `cwd` with exactly `env`, killed after `timeoutMs`;
+ * `stdin`, if given, is written and then closed, else the child has no stdin.
+ */
+export const collect = (
+  command: string,
+  args: ReadonlyArray<string>,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  { stdin, timeoutMs }: { readonly stdin?: string | undefined; readonly timeoutMs: number }
+): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      timeout: timeoutMs
+    })
+    let stdout = ""
+    let stderr = ""
+    // Piped above, so never null (the variable stdin makes spawn's type the general one).
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    if (stdin !== undefined) child.stdin?.end(stdin)
+  })
+
 /** Runs `tollgate <args>` in the sandbox; `stdin` is written and then closed. */
 export const tollgate = (
   sandbox: Sandbox,
   args: ReadonlyArray<string>,
   options: { readonly stdin?: string; readonly env?: Readonly<Record<string, string>> } = {}
 ): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], {
-      cwd: sandbox.root,
-      env: { ...sandbox.env, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: 20_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.stdin ?? "")
+  collect(process.execPath, ["--import", TSX_ESM, BIN, ...args], sandbox.root, { ...sandbox.env, ...options.env }, {
+    stdin: options.stdin ?? "",
+    timeoutMs: 20_000
   })
+
+/** `tollgate <args>` in `cwd` (tollgate.ts's {@link tollgate} always runs in the sandbox root) with exactly `env`, no stdin. */
+export const tollgateIn = (
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  args: ReadonlyArray<string>,
+  timeoutMs = 30_000
+): Promise<Run> => collect(process.execPath, ["--import", TSX_ESM, BIN, ...args], cwd, env, { timeoutMs })
+
+/** Any existing file stands in for the bundle where opencode does not run. */
+export const fakePlugin = async (sandbox: Sandbox) => {
+  const file = join(sandbox.root, "plugin", "tollgate-opencode.js")
+  await mkdir(join(sandbox.root, "plugin"), { recursive: true })
+  await writeFile(file, "export default {}\n")
+  return file
+}
+
+/** What a test of the real opencode needs: the simulator, an opencode home logged in to it through auth.json (no plugin configured), and the bundled plugin. */
+export interface OpenCodeWorld {
+  readonly sim: Simulator.Simulator
+  readonly home: OpenCodeHome
+  /** The plugin's entry module, bundled by `build.mjs`'s `bundle()` into a temp directory. */
+  readonly plugin: string
+}
+
+/**
+ * Sets up an {@link OpenCodeWorld} (the simulator alive `ttlMs`, the bundle in a
+ * temp directory named with `prefix`), runs `body` in it, and removes it all.
+ */
+export const withOpenCodeWorld = async (
+  prefix: string,
+  ttlMs: number,
+  body: (world: OpenCodeWorld) => Promise<void>
+): Promise<void> => {
+  const dist = await mkdtemp(join(tmpdir(), prefix))
+  const sim = await Simulator.start({ ttlMs })
+  const home = await makeOpenCodeHome({
+    baseURL: `${sim.url}/v1`,
+    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
+    auth: anthropicOAuth(sim.account)
+  })
+  try {
+    const plugin = join(dist, "tollgate-opencode.js")
+    await bundle(plugin)
+    await body({ sim, home, plugin })
+  } finally {
+    await sim.close()
+    await home.cleanup()
+    await rm(dist, { recursive: true, force: true })
+  }
+}
 
 /** Starts a long-running `tollgate <args>` (e.g. `sim`) in the sandbox; the caller ends it. */
 export const start = (sandbox: Sandbox, args: ReadonlyArray<string>) =>

@@ -15,7 +15,6 @@
 // opencode they are loaded long before any plugin: measured 0.01–0.03 ms each
 // from a probe plugin), and the transpiler cache off (the first load after an
 // install or upgrade).
-import { spawn } from "node:child_process"
 import { readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { join, resolve } from "node:path"
@@ -23,6 +22,7 @@ import { pathToFileURL } from "node:url"
 import { gzipSync } from "node:zlib"
 import { build } from "esbuild"
 import { bundle } from "../build.mjs"
+import { collectOutput, throwawayHomeEnv } from "../test/support/throwawayHome.js"
 import { median, quantile } from "./overhead.js"
 
 export interface Options {
@@ -88,41 +88,20 @@ interface Subject {
   readonly env?: Record<string, string>
 }
 
-const runOnce = (binary: string, home: string, { code, env = {} }: Subject): Promise<Sample> =>
-  new Promise((resolve, reject) => {
-    const t0 = performance.now()
-    const child = spawn(binary, ["-e", code], {
-      // A throwaway HOME: nothing the import might touch is the real one.
-      env: {
-        PATH: process.env["PATH"] ?? "",
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, ".config"),
-        XDG_DATA_HOME: join(home, ".local", "share"),
-        XDG_STATE_HOME: join(home, ".local", "state"),
-        XDG_CACHE_HOME: join(home, ".cache"),
-        TMPDIR: home,
-        BUN_BE_BUN: "1",
-        ...env
-      },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d))
-    child.stderr.on("data", (d: Buffer) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (exit) => {
-      const processMs = performance.now() - t0
-      if (exit !== 0) return reject(new Error(`bun -e exited ${exit}: ${stderr.slice(0, 500)}`))
-      const line = stdout.trim().split("\n").pop() ?? ""
-      try {
-        const parsed = JSON.parse(line) as { ms: number; exports: Array<string>; bun: string }
-        resolve({ importMs: parsed.ms, processMs, exports: parsed.exports, bun: parsed.bun })
-      } catch {
-        reject(new Error(`bun -e printed no measurement: ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`))
-      }
-    })
-  })
+const runOnce = async (binary: string, home: string, { code, env = {} }: Subject): Promise<Sample> => {
+  const t0 = performance.now()
+  // A throwaway HOME: nothing the import might touch is the real one.
+  const { stdout, stderr, exit } = await collectOutput(binary, ["-e", code], { ...throwawayHomeEnv(home), BUN_BE_BUN: "1", ...env })
+  const processMs = performance.now() - t0
+  if (exit !== 0) throw new Error(`bun -e exited ${exit}: ${stderr.slice(0, 500)}`)
+  const line = stdout.trim().split("\n").pop() ?? ""
+  try {
+    const parsed = JSON.parse(line) as { ms: number; exports: Array<string>; bun: string }
+    return { importMs: parsed.ms, processMs, exports: parsed.exports, bun: parsed.bun }
+  } catch {
+    throw new Error(`bun -e printed no measurement: ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`)
+  }
+}
 
 /** The `-e` script: optionally load `preload` built-ins, then time one import of `file`. */
 const script = (file: string, preload: ReadonlyArray<string> = [], env?: Record<string, string>): Subject => ({

@@ -3,68 +3,35 @@
 // loading the built bundle as a user installs it. Each refresh token is spent
 // exactly once per rotation, by one process; the others adopt what it stored.
 // And a token-endpoint backoff one process learned holds for the next process.
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import {
-  anthropicOAuth,
-  findOpenCodeBinary,
-  makeOpenCodeHome,
-  type OpenCodeHome,
-  opencodeRun,
-  type RunResult
-} from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
+import { anthropicOAuth, type OpenCodeHome, type RunResult } from "@tollgate/conformance/OpenCode"
+import type * as Simulator from "@tollgate/conformance/Simulator"
 import { fingerprint } from "@tollgate/core/Credential"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { describe, expect, it } from "vitest"
 import * as AccountStore from "../src/AccountStore.js"
 import { accountKey, credentialFingerprint, legacyKey } from "../src/internal/accountKey.js"
 import { defaultAuthFile } from "../src/internal/authFile.js"
+import { expectBinaryInstalled, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
-const REPLY = "Hello from the tollgate simulator."
 const RUN_TIMEOUT = 90_000
 
-const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
+const oc = realOpencode("tollgate-opencode-bundle-")
 
-let dist = ""
-let plugin = ""
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  await bundle(plugin)
-})
-afterAll(() => rm(dist, { recursive: true, force: true }))
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-const startSim = async (scenario?: string) => {
-  const sim = await Simulator.start({ ttlMs: 30 * 60_000, ...(scenario ? { scenario } : {}) })
-  cleanups.push(() => sim.close())
-  return sim
-}
+const startSim = (scenario?: string) => oc.startSim({ ttlMs: 30 * 60_000, ...(scenario ? { scenario } : {}) })
 
 const makeHome = async (sim: Simulator.Simulator, issued: Simulator.Issued): Promise<OpenCodeHome> => {
-  const home = await makeOpenCodeHome({
-    baseURL: `${sim.url}/v1`,
-    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-    plugin,
-    auth: anthropicOAuth(issued)
-  })
-  cleanups.push(() => home.cleanup())
+  const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(issued) })
   // Two opencode processes creating its SQLite database at once: one fails with "database is locked"
   // (opencode's own start-up, before any plugin runs). A first run without plugins creates it; it makes no
   // request (an OAuth entry without the plugin is "API key is missing").
-  const warm = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary, extraArgs: ["--pure"] })
+  const warm = await runOpencode(home, RUN_TIMEOUT, { extraArgs: ["--pure"] })
   expect(warm.text).toContain("API key is missing")
   expect(sim.log).toEqual([])
   return home
 }
 
-const run = (home: OpenCodeHome) => opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+const run = (home: OpenCodeHome) => runOpencode(home, RUN_TIMEOUT)
 
 const storedLogin = async (home: OpenCodeHome) => {
   const entry = (await home.readAuth())?.["anthropic"] as { refresh: string; access: string; expires: number } | undefined
@@ -105,9 +72,7 @@ describe("the auth.json login's place and keys", () => {
 })
 
 describe("an auth.json OAuth login shared by concurrent opencode processes (real binary, offline)", () => {
-  it("the real opencode binary is installed", () => {
-    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-  })
+  it("the real opencode binary is installed", expectBinaryInstalled)
 
   it(
     "5 consecutive runs under a token-endpoint 429 Retry-After 3600 make exactly 1 token POST, each run saying why",
@@ -124,7 +89,7 @@ describe("an auth.json OAuth login shared by concurrent opencode processes (real
       // Each run is told at once and ends by itself: the answer is in the form opencode does not retry
       // (it would otherwise sit out the hour's Retry-After).
       const runs: Array<RunResult> = []
-      for (let i = 0; i < 5; i++) runs.push(await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: 30_000, binary }))
+      for (let i = 0; i < 5; i++) runs.push(await runOpencode(home, 30_000))
 
       const why = await explain(home, runs)
       expect(tokenRefreshes(sim), why).toHaveLength(1)

@@ -4,25 +4,16 @@
 // built-ins outside them), importable under Node and under the Bun inside opencode.
 // Sizes and import times are the bench's business (`pnpm --filter
 // @tollgate/opencode bench -- --only=load`), not a test's.
-import { spawn } from "node:child_process"
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { findOpenCodeBinary } from "@tollgate/conformance/OpenCode"
-import type { Metafile } from "esbuild"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { describe, expect, it } from "vitest"
+import { bundlePluginForFile } from "./support/realOpencode.js"
+import { collectOutput, throwawayHomeEnv } from "./support/throwawayHome.js"
 
-let dist = ""
-let plugin = ""
-let metafile: Metafile
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-props-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  metafile = (await bundle(plugin)).metafile
-})
-afterAll(() => rm(dist, { recursive: true, force: true }))
+const bundled = bundlePluginForFile("tollgate-opencode-bundle-props-")
 
 interface Loaded {
   readonly exports: ReadonlyArray<string>
@@ -39,32 +30,12 @@ const load = async (command: string, args: ReadonlyArray<string>, env: Record<st
   await mkdir(tmp)
   try {
     const code = [
-      `const m = await import(${JSON.stringify(pathToFileURL(plugin).href)});`,
+      `const m = await import(${JSON.stringify(pathToFileURL(bundled.file).href)});`,
       "const d = m.default ?? {};",
       "const runtime = typeof Bun === 'undefined' ? 'node ' + process.version : 'bun ' + Bun.version;",
       "console.log(JSON.stringify({ exports: Object.keys(m), defaultKeys: Object.keys(d).sort(), id: d.id, server: typeof d.server, runtime }));"
     ].join("\n")
-    const { stdout, stderr, exit } = await new Promise<{ stdout: string; stderr: string; exit: number | null }>((resolve, reject) => {
-      const child = spawn(command, [...args, code], {
-        env: {
-          PATH: process.env["PATH"] ?? "",
-          HOME: home,
-          XDG_CONFIG_HOME: join(home, ".config"),
-          XDG_DATA_HOME: join(home, ".local", "share"),
-          XDG_STATE_HOME: join(home, ".local", "state"),
-          XDG_CACHE_HOME: join(home, ".cache"),
-          TMPDIR: tmp,
-          ...env
-        },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (d: Buffer) => (stdout += d))
-      child.stderr.on("data", (d: Buffer) => (stderr += d))
-      child.on("error", reject)
-      child.on("close", (exit) => resolve({ stdout, stderr, exit }))
-    })
+    const { stdout, stderr, exit } = await collectOutput(command, [...args, code], { ...throwawayHomeEnv(home, tmp), ...env })
     expect(stderr).toBe("")
     expect(exit).toBe(0)
     // Loading the module touches nothing on disk: the plugin does its work when opencode calls it.
@@ -86,11 +57,11 @@ const expectPluginShape = (loaded: Loaded) => {
 
 describe("the built bundle", () => {
   it("is an entry and its chunks whose only imports outside them are Node built-ins (nothing else resolves under opencode)", async () => {
-    expect(await readdir(dist)).toEqual(["tollgate-opencode.chunks", "tollgate-opencode.js"])
-    const chunks = (await readdir(join(dist, "tollgate-opencode.chunks"))).map((c) => join(dist, "tollgate-opencode.chunks", c))
-    const files = [plugin, ...chunks]
-    expect(Object.keys(metafile.outputs).map((o) => resolve(o)).sort()).toEqual([...files].sort())
-    for (const [, output] of Object.entries(metafile.outputs)) {
+    expect(await readdir(bundled.dir)).toEqual(["tollgate-opencode.chunks", "tollgate-opencode.js"])
+    const chunks = (await readdir(join(bundled.dir, "tollgate-opencode.chunks"))).map((c) => join(bundled.dir, "tollgate-opencode.chunks", c))
+    const files = [bundled.file, ...chunks]
+    expect(Object.keys(bundled.metafile.outputs).map((o) => resolve(o)).sort()).toEqual([...files].sort())
+    for (const [, output] of Object.entries(bundled.metafile.outputs)) {
       const outside = output.imports.filter((i) => (i.external ? !i.path.startsWith("node:") : !files.includes(resolve(i.path))))
       expect(outside).toEqual([])
     }
@@ -104,15 +75,15 @@ describe("the built bundle", () => {
   })
 
   it("imports a few KB at load: the entry statically pulls in only tiny chunks; the request path is a lazy chunk", async () => {
-    const entry = metafile.outputs[Object.keys(metafile.outputs).find((o) => resolve(o) === plugin)!]!
-    const staticBytes = entry.bytes + entry.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + metafile.outputs[i.path]!.bytes, 0)
+    const entry = bundled.metafile.outputs[Object.keys(bundled.metafile.outputs).find((o) => resolve(o) === bundled.file)!]!
+    const staticBytes = entry.bytes + entry.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + bundled.metafile.outputs[i.path]!.bytes, 0)
     // Measured 3.5 KB; the whole request path (Effect and the rest) is over 300 KB.
     expect(staticBytes).toBeLessThan(20_000)
     expect(entry.imports.some((i) => i.kind === "dynamic-import" && /AuthorizedFetch/.test(i.path))).toBe(true)
   })
 
   it("is minified", async () => {
-    for (const file of [plugin, ...(await readdir(join(dist, "tollgate-opencode.chunks"))).map((c) => join(dist, "tollgate-opencode.chunks", c))]) {
+    for (const file of [bundled.file, ...(await readdir(join(bundled.dir, "tollgate-opencode.chunks"))).map((c) => join(bundled.dir, "tollgate-opencode.chunks", c))]) {
       const source = await readFile(file, "utf8")
       const lines = source.split("\n")
       // esbuild's minified output breaks lines only where it must (plus the two-line require banner): far longer

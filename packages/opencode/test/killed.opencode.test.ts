@@ -23,46 +23,22 @@
 // And: the state file parses as the plugin's shape, and the clean run
 // answered and recorded `verdict: "Ok"` for its account, after it started.
 import { spawn } from "node:child_process"
-import { lstat, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { lstat, readdir, readFile } from "node:fs/promises"
 import { join, relative } from "node:path"
-import {
-  anthropicOAuth,
-  findOpenCodeBinary,
-  makeOpenCodeHome,
-  type OpenCodeHome,
-  opencodeRun,
-  stripAnsi
-} from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
+import { anthropicOAuth, type OpenCodeHome, stripAnsi } from "@tollgate/conformance/OpenCode"
 import { LockOwner, ProcessIdentity } from "@tollgate/files"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { describe, expect, it } from "vitest"
 import * as AccountStore from "../src/AccountStore.js"
 import * as AccountState from "../src/internal/accountState.js"
+import { binary, expectBinaryInstalled, inOwnGroup, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
-const REPLY = "Hello from the tollgate simulator."
 const RUN_TIMEOUT = 60_000
 const RUNS = 20
 const AT_ONCE = 4
 /** A SIGTERMed run that has not exited after this is SIGKILLed (its group). */
 const TERM_GRACE_MS = 5_000
 
-const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
-
-let dist = ""
-let plugin = ""
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  await bundle(plugin)
-})
-afterAll(() => rm(dist, { recursive: true, force: true }))
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const oc = realOpencode("tollgate-opencode-bundle-")
 
 const killGroup = (pid: number, signal: NodeJS.Signals): boolean => {
   try {
@@ -85,12 +61,7 @@ interface Killed {
 /** `opencode run` in its own process group, which gets `signal` after `afterMs`. */
 const runKilled = (home: OpenCodeHome, afterMs: number, signal: NodeJS.Signals) =>
   new Promise<Killed>((resolve, reject) => {
-    const child = spawn(binary!, ["run", "--title", "t", "hi"], {
-      env: home.env,
-      cwd: home.project,
-      stdio: ["ignore", "ignore", "ignore"],
-      detached: true
-    })
+    const child = spawn(binary!, ["run", "--title", "t", "hi"], inOwnGroup(home, ["ignore", "ignore", "ignore"]))
     const pid = child.pid!
     let ended = false
     let killedAlive = false
@@ -163,28 +134,21 @@ describe("opencode runs killed at random (real binary, offline)", () => {
   it(
     `${RUNS} runs killed at random moments leave no tollgate lock or temp file; the next clean run succeeds and records its state`,
     async () => {
-      expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-      const sim = await Simulator.start({ ttlMs: 600_000 })
-      cleanups.push(() => sim.close())
-      const home = await makeOpenCodeHome({
-        baseURL: `${sim.url}/v1`,
-        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-        plugin,
-        auth: anthropicOAuth(sim.account)
-      })
-      cleanups.push(() => home.cleanup())
+      expectBinaryInstalled()
+      const sim = await oc.startSim({ ttlMs: 600_000 })
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })
       const statePath = AccountStore.defaultPath(home.env)
       // A slower answer: more of each run's life is a request in flight, not only start-up.
       sim.setLatency("messages", 1_000)
 
       // One whole run alone first: opencode's first start migrates its database, and several
       // first starts at once race on that (opencode's own "Failed query: CREATE TABLE").
-      const alone = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const alone = await runOpencode(home, RUN_TIMEOUT)
       expect(alone.exitCode, `${alone.text}\n${await home.readLogs()}`).toBe(0)
       // Then whole runs as many at once as the killed ones will be: how long a run lives
       // here under that load, so the kills spread over all of it.
       const whole = await Promise.all(
-        Array.from({ length: AT_ONCE }, () => opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary }))
+        Array.from({ length: AT_ONCE }, () => runOpencode(home, RUN_TIMEOUT))
       )
       for (const run of whole) expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
       const lifeMs = Math.max(...whole.map((run) => run.durationMs))
@@ -218,7 +182,7 @@ describe("opencode runs killed at random (real binary, offline)", () => {
       }
 
       const cleanStarted = Date.now()
-      const clean = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const clean = await runOpencode(home, RUN_TIMEOUT)
       expect(clean.exitCode, `${clean.text}\n${await home.readLogs()}`).toBe(0)
       expect(stripAnsi(clean.stdout)).toContain(REPLY)
 

@@ -1,70 +1,26 @@
 // opencode is the judge: the real opencode 1.18.x, offline against the
 // simulator, loading the built bundle exactly as a user would install it.
 import { spawn } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import {
-  anthropicOAuth,
-  findOpenCodeBinary,
-  makeOpenCodeHome,
-  type OpenCodeHome,
-  type OpenCodeHomeOptions,
-  opencodeRun,
-  stripAnsi
-} from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
+import { anthropicOAuth, type OpenCodeHome, stripAnsi } from "@tollgate/conformance/OpenCode"
 import { fingerprint } from "@tollgate/core/Credential"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { describe, expect, it } from "vitest"
+import { binary, expectBinaryInstalled, inOwnGroup, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
-const REPLY = "Hello from the tollgate simulator."
 const OAUTH_BETA = "oauth-2025-04-20"
 const RUN_TIMEOUT = 60_000
 
-const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
 if (binary === undefined) console.warn("opencode.test: no opencode binary found; skipping (set OPENCODE_BIN)")
 
-let dist = ""
-let plugin = ""
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-bundle-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  await bundle(plugin)
-})
-afterAll(() => rm(dist, { recursive: true, force: true }))
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-const startSim = async (scenario?: string) => {
-  const sim = await Simulator.start({ ttlMs: 120_000, ...(scenario ? { scenario } : {}) })
-  cleanups.push(() => sim.close())
-  return sim
-}
-
-const makeHome = async (sim: Simulator.Simulator, options: Partial<OpenCodeHomeOptions>): Promise<OpenCodeHome> => {
-  const home = await makeOpenCodeHome({
-    baseURL: `${sim.url}/v1`,
-    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-    ...options
-  })
-  cleanups.push(() => home.cleanup())
-  return home
-}
-
+const oc = realOpencode("tollgate-opencode-bundle-")
 // `opencode providers login` with the pasted answer computed from the URL the
 // plugin printed (opencodeLogin writes stdin up front, before the URL exists).
 const loginInteractively = (home: OpenCodeHome, answer: (url: string) => Promise<string>) =>
   new Promise<{ exitCode: number | null; text: string }>((resolve, reject) => {
-    const child = spawn(binary!, ["providers", "login", "-p", "anthropic", "-m", "Claude Pro/Max (OAuth)"], {
-      env: home.env,
-      cwd: home.project,
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true
-    })
+    const child = spawn(
+      binary!,
+      ["providers", "login", "-p", "anthropic", "-m", "Claude Pro/Max (OAuth)"],
+      inOwnGroup(home, ["pipe", "pipe", "pipe"])
+    )
     const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), RUN_TIMEOUT)
     let out = ""
     let answered = false
@@ -92,18 +48,15 @@ const loginInteractively = (home: OpenCodeHome, answer: (url: string) => Promise
   })
 
 describe("opencode with the tollgate plugin (real binary, offline)", () => {
-  // opencode-ai is a dev dependency installed with the project: a missing binary is a failure, not a skip.
-  it("the real opencode binary is installed", () => {
-    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-  })
+  it("the real opencode binary is installed", expectBinaryInstalled)
 
   it(
     "`opencode run` answers from the simulator, signed with the OAuth bearer and beta",
     async () => {
-      const sim = await startSim()
-      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+      const sim = await oc.startSim()
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })
 
-      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const run = await runOpencode(home, RUN_TIMEOUT)
 
       expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
       expect(run.stdout).toContain(REPLY)
@@ -123,10 +76,10 @@ describe("opencode with the tollgate plugin (real binary, offline)", () => {
   it(
     "an expired token is refreshed exactly once and the new tokens land in auth.json",
     async () => {
-      const sim = await startSim("expired-access-token")
-      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+      const sim = await oc.startSim({ scenario: "expired-access-token" })
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })
 
-      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const run = await runOpencode(home, RUN_TIMEOUT)
 
       expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
       expect(run.stdout).toContain(REPLY)
@@ -145,10 +98,10 @@ describe("opencode with the tollgate plugin (real binary, offline)", () => {
   it(
     "negative control: without the plugin the same run fails with the missing API key error",
     async () => {
-      const sim = await startSim("expired-access-token")
-      const home = await makeHome(sim, { auth: anthropicOAuth(sim.account) })
+      const sim = await oc.startSim({ scenario: "expired-access-token" })
+      const home = await oc.makeSimHome(sim, { auth: anthropicOAuth(sim.account) })
 
-      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const run = await runOpencode(home, RUN_TIMEOUT)
 
       expect(run.exitCode).toBe(1)
       expect(run.text).toContain("API key is missing")
@@ -160,8 +113,8 @@ describe("opencode with the tollgate plugin (real binary, offline)", () => {
   it(
     "`opencode providers login` runs the PKCE login end to end and stores the exchanged tokens",
     async () => {
-      const sim = await startSim()
-      const home = await makeHome(sim, { plugin })
+      const sim = await oc.startSim()
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin })
       const env = { ...home.env, TOLLGATE_AUTHORIZE_URL: `${sim.url}/oauth/authorize` }
       let state = ""
       const login = await loginInteractively({ ...home, env }, async (url) => {
@@ -187,8 +140,8 @@ describe("opencode with the tollgate plugin (real binary, offline)", () => {
   it(
     "a pasted code whose state does not match fails without calling the token endpoint",
     async () => {
-      const sim = await startSim()
-      const home = await makeHome(sim, { plugin })
+      const sim = await oc.startSim()
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin })
       const env = { ...home.env, TOLLGATE_AUTHORIZE_URL: `${sim.url}/oauth/authorize` }
       const login = await loginInteractively({ ...home, env }, async (url) => {
         const [code] = (await (await fetch(url)).text()).split("#")

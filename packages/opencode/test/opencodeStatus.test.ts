@@ -1,74 +1,33 @@
 // The real opencode 1.18 is the judge, offline against the simulator, loading the built bundle:
 // `/tollgate` answers from the shared state file without a model call; malformed plugin options are
 // told in opencode's log while the plugin still serves; TOLLGATE_API_BASE_URL alone redirects opencode.
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
-import {
-  anthropicOAuth,
-  findOpenCodeBinary,
-  makeOpenCodeHome,
-  type OpenCodeHome,
-  type OpenCodeHomeOptions,
-  opencodeRun
-} from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
+import { anthropicOAuth, type OpenCodeHome } from "@tollgate/conformance/OpenCode"
 import { fingerprint } from "@tollgate/core/Credential"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { describe, expect, it } from "vitest"
 import * as AccountStore from "../src/AccountStore.js"
 import { accountKey } from "../src/internal/accountKey.js"
+import { expectBinaryInstalled, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
-const REPLY = "Hello from the tollgate simulator."
 const RUN_TIMEOUT = 60_000
 
-const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
-
-let dist = ""
-let plugin = ""
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-status-bundle-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  await bundle(plugin)
-})
-afterAll(() => rm(dist, { recursive: true, force: true }))
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-const startSim = async () => {
-  const sim = await Simulator.start({ ttlMs: 120_000 })
-  cleanups.push(() => sim.close())
-  return sim
-}
-
-const makeHome = async (options: OpenCodeHomeOptions): Promise<OpenCodeHome> => {
-  const home = await makeOpenCodeHome(options)
-  cleanups.push(() => home.cleanup())
-  return home
-}
+const oc = realOpencode("tollgate-opencode-status-bundle-")
 
 const stateFile = (home: OpenCodeHome) => join(home.env["XDG_STATE_HOME"]!, "tollgate", "opencode-accounts.json")
 
 describe("opencode with the tollgate plugin: options and status (real binary, offline)", () => {
-  it("the real opencode binary is installed", () => {
-    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-  })
+  it("the real opencode binary is installed", expectBinaryInstalled)
 
   it(
     "`/tollgate` while every account is capped shows every account of the state file and makes no model call",
     async () => {
-      const sim = await startSim()
-      const home = await makeHome({
-        baseURL: `${sim.url}/v1`,
-        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-        plugin,
+      const sim = await oc.startSim()
+      const home = await oc.makeSimHome(sim, {
+        plugin: oc.plugin,
         auth: anthropicOAuth(sim.account)
       })
       // One opencode process serves a request: it records the auth.json login in the shared file.
-      const first = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const first = await runOpencode(home, RUN_TIMEOUT)
       expect(first.exitCode, `${first.text}\n${await home.readLogs()}`).toBe(0)
       const store = AccountStore.make(stateFile(home))
       const authKey = accountKey({ type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: 0 }, 0)
@@ -92,14 +51,7 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
         sevenDay: 0.97
       })
 
-      const run = await opencodeRun({
-        home,
-        prompt: "",
-        title: "t",
-        extraArgs: ["--command", "tollgate"],
-        timeoutMs: RUN_TIMEOUT,
-        binary
-      })
+      const run = await runOpencode(home, RUN_TIMEOUT, { prompt: "", extraArgs: ["--command", "tollgate"] })
 
       const context = `${run.text}\n${await home.readLogs()}`
       expect(run.stdout, context).toContain(`tollgate: accounts recorded by every opencode process (${stateFile(home)})`)
@@ -116,16 +68,14 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
   it(
     "malformed plugin options: the message is in opencode's log, and the plugin still serves the login",
     async () => {
-      const sim = await startSim()
-      const home = await makeHome({
-        baseURL: `${sim.url}/v1`,
-        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-        plugin,
+      const sim = await oc.startSim()
+      const home = await oc.makeSimHome(sim, {
+        plugin: oc.plugin,
         pluginOptions: { accounts: [{ type: "bogus" }, { type: "api", keyEnv: "TOLLGATE_TEST_UNSET_KEY" }], strategy: "fastest" },
         auth: anthropicOAuth(sim.account)
       })
 
-      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const run = await runOpencode(home, RUN_TIMEOUT)
 
       const logs = await home.readLogs()
       expect(run.exitCode, `${run.text}\n${logs}`).toBe(0)
@@ -142,19 +92,17 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
   it(
     "TOLLGATE_API_BASE_URL alone (no baseURL in opencode.json) sends opencode's message requests to it",
     async () => {
-      const sim = await startSim()
-      const home = await makeHome({
-        baseURL: `${sim.url}/v1`,
+      const sim = await oc.startSim()
+      const home = await oc.makeSimHome(sim, {
         // The helper's provider.anthropic.options.baseURL, replaced: only the plugin's loader can redirect.
         config: { provider: { anthropic: { options: {} } } },
-        env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-        plugin,
+        plugin: oc.plugin,
         auth: anthropicOAuth(sim.account)
       })
       const config = JSON.parse(await (await import("node:fs/promises")).readFile(join(home.project, "opencode.json"), "utf8"))
       expect(JSON.stringify(config)).not.toContain(sim.url)
 
-      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const run = await runOpencode(home, RUN_TIMEOUT)
 
       expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
       expect(run.stdout).toContain(REPLY)

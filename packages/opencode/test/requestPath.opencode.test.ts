@@ -1,73 +1,24 @@
 // The request path judged by the real opencode 1.18: what the user sees, how
 // fast, and whether anything is retried, offline against the simulator.
 import { spawn } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import {
-  anthropicOAuth,
-  findOpenCodeBinary,
-  makeOpenCodeHome,
-  type OpenCodeHome,
-  type OpenCodeHomeOptions,
-  opencodeRun,
-  stripAnsi
-} from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { anthropicOAuth, type OpenCodeHome, stripAnsi } from "@tollgate/conformance/OpenCode"
+import type * as Simulator from "@tollgate/conformance/Simulator"
+import { describe, expect, it } from "vitest"
+import { binary, expectBinaryInstalled, inOwnGroup, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
-const REPLY = "Hello from the tollgate simulator."
 const RUN_TIMEOUT = 120_000
 // The issue's bound: a verdict no retry can fix reaches the user within 2 s of the upstream answer.
 const ANSWER_BOUND_MS = 2_000
 
-const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
-
-let dist = ""
-let plugin = ""
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-request-path-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  await bundle(plugin)
-})
-afterAll(() => rm(dist, { recursive: true, force: true }))
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-const startSim = async () => {
-  const sim = await Simulator.start({ ttlMs: 120_000 })
-  cleanups.push(() => sim.close())
-  return sim
-}
-
-const makeHome = async (sim: Simulator.Simulator, options: Partial<OpenCodeHomeOptions>): Promise<OpenCodeHome> => {
-  const home = await makeOpenCodeHome({
-    baseURL: `${sim.url}/v1`,
-    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-    ...options
-  })
-  cleanups.push(() => home.cleanup())
-  return home
-}
-
+const oc = realOpencode("tollgate-request-path-")
 const envelope = (type: string, message: string) => JSON.stringify({ type: "error", error: { type, message } })
 
 const messages = (sim: Simulator.Simulator) => sim.log.filter((r) => r.route === "messages")
 
-
 // `opencode run`, noting when `seen` first shows in its output and when it exits.
 const runWatching = (home: OpenCodeHome, seen: RegExp) =>
   new Promise<{ text: string; seenAt: number | null; exitedAt: number; exitCode: number | null }>((resolve, reject) => {
-    const child = spawn(binary!, ["run", "--title", "t", "hi"], {
-      env: home.env,
-      cwd: home.project,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true
-    })
+    const child = spawn(binary!, ["run", "--title", "t", "hi"], inOwnGroup(home, ["ignore", "pipe", "pipe"]))
     const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), RUN_TIMEOUT)
     let out = ""
     let seenAt: number | null = null
@@ -85,14 +36,12 @@ const runWatching = (home: OpenCodeHome, seen: RegExp) =>
   })
 
 describe("the request path under the real opencode (offline)", () => {
-  it("the real opencode binary is installed", () => {
-    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-  })
+  it("the real opencode binary is installed", expectBinaryInstalled)
 
   it(
     "a subscription cap on the only account: core's message within 2 s of the capped answer, no retry upstream or local",
     async () => {
-      const sim = await startSim()
+      const sim = await oc.startSim()
       sim.script("messages", {
         status: 429,
         headers: {
@@ -104,7 +53,7 @@ describe("the request path under the real opencode (offline)", () => {
         body: envelope("rate_limit_error", "This request would exceed your account's rate limit. Please try again later."),
         times: "always"
       })
-      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })
       const message = /The subscription's five_hour limit is reached; it resets at \d{4}-\d\d-\d\dT/
 
       const result = await runWatching(home, message)
@@ -130,14 +79,14 @@ describe("the request path under the real opencode (offline)", () => {
   it(
     "an org-policy 401 on every call spends no token refresh and says why",
     async () => {
-      const sim = await startSim()
+      const sim = await oc.startSim()
       sim.script("messages", {
         status: 401,
         headers: { "content-type": "application/json" },
         body: envelope("authentication_error", "OAuth authentication is currently not allowed for this organization."),
         times: "always"
       })
-      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })
 
       const result = await runWatching(home, /This organization does not allow OAuth logins/)
 
@@ -153,15 +102,15 @@ describe("the request path under the real opencode (offline)", () => {
   it(
     "a 429 with a short Retry-After: the plugin waits once and resends once, and the user gets the answer",
     async () => {
-      const sim = await startSim()
+      const sim = await oc.startSim()
       sim.script("messages", {
         status: 429,
         headers: { "content-type": "application/json", "retry-after": "1" },
         body: envelope("rate_limit_error", "Number of requests has exceeded your per-minute rate limit.")
       })
-      const home = await makeHome(sim, { plugin, auth: anthropicOAuth(sim.account) })
+      const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })
 
-      const result = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const result = await runOpencode(home, RUN_TIMEOUT)
 
       expect(result.exitCode, `${result.text}\n${await home.readLogs()}`).toBe(0)
       expect(result.stdout).toContain(REPLY)

@@ -2,44 +2,22 @@
 // the login in Claude Code's store (refreshing it under Claude Code's locks),
 // and afterwards the real `claude` still finds itself logged in.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises"
-import { mkdtemp } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { claudeAuthStatus } from "@tollgate/conformance/ClaudeCode"
 import { startMitm } from "@tollgate/conformance/Mitm"
-import {
-  findOpenCodeBinary,
-  makeOpenCodeHome,
-  type OpenCodeHome,
-  opencodeRun,
-  opencodeSpawn
-} from "@tollgate/conformance/OpenCode"
-import * as Simulator from "@tollgate/conformance/Simulator"
+import { opencodeSpawn } from "@tollgate/conformance/OpenCode"
+import type * as Simulator from "@tollgate/conformance/Simulator"
 import { fingerprint } from "@tollgate/core/Credential"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bundle } from "../build.mjs"
+import { describe, expect, it } from "vitest"
+import { binary, expectBinaryInstalled, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
-const REPLY = "Hello from the tollgate simulator."
 const MARKER = "claude-code-shared"
 const LABEL = "Use my Claude Code login"
 const RUN_TIMEOUT = 90_000
 
-const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
 if (binary === undefined) console.warn("sharedLogin.test: no opencode binary found; skipping (set OPENCODE_BIN)")
 
-let dist = ""
-let plugin = ""
-beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), "tollgate-opencode-shared-bundle-"))
-  plugin = join(dist, "tollgate-opencode.js")
-  await bundle(plugin)
-}, 60_000)
-afterAll(() => rm(dist, { recursive: true, force: true }))
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const oc = realOpencode("tollgate-opencode-shared-bundle-", 60_000)
 
 const claudeLogin = (issued: Simulator.Issued) => ({
   claudeAiOauth: {
@@ -55,15 +33,8 @@ const claudeLogin = (issued: Simulator.Issued) => ({
 })
 
 const setup = async (scenario: string | undefined, auth: Record<string, unknown> | undefined) => {
-  const sim = await Simulator.start({ ttlMs: 120_000, ...(scenario ? { scenario } : {}) })
-  cleanups.push(() => sim.close())
-  const home: OpenCodeHome = await makeOpenCodeHome({
-    baseURL: `${sim.url}/v1`,
-    env: { TOLLGATE_API_BASE_URL: sim.url, TOLLGATE_OAUTH_BASE_URL: sim.url },
-    plugin,
-    ...(auth ? { auth } : {})
-  })
-  cleanups.push(() => home.cleanup())
+  const sim = await oc.startSim(scenario ? { scenario } : {})
+  const home = await oc.makeSimHome(sim, { plugin: oc.plugin, ...(auth ? { auth } : {}) })
   const claudeDir = join(home.home, ".claude")
   await mkdir(claudeDir, { recursive: true, mode: 0o700 })
   const store = join(claudeDir, ".credentials.json")
@@ -72,10 +43,7 @@ const setup = async (scenario: string | undefined, auth: Record<string, unknown>
 }
 
 describe("Use my Claude Code login (real opencode + real claude, offline)", () => {
-  // opencode-ai is a dev dependency installed with the project: a missing binary is a failure, not a skip.
-  it("the real opencode binary is installed", () => {
-    expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
-  })
+  it("the real opencode binary is installed", expectBinaryInstalled)
 
   it(
     "an expired shared login: opencode refreshes it once into Claude Code's store, and claude stays logged in",
@@ -87,7 +55,7 @@ describe("Use my Claude Code login (real opencode + real claude, offline)", () =
       await writeFile(home.authFile, JSON.stringify(marker(sim.account)), { mode: 0o600 })
       const before = JSON.parse(await readFile(store, "utf8")) as Record<string, unknown>
 
-      const run = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+      const run = await runOpencode(home, RUN_TIMEOUT)
 
       expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
       expect(run.stdout).toContain(REPLY)
@@ -118,7 +86,7 @@ describe("Use my Claude Code login (real opencode + real claude, offline)", () =
       const certs = join(home.home, "certs")
       await mkdir(certs, { recursive: true })
       const proxy = await startMitm({ handler: sim.listener, dir: certs, ttlMs: 120_000 })
-      cleanups.push(() => proxy.close())
+      oc.defer(() => proxy.close())
       const status = await claudeAuthStatus({ env: { ...home.env, ...proxy.env }, timeoutMs: 30_000 })
       expect(status.exitCode, status.stderr).toBe(0)
       expect(status.json?.["loggedIn"]).toBe(true)
