@@ -33,6 +33,17 @@ const makeHome = async (sim: Simulator.Simulator, issued: Simulator.Issued): Pro
 
 const run = (home: OpenCodeHome) => runOpencode(home, RUN_TIMEOUT)
 
+// opencode's own SQLite, shared by its processes, sometimes refuses one of several concurrent runs with
+// "database is locked" (its error, printed before or after the plugin was asked; nothing of tollgate's). Such a
+// run is started again once; the re-run must then succeed like any other, without a token POST of its own.
+let opencodeDbLocked = 0
+const runDespiteOpencodeDb = async (home: OpenCodeHome) => {
+  const first = await run(home)
+  if (first.exitCode === 0 || !/database is locked/i.test(first.text)) return first
+  opencodeDbLocked++
+  return run(home)
+}
+
 const storedLogin = async (home: OpenCodeHome) => {
   const entry = (await home.readAuth())?.["anthropic"] as { refresh: string; access: string; expires: number } | undefined
   if (entry === undefined) throw new Error("auth.json lost the anthropic entry")
@@ -181,7 +192,7 @@ describe("an auth.json OAuth login shared by concurrent opencode processes (real
       for (let round = 1; round <= ROUNDS; round++) {
         await expireStoredLogin(home)
         const spent = (await storedLogin(home)).refresh
-        const runs = await Promise.all(Array.from({ length: PROCESSES }, () => run(home)))
+        const runs = await Promise.all(Array.from({ length: PROCESSES }, () => runDespiteOpencodeDb(home)))
 
         const posts = tokenRefreshes(sim)
         if (posts.length !== round || runs.some((r) => r.exitCode !== 0 || !r.stdout.includes(REPLY))) {
@@ -196,6 +207,7 @@ describe("an auth.json OAuth login shared by concurrent opencode processes (real
         expect(stored.expires).toBeGreaterThan(Date.now())
       }
 
+      console.log(`4 x ${ROUNDS}: ${tokenRefreshes(sim).length} token POSTs; runs started again after opencode's own "database is locked": ${opencodeDbLocked}`)
       expect(failures).toEqual([])
       expect(tokenRefreshes(sim)).toHaveLength(ROUNDS)
       expect(sim.log.filter((r) => r.route === "token" && r.outcome !== 200)).toEqual([])
