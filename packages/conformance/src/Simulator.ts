@@ -50,6 +50,8 @@ export interface Simulator {
   count(endpoint: Endpoint): number
   /** Delays the real answers of `endpoint` by `ms` (0 for none) after they are decided: a slow network. */
   setLatency(endpoint: Endpoint, ms: number): void
+  /** Sends message streams one event every `ms` (0, the default: the whole stream at once). */
+  setStreamPace(ms: number): void
   /** Appends scripted steps for an endpoint. */
   script(endpoint: Endpoint, ...steps: ReadonlyArray<Step>): void
   /** Another login (a second account). */
@@ -129,6 +131,7 @@ export const start = async (options: Options = {}): Promise<Simulator> => {
     count: (endpoint) => handler.log.filter((r) => r.route === endpoint).length,
     script: (endpoint, ...steps) => handler.script(endpoint, steps),
     setLatency: (endpoint, ms) => handler.setLatency(endpoint, ms),
+    setStreamPace: (ms) => handler.setStreamPace(ms),
     seed: (seed) => book.seed(seed),
     rotateElsewhere: () => book.rotateElsewhere(),
     current: () => book.issued(book.primary!),

@@ -8,6 +8,7 @@
 import type * as Classification from "./Classification.js"
 import type { Endpoint } from "./Endpoint.js"
 import { classify as run } from "./internal/classifier.js"
+import { reasonOf } from "./internal/transport.js"
 import type * as RetryAfter from "./RetryAfter.js"
 import type * as Scopes from "./Scopes.js"
 
@@ -50,3 +51,12 @@ export interface Input {
  * @since 0.1.0
  */
 export const classify: (input: Input) => Classification.Classification = run
+
+/**
+ * The transport reason for what an HTTP client threw instead of answering
+ * (`fetch`'s `TypeError` with an `ECONNREFUSED` cause, an `AbortError`, a
+ * timeout…), for `Input.transportError`.
+ *
+ * @since 0.1.0
+ */
+export const transportReasonOf: (thrown: unknown) => Classification.TransportReason = reasonOf

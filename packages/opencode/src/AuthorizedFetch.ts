@@ -20,6 +20,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Backoff from "@tollgate/core/Backoff"
+import type * as C from "@tollgate/core/Classification"
 import * as OAuthClient from "@tollgate/core/OAuthClient"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as Effect from "effect/Effect"
@@ -29,6 +30,7 @@ import type * as AccountStore from "./AccountStore.js"
 import type * as DaemonForwarder from "./DaemonForwarder.js"
 import * as Account from "./internal/account.js"
 import * as AccountKey from "./internal/accountKey.js"
+import * as Envelope from "./internal/envelope.js"
 import * as Failover from "./internal/failover.js"
 
 /** A login: subscription OAuth or an API key. @since 0.1.0 */
@@ -67,7 +69,34 @@ export interface Options {
   readonly onSwitch?: ((event: SwitchEvent) => unknown) | undefined
   /** opencode's auth.json holding account 0 (the plugin passes it): refreshes locked across processes. */
   readonly authFile?: string | null | undefined
+  /**
+   * The response for a verdict no account could serve past. Default: the
+   * form that makes opencode retry exactly what a retry can fix
+   * ({@link opencodeErrorResponse}); a gateway passes the upstream status on.
+   */
+  readonly errorResponse?: ErrorResponse | undefined
+  /**
+   * An `event: error` inside a stream that began well: `raise` (default)
+   * ends the stream with core's message; `pass` passes the event on as it
+   * came, and reads each stream's first event before answering, so a stream
+   * that opens with an error is answered like an error response (the next
+   * account, or core's message under its status). Its verdict is recorded
+   * either way.
+   */
+  readonly streamErrors?: "raise" | "pass" | undefined
 }
+
+/** Builds the answer for a verdict no account could serve past. @since 0.1.0 */
+export type ErrorResponse = Failover.ErrorResponse
+
+/** The answer opencode gets (see `internal/envelope.ts`). @since 0.1.0 */
+export const opencodeErrorResponse: ErrorResponse = Envelope.errorResponse
+
+/** How long a verdict asks to wait from `now` (until its reset, else its Retry-After); `null` when unknown. @since 0.1.0 */
+export const waitMs: (c: C.Failure, now: number) => number | null = Envelope.waitMs
+
+/** Whether a later identical request can succeed: `backoff`, or a wait no longer than `waitCapMs`. @since 0.1.0 */
+export const retryHelps: (c: C.Failure, now: number, waitCapMs: number) => boolean = Envelope.retryHelps
 
 /** The serving account changed (indexes are 0-based). @since 0.1.0 */
 export interface SwitchEvent extends Failover.SwitchEvent {}
@@ -111,6 +140,8 @@ export const make = (options: Options): AuthorizedFetch => {
     waitCapMs: options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS,
     store: options.store ?? null,
     forwarder: options.forwarder ?? null,
-    onSwitch: options.onSwitch
+    onSwitch: options.onSwitch,
+    errorResponse: options.errorResponse,
+    streamErrors: options.streamErrors
   })
 }

@@ -33,6 +33,8 @@ export interface RecordedRequest {
   outcome: number | "reset" | "hang" | "stall"
   /** When the response went out (`now()`), once it has. */
   answeredAt?: number
+  /** When its last byte went out (a paced stream ends after it began). */
+  finishedAt?: number
   readonly scripted: boolean
 }
 
@@ -56,6 +58,7 @@ export class Handler {
   private readonly codes = new Map<string, { challenge: string; state: string }>()
   private readonly hanging = new Set<http.ServerResponse>()
   private readonly latency = new Map<Endpoint, number>()
+  private streamGapMs = 0
 
   constructor(
     readonly book: TokenBook,
@@ -77,6 +80,11 @@ export class Handler {
 
   clearScripts(): void {
     this.scripts.clear()
+  }
+
+  /** Streams go out one event every `ms` (0: the whole body at once). */
+  setStreamPace(ms: number): void {
+    this.streamGapMs = Math.max(0, ms)
   }
 
   /** Ends responses left hanging so the server can close. */
@@ -138,8 +146,29 @@ export class Handler {
     entry.outcome = reply.status
     const send = () => {
       entry.answeredAt = this.now()
-      res.writeHead(reply.status, { "content-length": String(Buffer.byteLength(reply.body)), ...reply.headers })
-      res.end(reply.body)
+      const events = this.streamGapMs > 0 && (reply.headers["content-type"] ?? "").startsWith("text/event-stream")
+        ? reply.body.split(/(?<=\n\n)/)
+        : null
+      if (events === null) {
+        res.writeHead(reply.status, { "content-length": String(Buffer.byteLength(reply.body)), ...reply.headers })
+        res.end(reply.body)
+        entry.finishedAt = this.now()
+        return
+      }
+      // A paced stream: one event per gap, as a model generates them.
+      res.writeHead(reply.status, reply.headers)
+      const gap = this.streamGapMs
+      const write = (i: number) => {
+        if (res.destroyed) return
+        if (i >= events.length) {
+          res.end()
+          entry.finishedAt = this.now()
+          return
+        }
+        res.write(events[i])
+        setTimeout(() => write(i + 1), gap).unref()
+      }
+      write(0)
     }
     const delay = route === "authorize" || route === "other" ? 0 : (this.latency.get(route) ?? 0)
     if (delay > 0) setTimeout(send, delay).unref()
@@ -204,7 +233,7 @@ export class Handler {
       case "profile":
         return this.bearerEndpoint(route, req, bearer)
       case "messages":
-        return this.messages(req, body, bearer, apiKey)
+        return this.messages(req, body, bearer, apiKey, url.pathname.endsWith("/count_tokens"))
       case "authorize":
         return this.authorize(url)
       case "other":
@@ -293,7 +322,8 @@ export class Handler {
     req: http.IncomingMessage,
     body: Record<string, unknown>,
     bearer: string | null,
-    apiKey: string | null
+    apiKey: string | null,
+    countTokens = false
   ): Reply {
     const model = typeof body["model"] === "string" ? body["model"] : "claude-sonnet-4-5"
     const stream = body["stream"] === true
@@ -316,6 +346,7 @@ export class Handler {
     } else if (!apiKey || !apiKey.startsWith("sk-ant-api")) {
       return { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "invalid x-api-key") }
     }
+    if (countTokens) return { status: 200, headers: { ...headers, ...R.JSON_TYPE }, body: JSON.stringify({ input_tokens: 12 }) }
     return stream
       ? { status: 200, headers: { ...headers, "content-type": "text/event-stream" }, body: R.messageStream(model) }
       : { status: 200, headers: { ...headers, ...R.JSON_TYPE }, body: R.message(model) }
@@ -326,7 +357,7 @@ const routeOf = (method: string, path: string): Route => {
   if (method === "POST" && (path === "/v1/oauth/token" || path === "/oauth/token")) return "token"
   if (method === "GET" && path === "/api/oauth/usage") return "usage"
   if (method === "GET" && path === "/api/oauth/profile") return "profile"
-  if (method === "POST" && path === "/v1/messages") return "messages"
+  if (method === "POST" && (path === "/v1/messages" || path === "/v1/messages/count_tokens")) return "messages"
   if (method === "GET" && (path === "/oauth/authorize" || path === "/cai/oauth/authorize")) return "authorize"
   return "other"
 }

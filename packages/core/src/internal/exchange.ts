@@ -7,6 +7,7 @@ import type * as C from "../Classification.js"
 import { type CredentialFacts, classify } from "../Classify.js"
 import type { Endpoint } from "../Endpoint.js"
 import type { Settings } from "../OAuthConfig.js"
+import { reasonOf } from "./transport.js"
 
 /** One request and what came back, already classified. */
 export interface Exchange {
@@ -83,26 +84,5 @@ const transportReason = (error: HttpClientError.HttpClientError | "timeout"): C.
   if (error === "timeout") return "timeout"
   // A failure while reading the body means the connection died half way.
   if (error._tag === "ResponseError") return "reset"
-  const text = describeCause(error.cause)
-  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|connect/i.test(text)) return "connect"
-  if (/ECONNRESET|EPIPE|socket hang up|other side closed|terminated|UND_ERR_SOCKET/i.test(text)) return "reset"
-  if (/ETIMEDOUT|timeout/i.test(text)) return "timeout"
-  if (/abort/i.test(text)) return "aborted"
-  return "other"
-}
-
-const describeCause = (cause: unknown): string => {
-  const parts: Array<string> = []
-  let current: unknown = cause
-  for (let depth = 0; depth < 4 && current != null; depth++) {
-    if (typeof current === "object") {
-      const e = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown }
-      parts.push(String(e.code ?? ""), String(e.name ?? ""), String(e.message ?? ""))
-      current = e.cause
-    } else {
-      parts.push(String(current))
-      break
-    }
-  }
-  return parts.join(" ")
+  return reasonOf(error.cause)
 }

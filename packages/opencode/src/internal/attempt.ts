@@ -10,9 +10,12 @@ import { classify } from "@tollgate/core/Classify"
 import type * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Account from "./account.js"
-import { errorResponse, waitMs } from "./envelope.js"
+import { waitMs } from "./envelope.js"
 import { type Outgoing, send, type Signer } from "./signing.js"
-import { watchErrors } from "./sse.js"
+import { isErrorBlock, peekFirstBlock, watchErrors } from "./sse.js"
+
+const isEventStream = (response: Response): boolean =>
+  (response.headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream")
 
 /** What the attempt needs from the failover around it. */
 export interface Context {
@@ -30,6 +33,15 @@ export interface Context {
   readonly observed: (account: Account.Account, verdict: C.Classification, headers: Headers) => void
   /** The outcome for the shared state (`skipUntil` set when the account is given up); awaited, never fails. */
   readonly settled: (account: Account.Account, verdict: C.Classification, headers: Headers, skipUntil: number | null) => Promise<void>
+  /** The answer for a verdict no account could serve past (the runtime's form of Anthropic's error envelope). */
+  readonly answer: (failure: C.Failure, now: number) => Response
+  /**
+   * An `event: error` inside a stream that began well, with its verdict: the
+   * error to end the stream with, or `null` to pass the block on as it came.
+   */
+  readonly streamError: (account: Account.Account, verdict: C.Failure, headers: Headers) => Error | null
+  /** Whether a stream's first event is read before it is answered (see {@link judge}). */
+  readonly peekStreams: boolean
 }
 
 /** `Served`: hand this to opencode. `Failed`: this account cannot serve it; try the next. */
@@ -81,18 +93,31 @@ const verdictOf = (response: Response, body: string | null, held: Account.Held |
 /**
  * The verdict on a response and the response to pass on. Judged on its head
  * first: only a stream that began well is `Ok` without a body, and it is
- * passed on as it streams, an `event: error` in it becoming the stream's
- * error with core's message. Anything else is read whole and judged again.
+ * passed on as it streams, an `event: error` in it handed to `onError` with
+ * its verdict (by default it becomes the stream's error, with core's
+ * message). Anything else is read whole and judged again.
  */
 export const judge = async (
   response: Response,
-  held: Account.Held | null
+  held: Account.Held | null,
+  onError: (verdict: C.Failure) => Error | null = (c) => new Error(c.message),
+  /** Read the first event before answering: a stream that opens with `event: error` is judged as a failure. */
+  peek = false
 ): Promise<{ readonly verdict: C.Classification; readonly response: Response }> => {
   const head = verdictOf(response, null, held)
   if (head._tag === "Ok" && response.body) {
-    const body = watchErrors(response.body, (block) => {
+    let source = response.body
+    if (peek && isEventStream(response)) {
+      const { first, stream } = await peekFirstBlock(response.body)
+      source = stream
+      if (first !== null && isErrorBlock(first)) {
+        const text = await new Response(stream).text()
+        return { verdict: verdictOf(response, text, held), response: new Response(text, response) }
+      }
+    }
+    const body = watchErrors(source, (block) => {
       const c = verdictOf(response, block, null)
-      return c._tag === "Ok" ? null : new Error(c.message)
+      return c._tag === "Ok" ? null : onError(c)
     })
     return {
       verdict: head,
@@ -124,7 +149,12 @@ export const attempt = async (
   let waited = false
   for (;;) {
     const sent = await send(context.signer, request, account.login, token === null ? null : Redacted.value(token))
-    const { response, verdict } = await judge(sent, account.current())
+    const { response, verdict } = await judge(
+      sent,
+      account.current(),
+      (c) => context.streamError(account, c, sent.headers),
+      context.peekStreams
+    )
     context.observed(account, verdict, response.headers)
     if (verdict._tag === "Ok") {
       await context.settled(account, verdict, response.headers, null)
@@ -149,7 +179,7 @@ export const attempt = async (
     await context.settled(account, verdict, response.headers, until)
     // What another account cannot fix either (a bad request, Anthropic overloaded) is answered at once.
     if (until === null && verdict.action !== "refresh") {
-      return { _tag: "Served", response: errorResponse(verdict, { now, waitCapMs: context.waitCapMs }) }
+      return { _tag: "Served", response: context.answer(verdict, now) }
     }
     return { _tag: "Failed", failure: verdict }
   }

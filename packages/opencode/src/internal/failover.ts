@@ -17,7 +17,7 @@ import * as StatusCommand from "../StatusCommand.js"
 import * as Account from "./account.js"
 import * as AccountKey from "./accountKey.js"
 import * as AccountState from "./accountState.js"
-import { attempt, type Context } from "./attempt.js"
+import { attempt, type Context, skipUntil } from "./attempt.js"
 import { errorResponse } from "./envelope.js"
 import { buffer, type Signer } from "./signing.js"
 
@@ -37,7 +37,17 @@ export interface Options {
   readonly store: AccountStore.AccountStore | null
   readonly forwarder: DaemonForwarder.Forwarder | null
   readonly onSwitch: ((event: SwitchEvent) => unknown) | undefined
+  /** The answer when no account can serve; default opencode's ({@link errorResponse}). */
+  readonly errorResponse?: ErrorResponse | undefined
+  /**
+   * An `event: error` in a stream: `raise` ends the stream with core's message (opencode); `pass` passes it on,
+   * after judging a stream that opens with one like an error answer (the next account, or core's message).
+   */
+  readonly streamErrors?: "raise" | "pass" | undefined
 }
+
+/** The response carrying a verdict no account could serve past. */
+export type ErrorResponse = (failure: C.Failure, options: { readonly now: number; readonly waitCapMs: number }) => Response
 
 const quiet = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined)
 
@@ -108,9 +118,19 @@ export const make = (options: Options) => {
     }
   }
 
+  const answerWith = options.errorResponse ?? errorResponse
   const context: Context = {
     signer: options.signer,
     waitCapMs: options.waitCapMs,
+    answer: (c, now) => answerWith(c, { now, waitCapMs: options.waitCapMs }),
+    // A runtime that is handed the events as they came gets a stream that opens with an error as an error answer instead.
+    peekStreams: options.streamErrors === "pass",
+    streamError: (account, c, headers) => {
+      // Recorded like any other answer: a limit announced mid-stream keeps the account out as one in a head would.
+      void context.settled(account, c, headers, skipUntil(c, Date.now()))
+      StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(c) })
+      return options.streamErrors === "pass" ? null : new Error(c.message)
+    },
     ensure: (account, rejected) => runtime.runPromise(Effect.either(account.coordinator!.ensure(rejected ? { rejected } : {}))),
     refused: async (account, c) => {
       const until = await runtime.runPromise(Account.refusedUntil(c, account.index, Date.now(), keys[account.index]!))
@@ -180,6 +200,6 @@ export const make = (options: Options) => {
       first = outcome.failure
     }
     if (first === null) throw new Error("tollgate: no account is configured for this request")
-    return errorResponse(first, { now: Date.now(), waitCapMs: options.waitCapMs })
+    return answerWith(first, { now: Date.now(), waitCapMs: options.waitCapMs })
   }
 }

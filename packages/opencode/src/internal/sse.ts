@@ -45,3 +45,55 @@ export const watchErrors = (
     })
   )
 }
+
+/**
+ * The stream's first event block (read as far as it takes, at most
+ * `maxBytes`), and the whole stream again, those bytes first. `first` is
+ * `null` when the stream ended or passed `maxBytes` without completing one.
+ */
+export const peekFirstBlock = async (
+  body: ReadableStream<Uint8Array>,
+  maxBytes = 64 * 1024
+): Promise<{ readonly first: string | null; readonly stream: ReadableStream<Uint8Array> }> => {
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  const seen: Array<Uint8Array> = []
+  let text = ""
+  let size = 0
+  let done = false
+  let first: string | null = null
+  while (first === null && size <= maxBytes) {
+    const next = await reader.read()
+    if (next.done) {
+      done = true
+      break
+    }
+    seen.push(next.value)
+    size += next.value.length
+    text += decoder.decode(next.value, { stream: true })
+    const end = BLOCK_END.exec(text)
+    if (end) first = text.slice(0, end.index)
+  }
+  if (done && first === null && text.trim() !== "") first = text
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of seen) controller.enqueue(chunk)
+      if (done) controller.close()
+    },
+    async pull(controller) {
+      if (done) return
+      const next = await reader.read()
+      if (next.done) {
+        done = true
+        controller.close()
+      } else controller.enqueue(next.value)
+    },
+    cancel(reason) {
+      return reader.cancel(reason)
+    }
+  })
+  return { first, stream }
+}
+
+/** Whether an event block is an `event: error`. */
+export const isErrorBlock = (block: string): boolean => ERROR_EVENT.test(block)
