@@ -16,8 +16,44 @@ export const SYSTEMD_UNIT = "tollgate-daemon.service"
 /** The launchd agent's label. @since 0.1.0 */
 export const LAUNCHD_LABEL = "dev.tollgate.daemon"
 
+/**
+ * One tollgate service: its names for systemd and launchd and the tollgate
+ * subcommand it runs.
+ *
+ * @since 0.1.0
+ */
+export interface Service {
+  readonly systemdUnit: string
+  readonly launchdLabel: string
+  readonly description: string
+  /** The tollgate arguments, e.g. `["daemon", "run"]`. */
+  readonly command: ReadonlyArray<string>
+  /** The launchd agent's log file name under `~/Library/Logs/tollgate/`. */
+  readonly logName: string
+}
+
+/** The usage daemon. @since 0.1.0 */
+export const DAEMON: Service = {
+  systemdUnit: SYSTEMD_UNIT,
+  launchdLabel: LAUNCHD_LABEL,
+  description: "tollgate usage daemon",
+  command: ["daemon", "run"],
+  logName: "daemon.log"
+}
+
+/** The local Anthropic API gateway. @since 0.1.0 */
+export const GATEWAY: Service = {
+  systemdUnit: "tollgate-gateway.service",
+  launchdLabel: "dev.tollgate.gateway",
+  description: "tollgate Anthropic API gateway",
+  command: ["gateway", "run"],
+  logName: "gateway.log"
+}
+
 /** @since 0.1.0 */
 export interface Options {
+  /** Which service; default {@link DAEMON}. */
+  readonly service?: Service | undefined
   /** Absolute path of the node binary (`process.execPath`). */
   readonly execPath: string
   /** Absolute path of the tollgate entry (`process.argv[1]`). */
@@ -28,12 +64,12 @@ export interface Options {
   readonly env?: Readonly<Record<string, string>> | undefined
 }
 
-/** What the service runs: `<node> [nodeArgs] <cli> daemon run`. @since 0.1.0 */
+/** What the service runs: `<node> [nodeArgs] <cli> daemon run` (the service's command). @since 0.1.0 */
 export const programArguments = (options: Options): ReadonlyArray<string> => {
   for (const path of [options.execPath, options.cliPath]) {
     if (!path.startsWith("/")) throw new Error(`a service needs absolute paths, got "${path}"`)
   }
-  return [options.execPath, ...(options.nodeArgs ?? []), options.cliPath, "daemon", "run"]
+  return [options.execPath, ...(options.nodeArgs ?? []), options.cliPath, ...(options.service ?? DAEMON).command]
 }
 
 const noLineBreaks = (value: string): string => {
@@ -78,7 +114,7 @@ const systemdAssignment = (key: string, value: string): string =>
 export const systemdUnit = (options: Options): string =>
   [
     "[Unit]",
-    "Description=tollgate usage daemon",
+    `Description=${noLineBreaks((options.service ?? DAEMON).description)}`,
     "",
     "[Service]",
     "Type=simple",
@@ -105,7 +141,8 @@ const xml = (text: string): string => {
 }
 
 /** Where the launchd agent's stderr goes. @since 0.1.0 */
-export const launchdLogPath = (home: string): string => join(home, "Library", "Logs", "tollgate", "daemon.log")
+export const launchdLogPath = (home: string, service: Service = DAEMON): string =>
+  join(home, "Library", "Logs", "tollgate", service.logName)
 
 /**
  * A launchd agent: started at login, restarted only after a failure (a
@@ -122,7 +159,7 @@ export const launchdPlist = (options: Options & { readonly home: string }): stri
     `<plist version="1.0">`,
     `<dict>`,
     `  <key>Label</key>`,
-    `  <string>${LAUNCHD_LABEL}</string>`,
+    `  <string>${xml((options.service ?? DAEMON).launchdLabel)}</string>`,
     `  <key>ProgramArguments</key>`,
     `  <array>`,
     ...programArguments(options).map((arg) => `    <string>${xml(arg)}</string>`),
@@ -144,7 +181,7 @@ export const launchdPlist = (options: Options & { readonly home: string }): stri
     `  <key>Umask</key>`,
     `  <integer>63</integer>`,
     `  <key>StandardErrorPath</key>`,
-    `  <string>${xml(launchdLogPath(options.home))}</string>`,
+    `  <string>${xml(launchdLogPath(options.home, options.service ?? DAEMON))}</string>`,
     `</dict>`,
     `</plist>`,
     ``
@@ -157,11 +194,15 @@ export const launchdPlist = (options: Options & { readonly home: string }): stri
  *
  * @since 0.1.0
  */
-export const unitPath = (platform: Platform, env: Readonly<Record<string, string | undefined>> = process.env): string => {
+export const unitPath = (
+  platform: Platform,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  service: Service = DAEMON
+): string => {
   const home = env["HOME"]
   if (home === undefined || home === "") throw new Error("HOME is not set")
-  if (platform === "darwin") return join(home, "Library", "LaunchAgents", `${LAUNCHD_LABEL}.plist`)
+  if (platform === "darwin") return join(home, "Library", "LaunchAgents", `${service.launchdLabel}.plist`)
   // The XDG spec says to ignore a relative value.
   const config = env["XDG_CONFIG_HOME"]
-  return join(config !== undefined && config.startsWith("/") ? config : join(home, ".config"), "systemd", "user", SYSTEMD_UNIT)
+  return join(config !== undefined && config.startsWith("/") ? config : join(home, ".config"), "systemd", "user", service.systemdUnit)
 }
