@@ -14,6 +14,7 @@ import { classify } from "./commands/classify.js"
 import { conformance } from "./commands/conformance.js"
 import { daemon } from "./commands/daemon.js"
 import { doctor } from "./commands/doctor.js"
+import { gateway } from "./commands/gateway.js"
 import { hermes } from "./commands/hermes.js"
 import { opencode } from "./commands/opencode.js"
 import { refresh, RefreshFailed } from "./commands/refresh.js"
@@ -32,7 +33,7 @@ const tollgate = Command.make("tollgate", {}, () =>
   })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, refresh, token, classify, doctor, daemon, statusline, opencode, hermes, status])
+  Command.withSubcommands([conformance, sim, refresh, token, classify, doctor, daemon, gateway, statusline, opencode, hermes, status])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })

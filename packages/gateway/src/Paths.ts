@@ -1,0 +1,53 @@
+/**
+ * Where the gateway keeps its things: the gateway key and the account list in
+ * `$XDG_CONFIG_HOME/tollgate/` (0700), the optional Unix socket beside the
+ * daemon's in `$XDG_RUNTIME_DIR/tollgate/`.
+ *
+ * @since 0.1.0
+ */
+import { join } from "node:path"
+
+/** The TCP port on 127.0.0.1 when none is given (`--port`, `TOLLGATE_GATEWAY_PORT`). @since 0.1.0 */
+export const DEFAULT_PORT = 7433
+
+/** @since 0.1.0 */
+export interface Paths {
+  readonly configDir: string
+  /** The per-user gateway key, 0600. */
+  readonly keyFile: string
+  /** The gateway's accounts (`{"accounts": [...]}`, the opencode plugin's account entries); optional. */
+  readonly configFile: string
+  readonly runtimeDir: string
+  /** The optional 0600 Unix socket (`--socket`). */
+  readonly socket: string
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== ""
+
+/** @since 0.1.0 */
+export const resolve = (env: Env = process.env): Paths => {
+  const home = env["HOME"] ?? "/"
+  const configDir = join(set(env["XDG_CONFIG_HOME"]) ? env["XDG_CONFIG_HOME"] : join(home, ".config"), "tollgate")
+  const stateDir = join(set(env["XDG_STATE_HOME"]) ? env["XDG_STATE_HOME"] : join(home, ".local", "state"), "tollgate")
+  const runtimeDir = set(env["XDG_RUNTIME_DIR"]) ? join(env["XDG_RUNTIME_DIR"], "tollgate") : join(stateDir, "run")
+  return {
+    configDir,
+    keyFile: join(configDir, "gateway.key"),
+    configFile: join(configDir, "gateway.json"),
+    runtimeDir,
+    socket: join(runtimeDir, "gateway.sock")
+  }
+}
+
+/** The port from `TOLLGATE_GATEWAY_PORT`, else {@link DEFAULT_PORT}. @since 0.1.0 */
+export const port = (env: Env = process.env): number => {
+  const raw = env["TOLLGATE_GATEWAY_PORT"]
+  if (!set(raw)) return DEFAULT_PORT
+  const n = Number(raw)
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : DEFAULT_PORT
+}
+
+/** The base URL a client is given: `http://127.0.0.1:PORT` (Anthropic SDKs add `/v1`). @since 0.1.0 */
+export const baseUrl = (port: number): string => `http://127.0.0.1:${port}`
