@@ -65,6 +65,27 @@ const yamlOptions = (text: string): YAML.ToStringOptions => ({
   indentSeq: !/^([ \t]*)[^\s#][^\n]*:[ \t]*\n\1- /m.test(text)
 })
 
+// yaml's printer normalizes spacing inside a line (before an inline comment, after a colon); an
+// untouched line whose words are unchanged gets its original bytes back.
+const spacing = (line: string): string => {
+  const indent = /^[ \t]*/.exec(line)![0]
+  return indent + line.slice(indent.length).replace(/[ \t]+/g, " ").trimEnd()
+}
+
+const keepSpacing = (original: string, printed: string): string => {
+  const byShape = new Map<string, string | null>()
+  for (const line of original.split("\n")) {
+    const shape = spacing(line)
+    byShape.set(shape, byShape.has(shape) && byShape.get(shape) !== line ? null : line)
+  }
+  return printed
+    .split("\n")
+    .map((line) => byShape.get(spacing(line)) ?? line)
+    .join("\n")
+}
+
+const print = (doc: YAML.Document.Parsed, original: string): string => keepSpacing(original, doc.toString(yamlOptions(original)))
+
 const parseYaml = (text: string): Either.Either<YAML.Document.Parsed, string> => {
   const doc = YAML.parseDocument(text, { keepSourceTokens: false })
   if (doc.errors.length > 0) return Either.left(`it is not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`)
@@ -111,7 +132,7 @@ export const planConfig = (text: string | null, url: string): Either.Either<Plan
       if (YAML.isSeq(enabled)) enabled.add(doc.createNode(PLUGIN))
       else doc.setIn(["plugins", "enabled"], doc.createNode([PLUGIN]))
     }
-    return { text: doc.toString(yamlOptions(source)), previous }
+    return { text: print(doc, source), previous }
   })
 
 /** Undoes {@link planConfig} in a file changed since: `null` when there is nothing of ours left. */
@@ -149,7 +170,7 @@ export const revertConfig = (text: string, url: string, previous: ConfigPrevious
         }
       }
     }
-    return changed ? doc.toString(yamlOptions(text)) : null
+    return changed ? print(doc, text) : null
   })
 
 const ENV_LINE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${ENV_VAR}[ \\t]*=`)

@@ -28,6 +28,8 @@ interface FileRecord {
   readonly path: string
   readonly existed: boolean
   readonly backup: string | null
+  /** The file's mode before install (`.env` is made 0600), restored with the backup. */
+  readonly mode: number | null
   /** sha256 of what install wrote (or found, when it changed nothing). */
   readonly written: string
   readonly previous: unknown
@@ -187,7 +189,7 @@ export const install = async (options: InstallOptions): Promise<void> => {
     const earlier = prior?.files[kind]
     const written = sha(text ?? f.text ?? "")
     // The first install's record is what the file held before tollgate; later installs only move `written`.
-    return earlier !== undefined ? { ...earlier, written } : { path: f.path, existed: f.text !== null, backup, written, previous }
+    return earlier !== undefined ? { ...earlier, written } : { path: f.path, existed: f.text !== null, backup, mode: f.mode, written, previous }
   }
 
   await mkdir(p.plugin, { recursive: true, mode: 0o700 })
@@ -270,7 +272,7 @@ export const uninstall = async (options: UninstallOptions): Promise<void> => {
         continue
       }
       if (backup !== null) {
-        if (!dryRun) await AtomicFile.write(found.real, backup, { mode: found.mode ?? 0o600, durable: true })
+        if (!dryRun) await AtomicFile.write(found.real, backup, { mode: file.mode ?? found.mode ?? 0o600, durable: true })
         log(`${file.path}: ${would("restored from", "would be restored from")} ${file.backup}`)
         continue
       }

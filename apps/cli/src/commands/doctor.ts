@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as CredentialDiscovery from "../CredentialDiscovery.js"
 import * as DaemonReport from "../DaemonReport.js"
 import * as DoctorReport from "../DoctorReport.js"
+import * as HermesReport from "../HermesReport.js"
 import * as StoreReport from "../StoreReport.js"
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object instead of plain words."))
@@ -22,9 +23,10 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
     const report = DoctorReport.make(discovery, now)
     const store = yield* StoreReport.gather
     const daemon = yield* DaemonReport.gather
+    const hermes = yield* HermesReport.gather
     yield* Console.log(
       json
-        ? JSON.stringify({ ...report, ...store, ...daemon }, null, 2)
+        ? JSON.stringify({ ...report, ...store, ...daemon, ...hermes }, null, 2)
         : [
             DoctorReport.render(report, now),
             "",
@@ -32,7 +34,10 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
             ...DoctorReport.table(StoreReport.render(store)),
             "",
             "Usage daemon",
-            ...DoctorReport.table(DaemonReport.render(daemon))
+            ...DoctorReport.table(DaemonReport.render(daemon)),
+            "",
+            "Hermes Agent",
+            ...DoctorReport.table(HermesReport.render(hermes))
           ].join("\n")
     )
   })
@@ -40,6 +45,6 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
   Command.withDescription(
     "Inspect the local Claude Code login (CLAUDE_CODE_OAUTH_TOKEN or .credentials.json) without any network " +
       "call: source, file mode, scopes, expiry, subscription, which capabilities it can use, the store backend, " +
-      "Claude Code's lock state, the last refresh and the usage daemon (and why statuslines would say `daemon down`). Never prints a token."
+      "Claude Code's lock state, the last refresh, the usage daemon (and why statuslines would say `daemon down`) and whether Hermes Agent is set up (`tollgate hermes install`) with its plugin active. Never prints a token."
   )
 )
