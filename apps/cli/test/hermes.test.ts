@@ -69,13 +69,14 @@ describe("Hermes's own paths against the simulator", () => {
   it("a Hermes without a function the plugin wraps: the plugin changes nothing, warns once, and doctor says why", async ({ sandbox }) => {
     await withWorld(sandbox, async (world) => {
       expect((await install(world)).code).toBe(0)
-      const hidden = { TG_HERMES_HIDE: "agent.anthropic_adapter:_write_claude_code_credentials" }
+      // One the force path does not need, so Hermes itself still works without it.
+      const hidden = { TG_HERMES_HIDE: "agent.credential_pool:CredentialPool._mark_exhausted" }
       const { run, plugins } = await runHermes(world, "resolve", hidden)
       expect(run.code, run.stderr).toBe(0)
       expect(plugins["tollgate"]?.enabled).toBe(true)
       const warnings = run.stderr.split("\n").filter((line) => /tollgate/.test(line))
       expect(warnings, run.stderr).toHaveLength(1)
-      expect(warnings[0]).toMatch(/WARNING tollgate: this Hermes lacks agent\.anthropic_adapter:_write_claude_code_credentials; the plugin leaves Hermes alone/)
+      expect(warnings[0]).toMatch(/WARNING tollgate: this Hermes lacks agent\.credential_pool:CredentialPool\._mark_exhausted; the plugin leaves Hermes alone/)
       // Left alone: Hermes's own refresh runs (and POSTs) as before.
       const force = await runHermes(world, "force", hidden)
       expect(force.result?.ok, force.run.stderr).toBe(true)
@@ -84,10 +85,10 @@ describe("Hermes's own paths against the simulator", () => {
       expect(JSON.parse(doctor.stdout).hermes).toMatchObject({
         installed: true,
         plugin: "inactive",
-        reason: "this Hermes lacks agent.anthropic_adapter:_write_claude_code_credentials"
+        reason: "this Hermes lacks agent.credential_pool:CredentialPool._mark_exhausted"
       })
       const words = await tollgate(world.sandbox, ["doctor"], { env: world.env })
-      expect(words.stdout).toMatch(/hermes +installed, plugin inactive: this Hermes lacks agent\.anthropic_adapter:_write_claude_code_credentials/)
+      expect(words.stdout).toMatch(/hermes +installed, plugin inactive: this Hermes lacks agent\.credential_pool:CredentialPool\._mark_exhausted/)
     })
   }, 60_000)
 
