@@ -172,7 +172,8 @@ describe.concurrent("tollgate doctor", () => {
     await chown(dir, 12345, 12345)
     const why = `${dir} belongs to uid 12345, not to you (uid 0); refusing to use it`
     const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
-    expect(text.stdout.endsWith(`\nUsage daemon\n  daemon  down for statuslines: ${why}\n`), text.stdout).toBe(true)
+    // The Hermes Agent section follows.
+    expect(text.stdout.includes(`\nUsage daemon\n  daemon  down for statuslines: ${why}\n\nHermes Agent\n`), text.stdout).toBe(true)
     expect(json(report)["daemon"]).toEqual({ socket: join(dir, "daemon.sock"), running: false, pid: null, refused: why })
     const statusline = await tollgate(sandbox, ["statusline"], { stdin: "{}" })
     expect(statusline).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
