@@ -88,3 +88,13 @@ export const errorResponse = (c: C.Failure, options: { readonly now: number; rea
     { status: statusOf(c), headers }
   )
 }
+
+/**
+ * The `event: error` block a client gets in place of an upstream one inside
+ * a stream: Anthropic's SSE error event, carrying core's message (the SDKs
+ * raise it as their own error with that message).
+ *
+ * @since 0.1.0
+ */
+export const errorEvent = (c: C.Failure): string =>
+  `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: form(c).type, message: c.message } })}`

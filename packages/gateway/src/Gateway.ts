@@ -112,6 +112,10 @@ export const app = (options: Options) => {
     forwarder: options.forwarder ?? null,
     errorResponse: (c) => answer(c),
     streamErrors: "pass",
+    errorEvent: (c) => {
+      log(`tollgate gateway: a stream reported ${c._tag}: ${c.message}`)
+      return Envelope.errorEvent(c)
+    },
     onSwitch: (event) => log(`tollgate gateway: now serving from account #${event.to + 1} (${event.reason})`)
   })
   const statusBody = async () => ({

@@ -8,6 +8,8 @@
 /** @since 0.1.0 */
 export * as Config from "./Config.js"
 /** @since 0.1.0 */
+export * as ConformanceAdapters from "./ConformanceAdapters.js"
+/** @since 0.1.0 */
 export * as Envelope from "./Envelope.js"
 /** @since 0.1.0 */
 export * as Gateway from "./Gateway.js"

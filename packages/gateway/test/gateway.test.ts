@@ -141,11 +141,15 @@ describe("acting on core's verdict", () => {
     })
   })
 
-  it("an event: error mid-stream is passed on as it came (the SDKs raise it) and its verdict is recorded", async () => {
+  it("an event: error mid-stream is passed on carrying core's message (the SDKs raise it) and its verdict is recorded", async () => {
     await within({ scenario: "sse-rate-limit" }, async (world) => {
       const text = await (await world.send("/v1/messages", { stream: true })).text()
       expect(text).toContain("event: message_start")
       expect(text).toContain("event: error")
+      expect(text).not.toContain("Rate limited. Please try again later.")
+      const data = JSON.parse(/event: error\ndata: (.*)/.exec(text)![1]!) as { error: { type: string; message: string } }
+      expect(data.error.type).toBe("rate_limit_error")
+      expect(world.logs.some((l) => l.includes(data.error.message))).toBe(true)
       const status = (await (await world.send("/tollgate/status", { method: "GET", body: null })).json()) as {
         seen: ReadonlyArray<{ account: string; verdict: string }>
       }

@@ -84,6 +84,12 @@ export interface Options {
    * either way.
    */
   readonly streamErrors?: "raise" | "pass" | undefined
+  /**
+   * With `streamErrors: "pass"`, the `event: error` block a client gets in
+   * place of the upstream's, e.g. one carrying core's message; default the
+   * upstream's block as it came.
+   */
+  readonly errorEvent?: ((failure: C.Failure) => string) | undefined
 }
 
 /** Builds the answer for a verdict no account could serve past. @since 0.1.0 */
@@ -142,6 +148,7 @@ export const make = (options: Options): AuthorizedFetch => {
     forwarder: options.forwarder ?? null,
     onSwitch: options.onSwitch,
     errorResponse: options.errorResponse,
-    streamErrors: options.streamErrors
+    streamErrors: options.streamErrors,
+    errorEvent: options.errorEvent
   })
 }

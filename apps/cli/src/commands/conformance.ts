@@ -9,6 +9,7 @@ import * as Path from "@effect/platform/Path"
 import { ConformanceAdapters as ClaudeCredentialsAdapters } from "@tollgate/claude-credentials"
 import { CoreAdapters, Matrix } from "@tollgate/conformance"
 import { ConformanceAdapters as DaemonAdapters } from "@tollgate/daemon"
+import * as GatewayAdapters from "@tollgate/gateway/ConformanceAdapters"
 import * as OpenCodeAdapters from "@tollgate/opencode/ConformanceAdapters"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -23,7 +24,8 @@ export const registrations: ReadonlyArray<Matrix.Registration> = [
   ...CoreAdapters.registrations,
   ...ClaudeCredentialsAdapters.registrations,
   ...DaemonAdapters.registrations,
-  ...OpenCodeAdapters.registrations
+  ...OpenCodeAdapters.registrations,
+  ...GatewayAdapters.registrations
 ]
 
 /** The `conformance` subcommand. */

@@ -144,7 +144,14 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
     run: async (factory, context) => {
       const { sim, adapter } = await setup(factory, context, "sse-rate-limit")
       const outcome = await send(adapter, sim, true)
-      demand(!outcome.ok, "the stream's error is surfaced (the body fails or the status is not 2xx), not passed on as a success")
+      // A stream handed on as it came must at least replace Anthropic's words with the explanation:
+      // a client that reads the events (an SDK raises `event: error`) then tells the user what it is.
+      const upstreamWords = "Rate limited. Please try again later."
+      const explained = outcome.ok && /event: error/.test(outcome.text) && !outcome.text.includes(upstreamWords)
+      demand(
+        !outcome.ok || explained,
+        "the stream's error is surfaced (the body fails, the status is not 2xx, or its error event carries the explanation instead of Anthropic's words), not passed on as a success"
+      )
       demand(/rate limit|throttl/i.test(outcome.text), `the user is told it is a rate limit (${outcome.text.slice(0, 200)})`)
     }
   },

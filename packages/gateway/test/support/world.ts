@@ -64,7 +64,7 @@ export const start = async (options: WorldOptions = {}): Promise<World> => {
           accessToken: first.accessToken,
           refreshToken: first.refreshToken,
           expiresAt: first.expiresAt,
-          scopes: [...first.scopes],
+          scopes: [...(first.scopes ?? [])],
           subscriptionType: "max",
           rateLimitTier: "default_claude_max_20x"
         }

@@ -12,7 +12,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Account from "./account.js"
 import { waitMs } from "./envelope.js"
 import { type Outgoing, send, type Signer } from "./signing.js"
-import { isErrorBlock, peekFirstBlock, watchErrors } from "./sse.js"
+import { isErrorBlock, peekFirstBlock, rewriteErrors, watchErrors } from "./sse.js"
 
 const isEventStream = (response: Response): boolean =>
   (response.headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream")
@@ -37,10 +37,11 @@ export interface Context {
   readonly answer: (failure: C.Failure, now: number) => Response
   /**
    * An `event: error` inside a stream that began well, with its verdict: the
-   * error to end the stream with, or `null` to pass the block on as it came.
+   * error to end the stream with, the event block to pass on instead
+   * (with {@link Context.peekStreams}), or `null` to pass it on as it came.
    */
-  readonly streamError: (account: Account.Account, verdict: C.Failure, headers: Headers) => Error | null
-  /** Whether a stream's first event is read before it is answered (see {@link judge}). */
+  readonly streamError: (account: Account.Account, verdict: C.Failure, headers: Headers) => Error | string | null
+  /** Whether a stream's first event is read before it is answered and later errors passed on (see {@link judge}). */
   readonly peekStreams: boolean
 }
 
@@ -100,25 +101,39 @@ const verdictOf = (response: Response, body: string | null, held: Account.Held |
 export const judge = async (
   response: Response,
   held: Account.Held | null,
-  onError: (verdict: C.Failure) => Error | null = (c) => new Error(c.message),
-  /** Read the first event before answering: a stream that opens with `event: error` is judged as a failure. */
-  peek = false
+  onError: (verdict: C.Failure) => Error | string | null = (c) => new Error(c.message),
+  /**
+   * Read the first event before answering (a stream that opens with
+   * `event: error` is judged as a failure), and pass a later error event on
+   * as `onError`'s text instead of ending the stream.
+   */
+  pass = false
 ): Promise<{ readonly verdict: C.Classification; readonly response: Response }> => {
   const head = verdictOf(response, null, held)
   if (head._tag === "Ok" && response.body) {
-    let source = response.body
-    if (peek && isEventStream(response)) {
+    const failure = (block: string): C.Failure | null => {
+      const c = verdictOf(response, block, null)
+      return c._tag === "Ok" ? null : c
+    }
+    let body: ReadableStream<Uint8Array>
+    if (pass && isEventStream(response)) {
       const { first, stream } = await peekFirstBlock(response.body)
-      source = stream
       if (first !== null && isErrorBlock(first)) {
         const text = await new Response(stream).text()
         return { verdict: verdictOf(response, text, held), response: new Response(text, response) }
       }
+      body = rewriteErrors(stream, (block) => {
+        const c = failure(block)
+        const r = c === null ? null : onError(c)
+        return typeof r === "string" ? r : null
+      })
+    } else {
+      body = watchErrors(response.body, (block) => {
+        const c = failure(block)
+        const r = c === null ? null : onError(c)
+        return r instanceof Error ? r : null
+      })
     }
-    const body = watchErrors(source, (block) => {
-      const c = verdictOf(response, block, null)
-      return c._tag === "Ok" ? null : onError(c)
-    })
     return {
       verdict: head,
       response: new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })

@@ -44,6 +44,9 @@ export interface Options {
    * after judging a stream that opens with one like an error answer (the next account, or core's message).
    */
   readonly streamErrors?: "raise" | "pass" | undefined
+
+  /** With `streamErrors: "pass"`: the `event: error` block sent instead of the upstream's (default: the upstream's). */
+  readonly errorEvent?: ((failure: C.Failure) => string) | undefined
 }
 
 /** The response carrying a verdict no account could serve past. */
@@ -129,7 +132,7 @@ export const make = (options: Options) => {
       // Recorded like any other answer: a limit announced mid-stream keeps the account out as one in a head would.
       void context.settled(account, c, headers, skipUntil(c, Date.now()))
       StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(c) })
-      return options.streamErrors === "pass" ? null : new Error(c.message)
+      return options.streamErrors === "pass" ? (options.errorEvent?.(c) ?? null) : new Error(c.message)
     },
     ensure: (account, rejected) => runtime.runPromise(Effect.either(account.coordinator!.ensure(rejected ? { rejected } : {}))),
     refused: async (account, c) => {

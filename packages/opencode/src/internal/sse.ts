@@ -97,3 +97,37 @@ export const peekFirstBlock = async (
 
 /** Whether an event block is an `event: error`. */
 export const isErrorBlock = (block: string): boolean => ERROR_EVENT.test(block)
+
+/**
+ * Passes `body` on block by block, each `event: error` block replaced by
+ * what `rewrite` makes of it (`null`: kept as it came). A block goes out
+ * once it is complete (Anthropic sends whole events, so this adds no wait);
+ * separators are kept byte for byte.
+ */
+export const rewriteErrors = (
+  body: ReadableStream<Uint8Array>,
+  rewrite: (block: string) => string | null
+): ReadableStream<Uint8Array> => {
+  const decoder = new TextDecoder()
+  const encoder = new TextEncoder()
+  let pending = ""
+  const render = (block: string): string => (ERROR_EVENT.test(block) ? (rewrite(block) ?? block) : block)
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        pending += decoder.decode(chunk, { stream: true })
+        // [block, separator, block, separator, …, rest]
+        const parts = pending.split(/(\r?\n\r?\n)/)
+        pending = parts.pop() ?? ""
+        if (parts.length === 0) return
+        let out = ""
+        for (let i = 0; i < parts.length; i += 2) out += render(parts[i]!) + (parts[i + 1] ?? "")
+        controller.enqueue(encoder.encode(out))
+      },
+      flush(controller) {
+        const rest = pending + decoder.decode()
+        if (rest !== "") controller.enqueue(encoder.encode(render(rest)))
+      }
+    })
+  )
+}

@@ -1,0 +1,53 @@
+/**
+ * The gateway as the runtime-fetch suite drives it: a real gateway on
+ * 127.0.0.1 in front of the case's simulator, the case's logins as its
+ * accounts, and the suite's requests sent to it with the gateway key — its
+ * row in the `tollgate conformance` matrix.
+ *
+ * @since 0.1.0
+ */
+import type { Matrix, RuntimeFetchSuite } from "@tollgate/conformance"
+import * as OAuthConfig from "@tollgate/core/OAuthConfig"
+import * as Gateway from "./Gateway.js"
+import * as GatewayKey from "./GatewayKey.js"
+
+/** @since 0.1.0 */
+export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = async ({ sim, logins }) => {
+  const key = GatewayKey.generate()
+  const gateway = await Gateway.listen({
+    accounts: logins.map((login) => ({
+      type: "oauth" as const,
+      access: login.accessToken,
+      refresh: login.refreshToken,
+      expires: login.expiresAt,
+      scopes: login.scopes
+    })),
+    key,
+    settings: OAuthConfig.make({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url }),
+    port: 0
+  })
+  // The case owns the simulator; the gateway goes with it.
+  void sim.closed.then(() => gateway.close(0))
+  return {
+    fetch: (input, init) => {
+      const headers = new Headers(init.headers)
+      headers.set("x-api-key", key)
+      return fetch(input.replace(sim.url, gateway.url), { ...init, headers })
+    }
+  }
+}
+
+/** @since 0.1.0 */
+export const capabilities = {
+  singleFlight: true,
+  retryOn401: true,
+  refreshBackoff: true,
+  retryAfter: true,
+  sse: true,
+  multiAccount: true
+} as const
+
+/** @since 0.1.0 */
+export const registrations: ReadonlyArray<Matrix.Registration> = [
+  { adapter: "gateway (HTTP, gateway key)", suite: "runtime-fetch", factory: fetchAdapter, capabilities }
+]
