@@ -2,8 +2,8 @@
  * The argv that runs this very `tollgate` again from another program (a
  * Hermes plugin, a service manager): this node, the loader flags a source
  * checkout runs under (tsx), and this entry script — so it works the same
- * from a checkout and from the built CLI. `tollgate daemon install` builds
- * its service command the same way.
+ * from a checkout and from the built CLI. `tollgate daemon install` and
+ * `tollgate gateway install` build their service commands with it.
  */
 import { resolve } from "node:path"
 

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { accessSync, constants } from "node:fs"
 import { delimiter, dirname, join, resolve } from "node:path"
+import * as SelfCommand from "./SelfCommand.js"
 import * as UsageError from "./UsageError.js"
 
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("Print what would be done; change nothing."))
@@ -36,22 +37,6 @@ const unitFile = (platform: ServiceUnit.Platform, command: string, service: Serv
     try: () => ServiceUnit.unitPath(platform, process.env, service),
     catch: (error) => new UsageError.UsageError({ command, detail: error instanceof Error ? error.message : String(error) })
   })
-
-// The loader flags a source checkout runs under (tsx), so the service starts
-// the same way; nothing else from this run's node flags belongs in a service.
-export const loaderArgs = (execArgv: ReadonlyArray<string>): Array<string> => {
-  const kept: Array<string> = []
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] ?? ""
-    const next = execArgv[i + 1]
-    if (/^--(import|require|loader|experimental-loader)=/.test(arg)) kept.push(arg)
-    else if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(arg) && next !== undefined) {
-      kept.push(arg, next)
-      i++
-    }
-  }
-  return kept
-}
 
 const onPath = (tool: string): boolean =>
   (process.env["PATH"] ?? "").split(delimiter).some((dir) => {
@@ -111,9 +96,10 @@ export const install = (service: ServiceUnit.Service, serviceEnv: (platform: Ser
     const name = `tollgate ${service.command[0]} install`
     const target = yield* thisPlatform(options.platform, name)
     const file = yield* unitFile(target, name, service)
-    const entry = process.argv[1]
-    if (entry === undefined) return yield* new UsageError.UsageError({ command: name, detail: "cannot tell where the tollgate entry is (no argv[1])" })
-    const unit = { service, execPath: process.execPath, cliPath: resolve(entry), nodeArgs: loaderArgs(process.execArgv), env: serviceEnv(target) }
+    const self = SelfCommand.argv()
+    if (self === null) return yield* new UsageError.UsageError({ command: name, detail: "cannot tell where the tollgate entry is (no argv[1])" })
+    const [execPath, ...rest] = self
+    const unit = { service, execPath: execPath!, cliPath: rest[rest.length - 1]!, nodeArgs: rest.slice(0, -1), env: serviceEnv(target) }
     const home = process.env["HOME"] ?? ""
     const text = yield* Effect.try({
       try: () => (target === "linux" ? ServiceUnit.systemdUnit(unit) : ServiceUnit.launchdPlist({ ...unit, home })),
