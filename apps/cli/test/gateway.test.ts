@@ -90,6 +90,71 @@ describe("tollgate gateway", () => {
     }
   }, 90_000)
 
+  it("quota through forwarded headers: after one request through the gateway, the daemon's statusline shows its numbers without another usage call", async ({ sandbox }) => {
+    const sim = await Simulator.start({
+      scenario: { name: "gateway-quota", summary: "the usage endpoint's numbers", account: { utilization: { fiveHour: 10, sevenDay: 20 } } },
+      ttlMs: 120_000
+    })
+    const env = { ...sandbox.env, ...sim.env }
+    const children: Array<ReturnType<typeof start>> = []
+    try {
+      await claudeStore(sandbox, sim)
+      const key = (await tollgate(sandbox, ["gateway", "key"])).stdout.trim()
+      const daemon = start({ ...sandbox, env }, ["daemon", "run"])
+      children.push(daemon)
+      const socket = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock")
+      const until = Date.now() + 45_000
+      while (!(await stat(socket).then(() => true, () => false))) {
+        if (Date.now() > until) throw new Error("the daemon did not start")
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const portFile = join(sandbox.root, "gateway.port")
+      children.push(start({ ...sandbox, env }, ["gateway", "run", "--port", "0", "--port-file", portFile]))
+      const port = await waitForFile(portFile)
+      // The daemon's first ask polls the usage endpoint once (for what headers cannot give): 10% / 20%.
+      // The statusline's 100 ms budget may run out while that poll is under way, and the daemon's published
+      // answer ("no usage yet") is reused for up to 15 s: ask until the numbers show.
+      const statusline = () => tollgate({ ...sandbox, env }, ["statusline"], { stdin: "{}" })
+      let before = await statusline()
+      for (const deadline = Date.now() + 40_000; !before.stdout.includes("5h:") && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 1_000))
+        before = await statusline()
+      }
+      expect(before.stdout).toBe("🚦 5h:10% 7d:20%\n")
+      expect(sim.count("usage")).toBe(1)
+      // One request through the gateway whose answer carries other numbers (61% / 27%) in its unified headers:
+      // they reach the daemon, which shows them without polling again.
+      const reset = String(Math.floor(Date.now() / 1000) + 3600)
+      sim.script("messages", {
+        status: 200,
+        headers: {
+          "content-type": "application/json",
+          "anthropic-ratelimit-unified-status": "allowed",
+          "anthropic-ratelimit-unified-reset": reset,
+          "anthropic-ratelimit-unified-5h-utilization": "0.61",
+          "anthropic-ratelimit-unified-7d-utilization": "0.27",
+          "anthropic-ratelimit-unified-5h-reset": reset,
+          "anthropic-ratelimit-unified-7d-reset": reset
+        },
+        body: JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: "m", content: [{ type: "text", text: "hi" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } })
+      })
+      expect((await ask(port, key)).status).toBe(200)
+      await new Promise((r) => setTimeout(r, 300))
+      // (the published answer is reused for up to 15 s before the client asks the daemon again)
+      let after = await statusline()
+      for (const deadline = Date.now() + 40_000; after.stdout === before.stdout && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 1_000))
+        after = await statusline()
+      }
+      expect(after.stdout).toMatch(/^🚦 5h:61%\S* 7d:27%\S*\n$/)
+      expect(sim.count("usage")).toBe(1)
+    } finally {
+      for (const child of children) child.kill("SIGTERM")
+      await Promise.all(children.map((c) => (c.exitCode === null ? once(c, "exit") : null)))
+      await sim.close()
+    }
+  }, 150_000)
+
   it("status with no gateway running says so and exits 0", async ({ sandbox }) => {
     const run = await tollgate(sandbox, ["gateway", "status", "--port", "1"])
     expect(run.code).toBe(0)
