@@ -1,7 +1,10 @@
 // The gateway over real HTTP: a client on 127.0.0.1 → the gateway → the
 // simulator on 127.0.0.1. The simulator's request log is the judge of what
 // went upstream (which credential, how many refreshes and replays).
+import { mkdtemp, rm, stat } from "node:fs/promises"
 import { request as httpRequest } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import * as Gateway from "../src/Gateway.js"
 import { messageBody, start, type World } from "./support/world.js"
@@ -246,6 +249,36 @@ describe("security", () => {
       for (const secret of secretsIn(world)) expect(everything.includes(secret)).toBe(false)
       expect(JSON.parse(status).gateway.apiBaseUrl).toBe(world.sim.url)
     })
+  })
+})
+
+describe("the Unix socket", () => {
+  it("--socket: the same gateway on a 0600 socket, the key still required; removed at stop", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tollgate-gw-sock-"))
+    const socket = join(dir, "gateway.sock")
+    try {
+      await within({ gateway: { socket } }, async (world) => {
+        expect((await stat(socket)).mode & 0o777).toBe(0o600)
+        const over = (key: string) =>
+          new Promise<number>((resolve, reject) => {
+            const req = httpRequest(
+              { socketPath: socket, path: "/v1/messages", method: "POST", headers: { host: "localhost", "content-type": "application/json", "x-api-key": key } },
+              (res) => {
+                res.resume()
+                res.on("end", () => resolve(res.statusCode ?? 0))
+              }
+            )
+            req.on("error", reject)
+            req.end(messageBody())
+          })
+        expect(await over(world.key)).toBe(200)
+        expect(await over("wrong")).toBe(401)
+        await world.gateway.close(100)
+        await expect(stat(socket)).rejects.toThrow()
+      })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
