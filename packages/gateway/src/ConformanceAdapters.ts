@@ -8,6 +8,7 @@
  */
 import type { Matrix, RuntimeFetchSuite } from "@tollgate/conformance"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
+import * as OpenCodeAdapters from "@tollgate/opencode/ConformanceAdapters"
 import * as Gateway from "./Gateway.js"
 import * as GatewayKey from "./GatewayKey.js"
 
@@ -37,15 +38,8 @@ export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = async ({ sim,
   }
 }
 
-/** @since 0.1.0 */
-export const capabilities = {
-  singleFlight: true,
-  retryOn401: true,
-  refreshBackoff: true,
-  retryAfter: true,
-  sse: true,
-  multiAccount: true
-} as const
+/** The opencode plugin's request path serves the gateway, so it can do what that path can. @since 0.1.0 */
+export const capabilities = OpenCodeAdapters.capabilities
 
 /** @since 0.1.0 */
 export const registrations: ReadonlyArray<Matrix.Registration> = [
