@@ -8,6 +8,8 @@
 import { writeFile } from "node:fs/promises"
 import { Session } from "node:inspector/promises"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
+import * as AccountStore from "@tollgate/opencode/AccountStore"
+import * as DaemonForwarder from "@tollgate/opencode/DaemonForwarder"
 import * as Gateway from "../src/Gateway.js"
 import * as GatewayKey from "../src/GatewayKey.js"
 import * as Baseline from "./baselineForwarders.js"
@@ -28,6 +30,9 @@ process.on("message", async (command: GatewayCommand) => {
       key,
       settings,
       port: 0,
+      // As `tollgate gateway run` configures it: the shared account state and the daemon forwarder (no daemon runs here).
+      store: AccountStore.make(),
+      forwarder: DaemonForwarder.make(),
       log: (line) => process.stderr.write(`${line}\n`)
     })
     closers.push(() => running!.close(1_000))

@@ -17,12 +17,14 @@
  *
  * @since 0.1.0
  */
+import * as PlatformHeaders from "@effect/platform/Headers"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import * as C from "@tollgate/core/Classification"
 import { classify, transportReasonOf } from "@tollgate/core/Classify"
 import type * as OAuthConfig from "@tollgate/core/OAuthConfig"
+import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 import type * as AccountStore from "@tollgate/opencode/AccountStore"
 import * as AuthorizedFetch from "@tollgate/opencode/AuthorizedFetch"
 import type * as DaemonForwarder from "@tollgate/opencode/DaemonForwarder"
@@ -42,6 +44,9 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 /** How long an upstream answer may take to begin (a long non-streaming request included). @since 0.1.0 */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10 * 60_000
+
+/** How often the shared account state is read, and an unchanged healthy answer written, under load. @since 0.1.0 */
+export const STATE_EVERY_MS = 2_000
 
 /** How long a stop waits for requests in flight (streams included) before closing them. @since 0.1.0 */
 export const DEFAULT_DRAIN_MS = 30_000
@@ -66,6 +71,28 @@ export interface Options {
   readonly log?: ((line: string) => void) | undefined
   /** Describes the configured accounts for `GET /tollgate/status` (no secrets). */
   readonly describeAccounts?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
+}
+
+/** The daemon hears from the gateway at most this often, unless the unified status changes. @since 0.1.0 */
+export const FORWARD_EVERY_MS = 1_000
+
+// A request per millisecond must not mean a socket connection per millisecond.
+const throttled = (forwarder: DaemonForwarder.Forwarder): DaemonForwarder.Forwarder => {
+  let last = Number.NEGATIVE_INFINITY
+  let status: UnifiedHeaders.Status | null = null
+  return {
+    forward: (headers) => {
+      const now = Date.now()
+      const next = UnifiedHeaders.parse(headers).status
+      if (now - last < FORWARD_EVERY_MS && next === status) return false
+      const sent = forwarder.forward(headers)
+      if (sent) {
+        last = now
+        status = next
+      }
+      return sent
+    }
+  }
 }
 
 type Route =
@@ -109,9 +136,11 @@ export const app = (options: Options) => {
     settings: options.settings,
     retryAfterCapMs: waitCapMs,
     store: options.store ?? null,
-    forwarder: options.forwarder ?? null,
+    forwarder: options.forwarder ? throttled(options.forwarder) : null,
     errorResponse: (c) => answer(c),
     streamErrors: "pass",
+    // A healthy answer is written to the shared state every few seconds, not on every request.
+    stateEveryMs: STATE_EVERY_MS,
     errorEvent: (c) => {
       log(`tollgate gateway: a stream reported ${c._tag}: ${c.message}`)
       return Envelope.errorEvent(c)
@@ -155,29 +184,35 @@ export const app = (options: Options) => {
       }
       return HttpServerResponse.fromWeb(answer(transportFailure(body.left), where))
     }
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new Error("timeout: no answer began in time")), headersTimeoutMs)
     const response = yield* Effect.tryPromise({
-      try: (signal) => {
-        const controller = new AbortController()
-        const timer = setTimeout(() => controller.abort(new Error("timeout: no answer began in time")), headersTimeoutMs)
-        const abort = () => controller.abort(signal.reason)
-        signal.addEventListener("abort", abort, { once: true })
-        return upstream(options.settings.apiBaseUrl.replace(/\/+$/, "") + target.path, {
+      try: () =>
+        upstream(options.settings.apiBaseUrl.replace(/\/+$/, "") + target.path, {
           method: request.method,
           headers: upstreamHeaders(request.headers),
           body: body.right,
           signal: controller.signal
-        }).finally(() => {
-          clearTimeout(timer)
-          signal.removeEventListener("abort", abort)
-        })
-      },
+        }),
       catch: (error) => error
-    }).pipe(Effect.catchAll((error) => Effect.succeed(answer(transportFailure(error), where))))
-    return HttpServerResponse.fromWeb(
-      new Response(response.body, { status: response.status, statusText: response.statusText, headers: clientHeaders(response.headers) })
+    }).pipe(
+      // The client went away: so does the upstream request.
+      Effect.onInterrupt(() => Effect.sync(() => controller.abort())),
+      Effect.ensuring(Effect.sync(() => clearTimeout(timer))),
+      Effect.catchAll((error) => Effect.succeed(answer(transportFailure(error), where)))
     )
+    const headers = clientHeaders(response.headers)
+    if (!isEventStream(headers) || response.body === null) {
+      // A whole answer (JSON, an error envelope): read in one piece and written in one piece.
+      const bytes = yield* Effect.promise(() => response.arrayBuffer().then((b) => new Uint8Array(b), () => new Uint8Array(0)))
+      return HttpServerResponse.uint8Array(bytes, { status: response.status, headers: PlatformHeaders.fromInput(headers) })
+    }
+    return HttpServerResponse.fromWeb(new Response(response.body, { status: response.status, statusText: response.statusText, headers }))
   })
 }
+
+const isEventStream = (headers: globalThis.Headers): boolean =>
+  (headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream")
 
 /** Where a running gateway listens. @since 0.1.0 */
 export interface Running {

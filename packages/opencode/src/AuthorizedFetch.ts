@@ -90,6 +90,13 @@ export interface Options {
    * upstream's block as it came.
    */
   readonly errorEvent?: ((failure: C.Failure) => string) | undefined
+  /**
+   * Read the shared state (`store`) at most this often, and write an
+   * unchanged healthy answer at most this often; any other verdict is
+   * written at once. Default 0: on every request (opencode's pace). A
+   * gateway under load sets a few seconds.
+   */
+  readonly stateEveryMs?: number | undefined
 }
 
 /** Builds the answer for a verdict no account could serve past. @since 0.1.0 */
@@ -149,6 +156,7 @@ export const make = (options: Options): AuthorizedFetch => {
     onSwitch: options.onSwitch,
     errorResponse: options.errorResponse,
     streamErrors: options.streamErrors,
-    errorEvent: options.errorEvent
+    errorEvent: options.errorEvent,
+    stateEveryMs: options.stateEveryMs
   })
 }

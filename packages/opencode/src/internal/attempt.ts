@@ -116,7 +116,9 @@ export const judge = async (
       return c._tag === "Ok" ? null : c
     }
     let body: ReadableStream<Uint8Array>
-    if (pass && isEventStream(response)) {
+    // Passed on as it came: only an event stream can carry an error event.
+    if (pass && !isEventStream(response)) return { verdict: head, response }
+    if (pass) {
       const { first, stream } = await peekFirstBlock(response.body)
       if (first !== null && isErrorBlock(first)) {
         const text = await new Response(stream).text()

@@ -45,6 +45,12 @@ export interface Options {
    */
   readonly streamErrors?: "raise" | "pass" | undefined
 
+  /**
+   * Read the shared state at most this often, and write a healthy answer on
+   * an account whose last recorded answer was healthy at most this often
+   * (any other verdict is written at once). 0 (default): every request.
+   */
+  readonly stateEveryMs?: number | undefined
   /** With `streamErrors: "pass"`: the `event: error` block sent instead of the upstream's (default: the upstream's). */
   readonly errorEvent?: ((failure: C.Failure) => string) | undefined
 }
@@ -96,9 +102,18 @@ export const make = (options: Options) => {
       blockedFingerprint: until === Number.POSITIVE_INFINITY ? AccountKey.credentialFingerprint(account.login) : null
     }
   }
+  // Under load the shared file is read and an unchanged healthy answer written at most this often.
+  const stateEveryMs = options.stateEveryMs ?? 0
+  let adoptedAt = Number.NEGATIVE_INFINITY
+  const okRecordedAt = new Map<number, number>()
   // What other processes (or an earlier run) learned: the later skip wins.
   const adopt = async () => {
     if (store === null) return
+    if (stateEveryMs > 0) {
+      const now = Date.now()
+      if (now - adoptedAt < stateEveryMs) return
+      adoptedAt = now
+    }
     const file = await store.read().catch(() => null)
     if (file === null) return
     const now = Date.now()
@@ -151,6 +166,12 @@ export const make = (options: Options) => {
     },
     settled: (account, verdict, headers, until) => {
       const quota = StatusCommand.usageFromHeaders(headers)
+      if (verdict._tag === "Ok" && stateEveryMs > 0) {
+        const now = Date.now()
+        const last = okRecordedAt.get(account.index)
+        if (last !== undefined && now - last < stateEveryMs) return Promise.resolve()
+        okRecordedAt.set(account.index, now)
+      } else okRecordedAt.delete(account.index)
       if (verdict._tag !== "Ok" && until !== null) return record(account, { ...quota, ...skipPatch(account, verdict, until) })
       return record(account, {
         ...quota,
