@@ -168,10 +168,12 @@ def _activate():
     original_entry = pool._refresh_entry_impl
 
     def _refresh_oauth_token(creds):
-        # Hermes calls this with the login it holds, after a 401 or near expiry: refresh only if the store
-        # still holds that token, else take the newer one.
-        held = creds.get("accessToken") if isinstance(creds, dict) else None
-        data = _token(fingerprint(held) if held else None)
+        # Hermes calls this near expiry and after any 401, but always with the login it has just read from
+        # the store, not with a token a server rejected: passing that one as --if-token would refresh a token
+        # Claude Code or the gateway rotated a moment ago (a second token POST for one expiry). And Hermes
+        # never sends Claude Code's token anywhere once pointed at the gateway, whose own 401s tollgate
+        # handles; so ask only for a token that is valid, refreshed if it is about to expire.
+        data = _token()
         return data["accessToken"] if data else None
 
     def _write_claude_code_credentials(*args, **kwargs):

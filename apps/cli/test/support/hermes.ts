@@ -14,6 +14,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaultHosts, type MitmProxy, startMitm } from "@tollgate/conformance/Mitm"
 import * as Simulator from "@tollgate/conformance/Simulator"
+import { build } from "esbuild"
 import { collect, type Run, type Sandbox } from "../tollgate.js"
 
 /** Debian's python3 with python3-httpx, -yaml, -dotenv and -requests (scripts/python-deps.sh). */
@@ -54,16 +55,24 @@ toolsets:
 - hermes-cli
 `
 
+/** How long a world's simulator and proxy live, and the simulator's clock (default `Date.now`). */
+export interface WorldOptions {
+  readonly ttlMs?: number | undefined
+  readonly now?: (() => number) | undefined
+}
+
 /** Starts a world whose Claude Code login expires in `expiresInMs`. */
-export const hermesWorld = async (sandbox: Sandbox, expiresInMs: number): Promise<HermesWorld> => {
+export const hermesWorld = async (sandbox: Sandbox, expiresInMs: number, options: WorldOptions = {}): Promise<HermesWorld> => {
+  const ttlMs = options.ttlMs ?? 300_000
   const sim = await Simulator.start({
     scenario: { name: "hermes", summary: "a Claude Code login Hermes shares", account: { expiresInMs } },
-    ttlMs: 300_000
+    ttlMs,
+    now: options.now
   })
   const certs = join(sandbox.root, "certs")
   await mkdir(certs, { recursive: true })
   // console.anthropic.com too: Hermes falls back to it on any error, and that POST counts as well.
-  const proxy = await startMitm({ handler: sim.listener, dir: certs, hosts: [...defaultHosts, "console.anthropic.com"], ttlMs: 300_000 })
+  const proxy = await startMitm({ handler: sim.listener, dir: certs, hosts: [...defaultHosts, "console.anthropic.com"], ttlMs })
   const hermesHome = join(sandbox.root, "hermes")
   await mkdir(hermesHome, { recursive: true, mode: 0o700 })
   await writeFile(join(hermesHome, "config.yaml"), HERMES_CONFIG)
@@ -168,4 +177,30 @@ export const startHermes = (world: HermesWorld, mode: Mode, count: number, goFil
     ready: Promise.all(runs.map((r) => r.ready)).then(() => undefined),
     results: Promise.all(runs.map((r) => r.done))
   }
+}
+
+/**
+ * The full CLI (src/bin.ts) bundled into `dir` as build.mjs bundles dist/cli.mjs; returns its path.
+ * `tollgate hermes install` run from it writes it into the plugin's command, so the plugin starts a
+ * built tollgate (about 0.5 s) as a user's does, not the TypeScript source under tsx (about 4 s).
+ * `mainFields` differs from build.mjs: jsonc-parser's UMD `main` requires its own files at run time,
+ * which a bundle cannot satisfy ("Cannot find module './impl/format'"); its ES module build can be bundled.
+ */
+export const bundleTollgate = async (dir: string): Promise<string> => {
+  const outfile = join(dir, "cli.mjs")
+  await build({
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    legalComments: "none",
+    logLevel: "warning",
+    entryPoints: [fileURLToPath(new URL("../../src/bin.ts", import.meta.url))],
+    outfile,
+    format: "esm",
+    mainFields: ["module", "main"],
+    banner: {
+      js: ['import { createRequire as __tollgateCreateRequire } from "node:module";', "const require = __tollgateCreateRequire(import.meta.url);"].join("\n")
+    }
+  })
+  return outfile
 }
