@@ -9,9 +9,9 @@
 //     the same way.
 //   - request path: node:http in, the gateway's upstream out (the opencode
 //     plugin's AuthorizedFetch with the gateway's options): the gateway
-//     without @effect/platform.
+//     without its own guard, routing and body cap.
 //   - platform: @effect/platform's NodeHttpServer handler (as the gateway
-//     builds it) in, signed fetch out, `HttpServerResponse.fromWeb`: the
+//     first built it, before these rows moved it to plain node:http) in, signed fetch out, `HttpServerResponse.fromWeb`: the
 //     gateway without the request path. With `bufferJson`, an answer that is
 //     not an event stream is read whole and sent as one Uint8Array body
 //     instead (a candidate fix: fromWeb turns every body into an Effect

@@ -11,7 +11,8 @@
 //   - 200 concurrent paced streams through the gateway all complete
 // Informational rows: two minimal forwarders in the gateway's process (a
 // node:http server with fetch upstream, and a bare node:http pipe), to show
-// what @effect/platform and the request path cost over a plain hop; the
+// what @effect/platform (which the gateway left for plain node:http after
+// measuring it here) and the request path cost over a plain hop; the
 // gateway process's RSS around the 200 streams. `--profile` adds a CPU
 // profile of the gateway process over the non-streaming requests.
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
@@ -95,7 +96,7 @@ const main = async (): Promise<number> => {
           `target: p50(gateway) − p50(direct) ≤ ${MAX_ADDED_MS} ms (hard) — met? ${met(jsonMet, true)} (${ms(jsonGateway.addedP50)} ms, ${jsonGateway.ratio.toFixed(2)}× direct)`,
           `one keep-alive connection per target (node:http Agent, the same for all), body read to the end; blocks of ${JSON_OPTIONS.block} per target in rotating order after ${JSON_OPTIONS.warmup} warm-up requests per target; "paired blocks" is the median over rounds of (block median − direct's block median), a drift-resistant cross-check`,
           "processes: this one (client only), the simulator, the gateway with the baseline forwarders (idle while another target is measured)",
-          "baselines, in the gateway's process, each checking the key and using the gateway's header filter: node:http pipe = node:http server piping into a keep-alive node:http request (one loopback hop, nothing else); node:http + fetch = node:http server, body read, signed undici fetch, answer written back as it arrives; + request path = the same server with the gateway's upstream (AuthorizedFetch, streamErrors pass) instead of fetch; @effect/platform + fetch = the gateway's server (NodeHttpServer.makeHandler, HttpServerResponse.fromWeb) with signed fetch instead of the request path; JSON buffered = the same, but an answer that is not an event stream is read whole and sent as HttpServerResponse.uint8Array instead of fromWeb's Effect Stream"
+          "baselines, in the gateway's process, each checking the key and using the gateway's header filter: node:http pipe = node:http server piping into a keep-alive node:http request (one loopback hop, nothing else); node:http + fetch = node:http server, body read, signed undici fetch, answer written back as it arrives; + request path = the same server with the gateway's upstream (AuthorizedFetch, streamErrors pass) instead of fetch; @effect/platform + fetch = @effect/platform's server (NodeHttpServer.makeHandler, HttpServerResponse.fromWeb), which the gateway measured and left for plain node:http, with signed fetch instead of the request path; JSON buffered = the same, but an answer that is not an event stream is read whole and sent as HttpServerResponse.uint8Array instead of fromWeb's Effect Stream"
         ]
       )
     )

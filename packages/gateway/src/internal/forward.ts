@@ -5,7 +5,6 @@
  * a cap, so a request can be sent again after a refresh or on another
  * account.
  */
-import type * as Headers from "@effect/platform/Headers"
 import type { IncomingMessage } from "node:http"
 
 // Never forwarded: hop-by-hop, the client's connection, cookies, its credentials (the account's go on instead).
@@ -38,7 +37,7 @@ const REQUEST_DROPPED = new Set([
 const RESPONSE_DROPPED = new Set(["connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "set-cookie", "trailer", "upgrade"])
 
 /** The client's headers as they go upstream (before the account's credential is added). */
-export const upstreamHeaders = (headers: Headers.Headers): Record<string, string> => {
+export const upstreamHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
   const listed = new Set((headers["connection"] ?? "").split(",").map((h) => h.trim().toLowerCase()))
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {

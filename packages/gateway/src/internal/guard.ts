@@ -5,7 +5,6 @@
  * page made it. Neither is a client of ours, whatever key it carries. The
  * key itself is compared in constant time.
  */
-import type * as Headers from "@effect/platform/Headers"
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
 
@@ -22,7 +21,7 @@ export const hostName = (host: string | undefined): string | null => {
 }
 
 /** Why a request is refused before its key is looked at, or `null`. */
-export const foreign = (headers: Headers.Headers): string | null => {
+export const foreign = (headers: Readonly<Record<string, string>>): string | null => {
   const host = hostName(headers["host"])
   if (host === null || !LOOPBACK.has(host)) {
     return "tollgate gateway: refused a request whose Host is not 127.0.0.1 or localhost (it may come from a web page through DNS rebinding)"
@@ -34,7 +33,7 @@ export const foreign = (headers: Headers.Headers): string | null => {
 }
 
 /** The credential the client presented: `x-api-key`, else a bearer token. */
-export const presented = (headers: Headers.Headers): string | null => {
+export const presented = (headers: Readonly<Record<string, string>>): string | null => {
   const apiKey = headers["x-api-key"]
   if (apiKey !== undefined && apiKey !== "") return apiKey.trim()
   const authorization = headers["authorization"]
