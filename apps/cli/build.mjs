@@ -10,57 +10,77 @@
 //   dispatcher with import() for every other command.
 import { build } from "esbuild"
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const dist = here("./dist")
 const CLI = "./cli.mjs"
 
-// Stale files from an earlier build would otherwise linger in dist/.
-await rm(dist, { recursive: true, force: true })
-await mkdir(dist, { recursive: true })
-await writeFile(here("./dist/package.json"), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`)
+/**
+ * Builds both files into `outDir` (default `dist/`), emptied first, and
+ * checks the statusline path; resolves to the dispatcher's path. Tests build
+ * into a temp directory with it, to run the CLI as it ships.
+ */
+export const buildCli = async (outDir = dist) => {
+  // Stale files from an earlier build would otherwise linger.
+  await rm(outDir, { recursive: true, force: true })
+  await mkdir(outDir, { recursive: true })
+  await writeFile(join(outDir, "package.json"), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`)
 
-const common = { bundle: true, platform: "node", target: "node20", legalComments: "none", logLevel: "warning" }
+  const common = { bundle: true, platform: "node", target: "node20", legalComments: "none", logLevel: "warning" }
 
-await build({
-  ...common,
-  entryPoints: [here("./src/bin.ts")],
-  outfile: here(`./dist/${CLI}`),
-  format: "esm",
-  // CommonJS dependencies bundled into ESM still call require("buffer") and
-  // friends; without a real require the bundle throws "Dynamic require of
-  // … is not supported" at start-up.
-  banner: {
-    js: [
-      'import { createRequire as __tollgateCreateRequire } from "node:module";',
-      "const require = __tollgateCreateRequire(import.meta.url);"
-    ].join("\n")
-  }
-})
-
-const dispatcher = await build({
-  ...common,
-  entryPoints: [here("./src/main.ts")],
-  outfile: here("./dist/tollgate.js"),
-  format: "cjs",
-  banner: { js: "#!/usr/bin/env node" },
-  metafile: true,
-  plugins: [
-    {
-      name: "full-cli-stays-separate",
-      setup(b) {
-        // The dispatcher's import("./bin.js") is the CLI bundle above, loaded at run time.
-        b.onResolve({ filter: /^\.\/bin\.js$/ }, () => ({ path: CLI, external: true }))
-      }
+  await build({
+    ...common,
+    entryPoints: [here("./src/bin.ts")],
+    outfile: join(outDir, CLI),
+    format: "esm",
+    // ES module builds first: jsonc-parser's "main" is a UMD build that require()s its own files at run
+    // time, which a single-file bundle does not ship ("Cannot find module './impl/format'").
+    mainFields: ["module", "main"],
+    // CommonJS dependencies bundled into ESM still call require("buffer") and
+    // friends; without a real require the bundle throws "Dynamic require of
+    // … is not supported" at start-up.
+    banner: {
+      js: [
+        'import { createRequire as __tollgateCreateRequire } from "node:module";',
+        "const require = __tollgateCreateRequire(import.meta.url);"
+      ].join("\n")
     }
-  ]
-})
-await chmod(here("./dist/tollgate.js"), 0o755)
+  })
 
-// The statusline path must stay free of Effect and every other dependency.
-const heavy = Object.keys(dispatcher.metafile.inputs).filter((input) => input.includes("node_modules/"))
-if (heavy.length > 0) {
-  console.error(`build.mjs: dist/tollgate.js pulls in ${heavy.join(", ")}; the statusline hot path must not`)
-  process.exit(1)
+  const dispatcher = await build({
+    ...common,
+    entryPoints: [here("./src/main.ts")],
+    outfile: join(outDir, "tollgate.js"),
+    format: "cjs",
+    banner: { js: "#!/usr/bin/env node" },
+    metafile: true,
+    plugins: [
+      {
+        name: "full-cli-stays-separate",
+        setup(b) {
+          // The dispatcher's import("./bin.js") is the CLI bundle above, loaded at run time.
+          b.onResolve({ filter: /^\.\/bin\.js$/ }, () => ({ path: CLI, external: true }))
+        }
+      }
+    ]
+  })
+  await chmod(join(outDir, "tollgate.js"), 0o755)
+
+  // The statusline path must stay free of Effect and every other dependency.
+  const heavy = Object.keys(dispatcher.metafile.inputs).filter((input) => input.includes("node_modules/"))
+  if (heavy.length > 0) {
+    throw new Error(`build.mjs: tollgate.js pulls in ${heavy.join(", ")}; the statusline hot path must not`)
+  }
+  return join(outDir, "tollgate.js")
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await buildCli()
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error))
+    process.exit(1)
+  }
 }

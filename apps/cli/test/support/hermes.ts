@@ -14,7 +14,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaultHosts, type MitmProxy, startMitm } from "@tollgate/conformance/Mitm"
 import * as Simulator from "@tollgate/conformance/Simulator"
-import { build } from "esbuild"
+import { buildCli } from "../../build.mjs"
 import { collect, type Run, type Sandbox } from "../tollgate.js"
 
 /** Debian's python3 with python3-httpx, -yaml, -dotenv and -requests (scripts/python-deps.sh). */
@@ -180,27 +180,8 @@ export const startHermes = (world: HermesWorld, mode: Mode, count: number, goFil
 }
 
 /**
- * The full CLI (src/bin.ts) bundled into `dir` as build.mjs bundles dist/cli.mjs; returns its path.
+ * The CLI built by build.mjs into `dir/tollgate-dist`; returns the dispatcher's path.
  * `tollgate hermes install` run from it writes it into the plugin's command, so the plugin starts a
  * built tollgate (about 0.5 s) as a user's does, not the TypeScript source under tsx (about 4 s).
- * `mainFields` differs from build.mjs: jsonc-parser's UMD `main` requires its own files at run time,
- * which a bundle cannot satisfy ("Cannot find module './impl/format'"); its ES module build can be bundled.
  */
-export const bundleTollgate = async (dir: string): Promise<string> => {
-  const outfile = join(dir, "cli.mjs")
-  await build({
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    legalComments: "none",
-    logLevel: "warning",
-    entryPoints: [fileURLToPath(new URL("../../src/bin.ts", import.meta.url))],
-    outfile,
-    format: "esm",
-    mainFields: ["module", "main"],
-    banner: {
-      js: ['import { createRequire as __tollgateCreateRequire } from "node:module";', "const require = __tollgateCreateRequire(import.meta.url);"].join("\n")
-    }
-  })
-  return outfile
-}
+export const bundleTollgate = async (dir: string): Promise<string> => buildCli(join(dir, "tollgate-dist"))
