@@ -23,6 +23,8 @@ const bundle = async (entry: string, outfile: string): Promise<string> => {
     target: "node20",
     outfile,
     banner,
+    // As apps/cli/build.mjs: ES module builds first (jsonc-parser's UMD main loads its own files at run time).
+    mainFields: ["module", "main"],
     legalComments: "none",
     logLevel: "warning"
   })
