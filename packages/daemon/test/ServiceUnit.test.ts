@@ -388,7 +388,10 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
 
     // The first render asks (nothing published yet) and forwards Claude Code's numbers.
     const input = claudeInput(42, 13)
-    const first = await tollgate(sandbox, ["statusline"], JSON.stringify(input))
+    let first = await tollgate(sandbox, ["statusline"], JSON.stringify(input))
+    // On a loaded machine the 100 ms budget can run out before the daemon's first answer ("daemon slow"); the
+    // daemon still answers and publishes, so the next render shows that answer (read, not asked) and is the one compared.
+    if (first.stdout.includes("daemon slow")) first = await tollgate(sandbox, ["statusline"], JSON.stringify(input))
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/^🚦 5h:42% 7d:13%/)
     const text = await readFile(file, "utf8")
