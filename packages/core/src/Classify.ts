@@ -8,6 +8,7 @@
 import type * as Classification from "./Classification.js"
 import type { Endpoint } from "./Endpoint.js"
 import { classify as run } from "./internal/classifier.js"
+import { isEventStream as eventStream } from "./internal/body.js"
 import { reasonOf } from "./internal/transport.js"
 import type * as RetryAfter from "./RetryAfter.js"
 import type * as Scopes from "./Scopes.js"
@@ -60,3 +61,12 @@ export const classify: (input: Input) => Classification.Classification = run
  * @since 0.1.0
  */
 export const transportReasonOf: (thrown: unknown) => Classification.TransportReason = reasonOf
+
+/**
+ * Whether an answer with this `content-type` is an event stream, as the
+ * classifier reads it: what a runtime passes on event by event (and watches
+ * for `event: error`) rather than reading whole.
+ *
+ * @since 0.1.0
+ */
+export const isEventStream: (contentType: string | null | undefined) => boolean = eventStream

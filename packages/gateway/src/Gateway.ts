@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import * as C from "@tollgate/core/Classification"
-import { classify, transportReasonOf } from "@tollgate/core/Classify"
+import { classify, isEventStream, transportReasonOf } from "@tollgate/core/Classify"
 import type * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 import type * as AccountStore from "@tollgate/opencode/AccountStore"
@@ -124,7 +124,7 @@ const headersOf = (req: IncomingMessage): Incoming => {
 // Writes the answer to the client: a whole answer (JSON, an envelope) in one write, an event stream as it comes.
 const write = async (res: ServerResponse, response: Response): Promise<void> => {
   const headers = Object.fromEntries(clientHeaders(response.headers))
-  if (response.body === null || !(headers["content-type"] ?? "").toLowerCase().includes("text/event-stream")) {
+  if (response.body === null || !isEventStream(headers["content-type"])) {
     const bytes = response.body === null ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer())
     res.writeHead(response.status, { ...headers, "content-length": String(bytes.length) })
     res.end(bytes)

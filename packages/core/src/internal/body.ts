@@ -36,7 +36,7 @@ export const inspect = (body: string | Uint8Array | null | undefined, contentTyp
           : body
         : decodeUtf8(body.length > INSPECT_LIMIT ? body.subarray(0, INSPECT_LIMIT) : body)
   const trimmed = text.trimStart()
-  const sse = (contentType ?? "").includes("text/event-stream") || /^(event|data):/.test(trimmed)
+  const sse = isEventStream(contentType) || /^(event|data):/.test(trimmed)
   if (sse) return { text, json: false, sse, error: sseError(text) }
   const parsed = parseJson(trimmed)
   return { text, json: parsed !== undefined, sse, error: parsed === undefined ? null : errorFacts(parsed) }
@@ -98,3 +98,7 @@ const sseError = (text: string): ErrorFacts | null => {
   }
   return null
 }
+
+/** Whether a `content-type` announces an event stream (SSE). */
+export const isEventStream = (contentType: string | null | undefined): boolean =>
+  (contentType ?? "").toLowerCase().includes("text/event-stream")

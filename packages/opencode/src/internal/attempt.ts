@@ -6,7 +6,7 @@
  * read here: core's verdict decides.
  */
 import type * as C from "@tollgate/core/Classification"
-import { classify } from "@tollgate/core/Classify"
+import { classify, isEventStream as eventStream } from "@tollgate/core/Classify"
 import type * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Account from "./account.js"
@@ -14,8 +14,7 @@ import { waitMs } from "./envelope.js"
 import { type Outgoing, send, type Signer } from "./signing.js"
 import { isErrorBlock, peekFirstBlock, rewriteErrors, watchErrors } from "./sse.js"
 
-const isEventStream = (response: Response): boolean =>
-  (response.headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream")
+const isEventStream = (response: Response): boolean => eventStream(response.headers.get("content-type"))
 
 /** What the attempt needs from the failover around it. */
 export interface Context {
