@@ -86,7 +86,8 @@ describe.concurrent("tollgate doctor", () => {
       store: { backend: "file", backends: ["file"], why: "the file is the only store on this platform" },
       locks: { held: false, stale: false, ageMs: null, owner: null, legacyHeld: false, storageWriteHeld: false },
       lastRefresh: null,
-      daemon: { socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock"), running: false, pid: null, refused: null }
+      daemon: { socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock"), running: false, pid: null, refused: null },
+      hermes: { home: join(sandbox.home, ".hermes"), installed: false, loadedAt: null, plugin: null, reason: null }
     })
   })
 

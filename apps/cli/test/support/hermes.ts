@@ -9,6 +9,7 @@
  * or tollgate (directly at the simulator's address).
  */
 import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -19,9 +20,19 @@ import { collect, type Run, type Sandbox } from "../tollgate.js"
 
 /** Debian's python3 with python3-httpx, -yaml, -dotenv and -requests (scripts/python-deps.sh). */
 export const PYTHON = "/usr/bin/python3"
-/** The pinned Hermes and its driver (README in that directory). */
-export const REALCLIENTS = fileURLToPath(new URL("../../../../../shared/realclients/", import.meta.url))
+/**
+ * The pinned Hermes and its driver (README in that directory): `$TOLLGATE_REALCLIENTS`, else
+ * `../shared/realclients` beside this checkout. Missing, every Hermes judge fails saying where it looked:
+ * the judge is the point, so it is never skipped.
+ */
+export const REALCLIENTS =
+  process.env["TOLLGATE_REALCLIENTS"] || fileURLToPath(new URL("../../../../../shared/realclients/", import.meta.url))
 export const DRIVER = join(REALCLIENTS, "hermes_driver.py")
+if (!existsSync(DRIVER)) {
+  throw new Error(
+    `The Hermes judge needs the pinned Hermes Agent code and its driver at ${REALCLIENTS} (../shared/realclients beside the checkout); set TOLLGATE_REALCLIENTS to where they are`
+  )
+}
 /** Starts Hermes the way its CLI does (.env loaded, plugins discovered), then the driver. */
 export const RUNNER = fileURLToPath(new URL("./hermes_run.py", import.meta.url))
 
