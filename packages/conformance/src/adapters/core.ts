@@ -211,8 +211,16 @@ export const refreshSingleFlight: RuntimeFetchFactory = async ({ sim, logins }) 
   return {
     fetch: async (input, init) => {
       const { response, token } = await attempt(input, init)
-      if (response.status !== 401) return response
-      await response.body?.cancel()
+      // core's verdict decides: one refresh and one resend only when it says `refresh`.
+      const text = await response.text()
+      const verdict = classify({
+        endpoint: "messages",
+        status: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: text,
+        now: Date.now()
+      })
+      if (verdict.action !== "refresh") return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers })
       return (await attempt(input, init, token)).response
     }
   }
