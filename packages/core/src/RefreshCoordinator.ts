@@ -51,6 +51,13 @@ export interface Options<T extends Tokens, E, R> {
   readonly lock?: CrossProcessLock<E, R> | undefined
   /** Refresh this long before `expiresAt`. Default: Claude Code's 5 minutes. */
   readonly skewMs?: number | undefined
+  /**
+   * What `load` would yield, when it can be read without an effect (tokens
+   * held in memory). Enables {@link RefreshCoordinator.fresh}; leave it out
+   * when `load` must read a store every time (another process may have
+   * rotated the tokens there).
+   */
+  readonly peek?: (() => T) | undefined
 }
 
 /**
@@ -81,6 +88,12 @@ export interface EnsureOptions {
 export interface RefreshCoordinator<T extends Tokens, E, R> {
   /** Tokens good for at least the skew, refreshing at most once for all concurrent callers. */
   readonly ensure: (options?: EnsureOptions) => Effect.Effect<Result<T>, E, R>
+  /**
+   * Without running an effect: the tokens `ensure()` would answer `fresh`
+   * with, or `null` when `ensure` has work to do (a refresh, a store to read,
+   * no `peek`). The same rule as `ensure`, for a hot path.
+   */
+  readonly fresh: (now: number) => T | null
 }
 
 /**
@@ -175,5 +188,12 @@ export const make = <T extends Tokens, E, R>(
         return leader || result.outcome !== "refreshed" ? result : { ...result, outcome: "joined" as const }
       })
 
-    return { ensure }
+    const peek = options.peek
+    const fresh = (now: number): T | null => {
+      if (peek === undefined) return null
+      const current = peek()
+      return needs(current, now, null) ? null : current
+    }
+
+    return { ensure, fresh }
   })

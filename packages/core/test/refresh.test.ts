@@ -66,6 +66,25 @@ const live = <A, E>(effect: Effect.Effect<A, E, OAuthClient.OAuthClient>) =>
     Effect.provide(NodeHttpClient.layerUndici)
   )
 
+describe("fresh: ensure's rule without an effect run", () => {
+  it.live("held tokens good past the skew are fresh; expiring ones, and a store with no peek, are not", () =>
+    live(Effect.gen(function* () {
+      const tokens = (expiresAt: number): Tokens => ({ accessToken: Redacted.make("sk-ant-oat01-held"), refreshToken: Redacted.make("sk-ant-ort01-held"), expiresAt })
+      let held = tokens(Date.now() + 3_600_000)
+      const peeking = yield* RefreshCoordinator.make({ load: Effect.sync(() => held), peek: () => held, refresh: () => Effect.succeed(tokens(Date.now() + 7_200_000)) })
+      expect(peeking.fresh(Date.now())).toBe(held)
+      expect((yield* peeking.ensure()).outcome).toBe("fresh")
+      // Inside Claude Code's five-minute skew: ensure refreshes, so fresh must not answer.
+      held = tokens(Date.now() + 60_000)
+      expect(peeking.fresh(Date.now())).toBeNull()
+      expect((yield* peeking.ensure()).outcome).toBe("refreshed")
+      const { coordinator } = yield* setup(Date.now() + 3_600_000)
+      expect(coordinator.fresh(Date.now())).toBeNull()
+      expect(issued).toBe(0)
+    }))
+  )
+})
+
 describe("single-flight refresh", () => {
   it.live("100 concurrent callers with an expiring token → exactly one refresh request", () =>
     live(Effect.gen(function* () {

@@ -21,11 +21,17 @@ const CLAUDE_CODE_ONLY = /only authorized for use with Claude Code/i
 const VERSION_TOO_OLD = /version\s+\S+\s+or newer is required/i
 
 export const classify = (input: Input): C.Classification => {
+  // A verdict is a value, never thrown from here: the call stack it would capture as an Error is never read, and
+  // capturing it cost as much as the rest of the classification.
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   try {
     return unsafeClassify(input)
   } catch {
     // Unreachable by design; the guarantee is that callers never see a throw.
     return new C.Decode({ ...base(input, null, null), action: "backoff", retryable: true })
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
   }
 }
 
