@@ -97,6 +97,12 @@ export interface Options {
    * gateway under load sets a few seconds.
    */
   readonly stateEveryMs?: number | undefined
+  /**
+   * How a signed request is sent upstream; default the global `fetch`. It
+   * must answer as fetch does: a `Response`, or a throw when no answer
+   * came. (The gateway sends with `node:http`.)
+   */
+  readonly transport?: ((input: string | URL, init: RequestInit) => Promise<Response>) | undefined
 }
 
 /** Builds the answer for a verdict no account could serve past. @since 0.1.0 */
@@ -149,7 +155,7 @@ export const make = (options: Options): AuthorizedFetch => {
         Backoff.layer()
       )
     ),
-    signer: { oauthBeta: settings.oauthBeta, userAgent: options.userAgent ?? settings.userAgent.messages },
+    signer: { oauthBeta: settings.oauthBeta, userAgent: options.userAgent ?? settings.userAgent.messages, transport: options.transport },
     waitCapMs: options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS,
     store: options.store ?? null,
     forwarder: options.forwarder ?? null,

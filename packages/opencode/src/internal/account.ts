@@ -236,6 +236,8 @@ export const make = (
 
     const coordinator = yield* RefreshCoordinator.make<Held, C.Failure, Requirements>({
       load: Effect.sync(() => held),
+      // Held in memory: a request with a token good past the skew needs no effect run.
+      peek: () => held,
       refresh: (current) => refresh(current),
       lock
     })

@@ -80,7 +80,7 @@ const sleep = (ms: number, signal: AbortSignal | null | undefined) =>
     signal?.addEventListener("abort", done, { once: true })
   })
 
-const verdictOf = (response: Response, body: string | null, held: Account.Held | null): C.Classification =>
+const verdictOf = (response: Response, body: string | Uint8Array | null, held: Account.Held | null): C.Classification =>
   classify({
     endpoint: "messages",
     status: response.status,
@@ -91,11 +91,11 @@ const verdictOf = (response: Response, body: string | null, held: Account.Held |
   })
 
 /**
- * The verdict on a response and the response to pass on. Judged on its head
- * first: only a stream that began well is `Ok` without a body, and it is
- * passed on as it streams, an `event: error` in it handed to `onError` with
- * its verdict (by default it becomes the stream's error, with core's
- * message). Anything else is read whole and judged again.
+ * The verdict on a response and the response to pass on. An event stream is
+ * judged on its head first: only a stream that began well is `Ok` without a
+ * body, and it is passed on as it streams, an `event: error` in it handed to
+ * `onError` with its verdict (by default it becomes the stream's error, with
+ * core's message). Anything else is read whole and judged once.
  */
 export const judge = async (
   response: Response,
@@ -108,15 +108,14 @@ export const judge = async (
    */
   pass = false
 ): Promise<{ readonly verdict: C.Classification; readonly response: Response }> => {
-  const head = verdictOf(response, null, held)
-  if (head._tag === "Ok" && response.body) {
+  // Core needs the body of anything but an event stream to judge it (a 2xx answer must be JSON).
+  const head = response.body !== null && isEventStream(response) ? verdictOf(response, null, held) : null
+  if (head !== null && head._tag === "Ok" && response.body) {
     const failure = (block: string): C.Failure | null => {
       const c = verdictOf(response, block, null)
       return c._tag === "Ok" ? null : c
     }
     let body: ReadableStream<Uint8Array>
-    // Passed on as it came: only an event stream can carry an error event.
-    if (pass && !isEventStream(response)) return { verdict: head, response }
     if (pass) {
       const { first, stream } = await peekFirstBlock(response.body)
       if (first !== null && isErrorBlock(first)) {
@@ -140,8 +139,8 @@ export const judge = async (
       response: new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
     }
   }
-  const text = await response.text()
-  return { verdict: verdictOf(response, text, held), response: new Response(text, response) }
+  const bytes = new Uint8Array(await response.arrayBuffer())
+  return { verdict: verdictOf(response, bytes, held), response: new Response(bytes.length === 0 ? null : bytes, response) }
 }
 
 /**

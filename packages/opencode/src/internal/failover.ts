@@ -10,6 +10,7 @@
 import * as Backoff from "@tollgate/core/Backoff"
 import type * as C from "@tollgate/core/Classification"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as AccountStore from "../AccountStore.js"
 import type * as DaemonForwarder from "../DaemonForwarder.js"
@@ -149,7 +150,12 @@ export const make = (options: Options) => {
       StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(c) })
       return options.streamErrors === "pass" ? (options.errorEvent?.(c) ?? null) : new Error(c.message)
     },
-    ensure: (account, rejected) => runtime.runPromise(Effect.either(account.coordinator!.ensure(rejected ? { rejected } : {}))),
+    ensure: (account, rejected) => {
+      // The coordinator's own rule, without an effect run, for a token held in memory and good past the skew.
+      const fresh = rejected === undefined ? account.coordinator!.fresh(Date.now()) : null
+      if (fresh !== null) return Promise.resolve(Either.right({ tokens: fresh }))
+      return runtime.runPromise(Effect.either(account.coordinator!.ensure(rejected ? { rejected } : {})))
+    },
     refused: async (account, c) => {
       const until = await runtime.runPromise(Account.refusedUntil(c, account.index, Date.now(), keys[account.index]!))
       StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(c) })

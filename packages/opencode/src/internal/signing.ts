@@ -15,6 +15,8 @@ export interface Outgoing {
 export interface Signer {
   readonly oauthBeta: string
   readonly userAgent: string
+  /** How a signed request is sent; default the global fetch. */
+  readonly transport?: ((input: string | URL, init: RequestInit) => Promise<Response>) | undefined
 }
 
 /** `beta` added to a comma-separated `anthropic-beta` list once, blanks dropped. */
@@ -43,7 +45,7 @@ export const sign = (signer: Signer, headersInit: RequestInit["headers"], login:
 
 /** Sends `request` signed for `login`. */
 export const send = (signer: Signer, request: Outgoing, login: Account.Login, access: string | null): Promise<Response> =>
-  fetch(request.input, {
+  (signer.transport ?? fetch)(request.input, {
     ...request.init,
     headers: sign(signer, request.init.headers, login, access),
     body: request.body ?? null
@@ -54,7 +56,7 @@ export const buffer = async (input: string | URL, init: RequestInit): Promise<Ou
   input,
   init,
   body:
-    init.body === undefined || init.body === null || typeof init.body === "string"
+    init.body === undefined || init.body === null || typeof init.body === "string" || init.body instanceof ArrayBuffer || ArrayBuffer.isView(init.body)
       ? init.body
       : await new Response(init.body).arrayBuffer()
 })

@@ -6,6 +6,9 @@
 
 const BLOCK_END = /\r?\n\r?\n/
 const ERROR_EVENT = /^event:\s*error\s*$/m
+// Cheap pre-checks for the fast path of rewriteErrors: any mention of an error event, a text ending on a block end.
+const ERROR_WORD = /event:\s*error/
+const BLOCK_TAIL = /\r?\n\r?\n$/
 
 /**
  * Passes `body` through unchanged until an `event: error` block arrives, then
@@ -110,24 +113,44 @@ export const rewriteErrors = (
 ): ReadableStream<Uint8Array> => {
   const decoder = new TextDecoder()
   const encoder = new TextEncoder()
+  const reader = body.getReader()
   let pending = ""
+  // Whether the decoder holds no bytes of a character cut in two (the last chunk ended with a newline).
+  let clean = true
   const render = (block: string): string => (ERROR_EVENT.test(block) ? (rewrite(block) ?? block) : block)
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        pending += decoder.decode(chunk, { stream: true })
+  // Pulled straight from the source, one chunk per pull: no pipe between two streams on every event.
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const next = await reader.read()
+        if (next.done) {
+          const rest = pending + decoder.decode()
+          if (rest !== "") controller.enqueue(encoder.encode(render(rest)))
+          controller.close()
+          return
+        }
+        const text = decoder.decode(next.value, { stream: true })
+        const wasClean = clean
+        clean = next.value.length === 0 ? clean : next.value[next.value.length - 1] === 0x0a
+        // Whole events with no error among them (what Anthropic sends), no character cut at either end: the chunk
+        // goes on as it came.
+        if (wasClean && clean && pending === "" && !ERROR_WORD.test(text) && BLOCK_TAIL.test(text)) {
+          controller.enqueue(next.value)
+          return
+        }
+        pending += text
         // [block, separator, block, separator, …, rest]
         const parts = pending.split(/(\r?\n\r?\n)/)
         pending = parts.pop() ?? ""
-        if (parts.length === 0) return
+        if (parts.length === 0) continue
         let out = ""
         for (let i = 0; i < parts.length; i += 2) out += render(parts[i]!) + (parts[i + 1] ?? "")
         controller.enqueue(encoder.encode(out))
-      },
-      flush(controller) {
-        const rest = pending + decoder.decode()
-        if (rest !== "") controller.enqueue(encoder.encode(render(rest)))
+        return
       }
-    })
-  )
+    },
+    cancel(reason) {
+      return reader.cancel(reason)
+    }
+  })
 }
