@@ -107,8 +107,7 @@ const nodeHttp = (signing: Signing, upstream: Upstream, headers: (incoming: Head
     try {
       const body = await readBody(req, 32 * 1024 * 1024)
       const response = await upstream(signing.upstream + (req.url ?? "/"), { method: req.method ?? "POST", headers: headers(headersOf(req.headers)), body })
-      const back: Record<string, string> = {}
-      clientHeaders(response.headers).forEach((value, name) => (back[name] = value))
+      const back = clientHeaders(response.headers)
       res.writeHead(response.status, back)
       if (response.body) for await (const chunk of response.body) res.write(chunk)
       res.end()

@@ -87,6 +87,7 @@ const main = async (): Promise<number> => {
     const json = await Latency.run(agent, [direct, pipe, viaFetch, viaPath, viaPlatform, viaPlatformBuffered, gateway], messageBody(false), JSON_OPTIONS)
     const jsonGateway = json.find((s) => s.name === gateway.name)!
     const jsonMet = jsonGateway.addedP50 <= MAX_ADDED_MS
+    const jsonPipe = json.find((s) => s.name === pipe.name)!
     console.log(
       section(
         `Non-streaming POST /v1/messages: ${JSON_OPTIONS.perTarget} sequential requests per target, interleaved`,
@@ -94,6 +95,7 @@ const main = async (): Promise<number> => {
         latencyRows(json, false),
         [
           `target: p50(gateway) − p50(direct) ≤ ${MAX_ADDED_MS} ms (hard) — met? ${met(jsonMet, true)} (${ms(jsonGateway.addedP50)} ms, ${jsonGateway.ratio.toFixed(2)}× direct)`,
+          `the floor, one loopback hop through a bare node:http pipe, adds ${ms(jsonPipe.addedP50)} ms here; the gateway's own work beyond it: ${ms(jsonGateway.p50 - jsonPipe.p50)} ms (${(jsonGateway.p50 / jsonPipe.p50).toFixed(2)}× the pipe)`,
           `one keep-alive connection per target (node:http Agent, the same for all), body read to the end; blocks of ${JSON_OPTIONS.block} per target in rotating order after ${JSON_OPTIONS.warmup} warm-up requests per target; "paired blocks" is the median over rounds of (block median − direct's block median), a drift-resistant cross-check`,
           "processes: this one (client only), the simulator, the gateway with the baseline forwarders (idle while another target is measured)",
           "baselines, in the gateway's process, each checking the key and using the gateway's header filter: node:http pipe = node:http server piping into a keep-alive node:http request (one loopback hop, nothing else); node:http + fetch = node:http server, body read, signed undici fetch, answer written back as it arrives; + request path = the same server with the gateway's upstream (AuthorizedFetch, streamErrors pass) instead of fetch; @effect/platform + fetch = @effect/platform's server (NodeHttpServer.makeHandler, HttpServerResponse.fromWeb), which the gateway measured and left for plain node:http, with signed fetch instead of the request path; JSON buffered = the same, but an answer that is not an event stream is read whole and sent as HttpServerResponse.uint8Array instead of fromWeb's Effect Stream"
@@ -107,6 +109,7 @@ const main = async (): Promise<number> => {
     const fbGateway = firstByte.find((s) => s.name === gateway.name)!
     const fbMet = fbGateway.addedP50 <= MAX_ADDED_FIRST_BYTE_MS
     const fbDirect = firstByte[0]!
+    const fbPipe = firstByte.find((s) => s.name === pipe.name)!
     console.log(
       section(
         `Time to the first streamed byte: ${FIRST_BYTE_OPTIONS.perTarget} sequential streams per target, one event every ${FIRST_BYTE_PACE_MS} ms, interleaved`,
@@ -114,6 +117,7 @@ const main = async (): Promise<number> => {
         latencyRows(firstByte, true),
         [
           `target: p50(gateway) − p50(direct) ≤ ${MAX_ADDED_FIRST_BYTE_MS} ms (hard) — met? ${met(fbMet, true)} (${ms(fbGateway.addedP50)} ms, ${fbGateway.ratio.toFixed(2)}× direct)`,
+          `the floor, a bare node:http pipe, adds ${ms(fbPipe.addedP50)} ms here; the gateway's own work beyond it: ${ms(fbGateway.p50 - fbPipe.p50)} ms (${(fbGateway.p50 / fbPipe.p50).toFixed(2)}× the pipe)`,
           `first byte = request start → first body chunk at the client; the simulator writes the first event with the head and the other five ${FIRST_BYTE_PACE_MS} ms apart, so a gateway that held the stream back would add ≥ ${5 * FIRST_BYTE_PACE_MS} ms (whole stream direct: ${ms(fbDirect.totalP50, 1)} ms)`,
           `blocks of ${FIRST_BYTE_OPTIONS.block} per target after ${FIRST_BYTE_OPTIONS.warmup} warm-up streams per target; every stream read to message_stop`
         ]
@@ -214,8 +218,8 @@ const main = async (): Promise<number> => {
           generatedAt: new Date().toISOString(),
           environment: { node: process.version, platform: os.platform(), arch: os.arch(), cpus: os.cpus().length, loadavg: os.loadavg() },
           wallMs,
-          nonStreaming: { options: JSON_OPTIONS, sides: strip(json), maxAddedMs: MAX_ADDED_MS, met: jsonMet },
-          firstByte: { options: FIRST_BYTE_OPTIONS, paceMs: FIRST_BYTE_PACE_MS, sides: strip(firstByte), maxAddedMs: MAX_ADDED_FIRST_BYTE_MS, met: fbMet },
+          nonStreaming: { options: JSON_OPTIONS, sides: strip(json), maxAddedMs: MAX_ADDED_MS, met: jsonMet, overPipeMs: jsonGateway.p50 - jsonPipe.p50 },
+          firstByte: { options: FIRST_BYTE_OPTIONS, paceMs: FIRST_BYTE_PACE_MS, sides: strip(firstByte), maxAddedMs: MAX_ADDED_FIRST_BYTE_MS, met: fbMet, overPipeMs: fbGateway.p50 - fbPipe.p50 },
           concurrentStreams: { streams: STREAMS, paceMs: STREAMS_PACE_MS, rounds, met: streamsMet },
           profile,
           hardTargets: hard,

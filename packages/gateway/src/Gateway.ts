@@ -27,12 +27,11 @@ import type * as DaemonForwarder from "@tollgate/opencode/DaemonForwarder"
 import * as StatusCommand from "@tollgate/opencode/StatusCommand"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { Readable } from "node:stream"
-import { pipeline } from "node:stream/promises"
 import * as Envelope from "./Envelope.js"
 import * as GatewayKey from "./GatewayKey.js"
 import { clientHeaders, readBody, TooLarge, upstreamHeaders } from "./internal/forward.js"
 import { foreign, presented } from "./internal/guard.js"
+import * as Transport from "./internal/transport.js"
 
 /** Anthropic's own limit on a Messages request. @since 0.1.0 */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -66,6 +65,8 @@ export interface Options {
   readonly log?: ((line: string) => void) | undefined
   /** Describes the configured accounts for `GET /tollgate/status` (no secrets). */
   readonly describeAccounts?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
+  /** How requests go upstream; default `node:http`/`node:https` with keep-alive agents of this handler's own. */
+  readonly transport?: ((input: string | URL, init: RequestInit) => Promise<Response>) | undefined
 }
 
 /** The daemon hears from the gateway at most this often, unless the unified status changes. @since 0.1.0 */
@@ -123,7 +124,7 @@ const headersOf = (req: IncomingMessage): Incoming => {
 
 // Writes the answer to the client: a whole answer (JSON, an envelope) in one write, an event stream as it comes.
 const write = async (res: ServerResponse, response: Response): Promise<void> => {
-  const headers = Object.fromEntries(clientHeaders(response.headers))
+  const headers = clientHeaders(response.headers)
   if (response.body === null || !isEventStream(headers["content-type"])) {
     const bytes = response.body === null ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer())
     res.writeHead(response.status, { ...headers, "content-length": String(bytes.length) })
@@ -131,7 +132,32 @@ const write = async (res: ServerResponse, response: Response): Promise<void> => 
     return
   }
   res.writeHead(response.status, headers)
-  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), res).catch(() => undefined)
+  // Each event as it comes, with the client's pace (a full socket buffer waits for `drain`); a client that goes away
+  // cancels the upstream stream.
+  const reader = response.body.getReader()
+  const gone = () => void reader.cancel().catch(() => undefined)
+  res.once("close", gone)
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done || res.destroyed) break
+      if (!res.write(value)) await new Promise<void>((resolve) => {
+        const settle = () => {
+          res.off("drain", settle)
+          res.off("close", settle)
+          resolve()
+        }
+        res.once("drain", settle)
+        res.once("close", settle)
+      })
+    }
+    res.end()
+  } catch {
+    // The upstream stream broke off: the client sees the connection end without a final event.
+    res.destroy()
+  } finally {
+    res.off("close", gone)
+  }
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -148,8 +174,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
  * server (`NodeHttpServer.makeHandler`) adding 0.4 ms per request over plain
  * `node:http` when a whole answer is written at once, and 1.5 ms when bodies
  * go through `HttpServerResponse.fromWeb`'s Effect stream — on a budget of
- * 0.5 ms for the whole gateway. Effect still runs the request path behind it
- * (refresh single flight, backoff, the OAuth client).
+ * 0.5 ms for the whole gateway. For the same reason requests go upstream
+ * with `node:http` rather than fetch (`internal/transport.ts`). Effect still
+ * runs the request path behind it (refresh single flight, backoff, the OAuth
+ * client).
  *
  * @since 0.1.0
  */
@@ -175,6 +203,7 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     streamErrors: "pass",
     // A healthy answer is written to the shared state every few seconds, not on every request.
     stateEveryMs: STATE_EVERY_MS,
+    transport: options.transport ?? Transport.make().send,
     errorEvent: (c) => {
       log(`tollgate gateway: a stream reported ${c._tag}: ${c.message}`)
       return Envelope.errorEvent(c)
@@ -283,7 +312,8 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"])
 export const listen = async (options: ListenOptions): Promise<Running> => {
   const host = options.host ?? "127.0.0.1"
   if (!LOOPBACK_HOSTS.has(host)) throw new Error(`tollgate gateway listens on loopback only, not "${host}"`)
-  const handle = handler(options)
+  const transport = Transport.make()
+  const handle = handler({ ...options, transport: options.transport ?? transport.send })
   let inFlight = 0
   const idle = new Set<() => void>()
   const track = (req: IncomingMessage, res: ServerResponse) => {
@@ -339,6 +369,7 @@ export const listen = async (options: ListenOptions): Promise<Running> => {
         }
         for (const server of servers) server.closeAllConnections()
         await Promise.all(closed)
+        transport.close()
         if (socket !== null) await import("node:fs/promises").then((fs) => fs.unlink(socket)).catch(() => undefined)
       })())
   }

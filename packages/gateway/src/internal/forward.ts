@@ -50,10 +50,10 @@ export const upstreamHeaders = (headers: Readonly<Record<string, string>>): Reco
 }
 
 /** The upstream response's headers as the client gets them. */
-export const clientHeaders = (headers: globalThis.Headers): globalThis.Headers => {
-  const out = new globalThis.Headers()
+export const clientHeaders = (headers: globalThis.Headers): Record<string, string> => {
+  const out: Record<string, string> = {}
   headers.forEach((value, name) => {
-    if (!RESPONSE_DROPPED.has(name)) out.append(name, value)
+    if (!RESPONSE_DROPPED.has(name)) out[name] = value
   })
   return out
 }
