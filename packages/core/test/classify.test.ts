@@ -159,3 +159,25 @@ describe("hostile bodies", () => {
     }
   })
 })
+
+describe("answers longer than the inspected prefix", () => {
+  const long = JSON.stringify({ type: "message", role: "assistant", content: [{ type: "text", text: "word ".repeat(40_000) }] })
+
+  it("a 200 JSON answer of 200 KB is Ok, as text and as bytes (a long answer is not a broken one)", () => {
+    expect(long.length).toBeGreaterThan(150_000)
+    for (const body of [long, new TextEncoder().encode(long)]) {
+      const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "application/json" }, body, now: 0 })
+      expect(verdict._tag).toBe("Ok")
+    }
+  })
+
+  it("a 200 body of 200 KB that does not open as JSON is still Decode", () => {
+    const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "application/json" }, body: `<html>${"x".repeat(200_000)}`, now: 0 })
+    expect(verdict._tag).toBe("Decode")
+  })
+
+  it("a long error answer keeps the verdict its status gives", () => {
+    const body = JSON.stringify({ type: "error", error: { type: "api_error", message: "x".repeat(100_000) } })
+    expect(classify({ endpoint: "messages", status: 500, headers: { "content-type": "application/json" }, body, now: 0 })._tag).toBe("ServerError")
+  })
+})

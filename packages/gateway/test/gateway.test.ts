@@ -128,6 +128,20 @@ describe("acting on core's verdict", () => {
     })
   })
 
+  it("a long non-streaming answer (300 KB, past core's inspected prefix) reaches the client whole, as a 200", async () => {
+    await within({}, async (world) => {
+      const text = "word ".repeat(60_000)
+      const long = JSON.stringify({ id: "msg_long", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [{ type: "text", text }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 60_000 } })
+      world.sim.script("messages", { status: 200, headers: { "content-type": "application/json" }, body: long })
+      const response = await world.send("/v1/messages")
+      expect(response.status).toBe(200)
+      const body = (await response.json()) as { type: string; content: ReadonlyArray<{ text: string }> }
+      expect(body.type).toBe("message")
+      expect(body.content[0]!.text).toBe(text)
+      expect(world.sim.log.filter((r) => r.route === "messages")).toHaveLength(1)
+    })
+  })
+
   it("a stream that opens with event: error is judged before answering: the client gets core's verdict as an error answer, not a 200", async () => {
     await within({}, async (world) => {
       world.sim.script("messages", {

@@ -39,8 +39,15 @@ export const inspect = (body: string | Uint8Array | null | undefined, contentTyp
   const sse = isEventStream(contentType) || /^(event|data):/.test(trimmed)
   if (sse) return { text, json: false, sse, error: sseError(text) }
   const parsed = parseJson(trimmed)
+  if (parsed === undefined && truncated(body) && (trimmed.startsWith("{") || trimmed.startsWith("["))) {
+    // Longer than the prefix read: it cannot parse whole here, so a body that opens as JSON counts as JSON (a long
+    // answer is not a broken one); what error it carries, if any, is not known.
+    return { text, json: true, sse, error: null }
+  }
   return { text, json: parsed !== undefined, sse, error: parsed === undefined ? null : errorFacts(parsed) }
 }
+
+const truncated = (body: string | Uint8Array | null | undefined): boolean => body != null && body.length > INSPECT_LIMIT
 
 const parseJson = (text: string): unknown => {
   if (!(text.startsWith("{") || text.startsWith("["))) return undefined
