@@ -163,11 +163,18 @@ describe("hostile bodies", () => {
 describe("answers longer than the inspected prefix", () => {
   const long = JSON.stringify({ type: "message", role: "assistant", content: [{ type: "text", text: "word ".repeat(40_000) }] })
 
-  it("a 200 JSON answer of 200 KB is Ok, as text and as bytes (a long answer is not a broken one)", () => {
+  it("a 200 Messages answer of 200 KB is Ok, as text and as bytes (a long answer is not a broken one)", () => {
     expect(long.length).toBeGreaterThan(150_000)
     for (const body of [long, new TextEncoder().encode(long)]) {
       const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "application/json" }, body, now: 0 })
       expect(verdict._tag).toBe("Ok")
+    }
+  })
+
+  it("a long answer from an endpoint whose answer tollgate reads itself (token, usage, profile) stays Decode", () => {
+    for (const endpoint of ["token", "usage", "profile"] as const) {
+      const verdict = classify({ endpoint, status: 200, headers: { "content-type": "application/json" }, body: long, now: 0 })
+      expect(verdict._tag).toBe("Decode")
     }
   })
 

@@ -21,6 +21,8 @@ export interface BodyFacts {
   readonly text: string
   /** Whether the inspected text parsed as JSON. */
   readonly json: boolean
+  /** Whether the body is longer than the inspected prefix, which opens as JSON (so it could not parse here). */
+  readonly longJson: boolean
   readonly sse: boolean
   /** The error a JSON body or an SSE `error` event carried, if any. */
   readonly error: ErrorFacts | null
@@ -37,14 +39,12 @@ export const inspect = (body: string | Uint8Array | null | undefined, contentTyp
         : decodeUtf8(body.length > INSPECT_LIMIT ? body.subarray(0, INSPECT_LIMIT) : body)
   const trimmed = text.trimStart()
   const sse = isEventStream(contentType) || /^(event|data):/.test(trimmed)
-  if (sse) return { text, json: false, sse, error: sseError(text) }
+  if (sse) return { text, json: false, longJson: false, sse, error: sseError(text) }
   const parsed = parseJson(trimmed)
-  if (parsed === undefined && truncated(body) && (trimmed.startsWith("{") || trimmed.startsWith("["))) {
-    // Longer than the prefix read: it cannot parse whole here, so a body that opens as JSON counts as JSON (a long
-    // answer is not a broken one); what error it carries, if any, is not known.
-    return { text, json: true, sse, error: null }
-  }
-  return { text, json: parsed !== undefined, sse, error: parsed === undefined ? null : errorFacts(parsed) }
+  // Longer than the prefix read, it cannot parse whole here: whether that is a long answer or a broken one is the
+  // classifier's call, by endpoint.
+  const longJson = parsed === undefined && truncated(body) && (trimmed.startsWith("{") || trimmed.startsWith("["))
+  return { text, json: parsed !== undefined, longJson, sse, error: parsed === undefined ? null : errorFacts(parsed) }
 }
 
 const truncated = (body: string | Uint8Array | null | undefined): boolean => body != null && body.length > INSPECT_LIMIT

@@ -73,7 +73,11 @@ const unsafeClassify = (input: Input): C.Classification => {
 
   if (status >= 200 && status < 300) {
     if (body.sse) return error ? fromStreamError(common, error, headers, now) : ok(common)
-    if (!body.json) return new C.Decode({ ...common, action: "backoff", retryable: true })
+    // A Messages answer is passed on, not read here, and may be long; token, usage and profile answers are read
+    // whole by us, so one too long to parse is as unusable as one that does not parse.
+    if (!body.json && !(body.longJson && input.endpoint === "messages")) {
+      return new C.Decode({ ...common, action: "backoff", retryable: true })
+    }
     return ok(common)
   }
 
