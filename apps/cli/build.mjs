@@ -9,8 +9,8 @@
 //   workspace packages, effect and everything else included — loaded by the
 //   dispatcher with import() for every other command.
 import { build } from "esbuild"
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises"
-import { join } from "node:path"
+import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -18,13 +18,30 @@ const dist = here("./dist")
 const CLI = "./cli.mjs"
 
 /**
- * Builds both files into `outDir` (default `dist/`), emptied first, and
- * checks the statusline path; resolves to the dispatcher's path. Tests build
- * into a temp directory with it, to run the CLI as it ships.
+ * Builds both files into `outDir` (default `dist/`), replacing what was
+ * there, and checks the statusline path; resolves to the dispatcher's path.
+ * Tests build into a temp directory with it, to run the CLI as it ships.
  */
 export const buildCli = async (outDir = dist) => {
-  // Stale files from an earlier build would otherwise linger.
-  await rm(outDir, { recursive: true, force: true })
+  // Built beside outDir and swapped in at the end: a `tollgate` started meanwhile (an installed statusline,
+  // `pnpm tollgate`, `pnpm pack`) runs the old build or the new one, never a half-written or emptied dist/.
+  const staging = join(dirname(outDir), `.${basename(outDir)}.building-${process.pid}`)
+  await rm(staging, { recursive: true, force: true })
+  try {
+    await buildInto(staging)
+    const old = join(dirname(outDir), `.${basename(outDir)}.old-${process.pid}`)
+    await rename(outDir, old).catch((error) => {
+      if (error?.code !== "ENOENT") throw error
+    })
+    await rename(staging, outDir)
+    await rm(old, { recursive: true, force: true })
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+  return join(outDir, "tollgate.js")
+}
+
+const buildInto = async (outDir) => {
   await mkdir(outDir, { recursive: true })
   await writeFile(join(outDir, "package.json"), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`)
 
@@ -73,7 +90,6 @@ export const buildCli = async (outDir = dist) => {
   if (heavy.length > 0) {
     throw new Error(`build.mjs: tollgate.js pulls in ${heavy.join(", ")}; the statusline hot path must not`)
   }
-  return join(outDir, "tollgate.js")
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
