@@ -1,36 +1,122 @@
 /**
- * The argv that runs this very `tollgate` again from another program (a
- * Hermes plugin, a service manager): this node, the loader flags a source
- * checkout runs under (tsx), and this entry script — so it works the same
- * from a checkout and from the built CLI. `tollgate daemon install` and
- * `tollgate gateway install` build their service commands with it.
+ * The command that runs this very `tollgate` again from another program
+ * (Claude Code's statusline, a service manager, the Hermes plugin): the
+ * absolute path of this node and the built dispatcher `dist/tollgate.js`,
+ * symlinks resolved — never TypeScript sources or tsx loader flags, which
+ * start ~10× slower and break when the checkout moves on.
+ *
+ * Run from the built CLI (installed, or `pnpm tollgate …` in a checkout),
+ * that is the running dispatcher. Run from the sources under tsx, it is the
+ * checkout's own build beside them (`apps/cli/dist/tollgate.js`) when that is
+ * at least as new as every source it bundles; otherwise the install is
+ * refused with {@link NotBuilt}, and `--dry-run` refuses the same way, since
+ * a dry run predicts the real one.
  */
-import { resolve } from "node:path"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs"
+import { basename, dirname, join } from "node:path"
 
-// A relative loader path (`--import ./node_modules/…`) is relative to this run's directory, not the other program's.
-const absolute = (specifier: string): string => (/^\.\.?\//.test(specifier) ? resolve(specifier) : specifier)
+/** The way out of {@link NotBuilt}, in the user's words. */
+export const HINT =
+  "run it as `pnpm tollgate …` from the checkout (which builds the CLI first) or install the built CLI (`npm i -g @tollgate/cli`)"
 
-// Only the loader flags: nothing else from this run's node flags belongs in another program's command.
-const loaderArgs = (execArgv: ReadonlyArray<string>): Array<string> => {
-  const kept: Array<string> = []
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] ?? ""
-    const next = execArgv[i + 1]
-    const joined = /^(--(?:import|require|loader|experimental-loader))=(.*)$/.exec(arg)
-    if (joined !== null) kept.push(`${joined[1]}=${absolute(joined[2] ?? "")}`)
-    else if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(arg) && next !== undefined) {
-      kept.push(arg, absolute(next))
-      i++
-    }
+/** No built `tollgate` to point another program at; nothing was written. */
+export class NotBuilt extends Schema.TaggedError<NotBuilt>("@tollgate/cli/SelfCommand/NotBuilt")("NotBuilt", {
+  command: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.command}: ${this.detail}`
   }
-  return kept
 }
 
-/** `[node, ...loader flags, /absolute/entry]`, or `null` when the entry is unknown (no argv[1]). */
-export const argv = (
-  process_: { readonly execPath: string; readonly execArgv: ReadonlyArray<string>; readonly argv: ReadonlyArray<string> } = process
-): Array<string> | null => {
-  const entry = process_.argv[1]
-  if (entry === undefined) return null
-  return [process_.execPath, ...loaderArgs(process_.execArgv), resolve(entry)]
+/** What another program runs: `[node, dispatcher]`, both absolute. */
+export interface Self {
+  readonly node: string
+  readonly dispatcher: string
+  readonly argv: readonly [string, string]
 }
+
+/** The process facts the lookup reads (the real `process` by default). */
+export interface Running {
+  readonly execPath: string
+  readonly argv: ReadonlyArray<string>
+}
+
+const SOURCE = /\.[cm]?ts$/
+// The same rules as scripts/tollgate.mjs, which rebuilds when any of these is newer than the build.
+const SKIP = new Set(["node_modules", "dist", "test", "bench", ".turbo", ".scratch"])
+
+const newest = (dir: string): number => {
+  let latest = 0
+  let entries
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return 0
+  }
+  for (const entry of entries) {
+    if (SKIP.has(entry.name) || entry.name.startsWith(".")) continue
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) latest = Math.max(latest, newest(path))
+    else if (/\.(ts|mts|cts|mjs|js|json)$/.test(entry.name)) latest = Math.max(latest, statSync(path).mtimeMs)
+  }
+  return latest
+}
+
+const mtime = (path: string): number | null => {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Finds the built dispatcher for the running entry. Right: `[node, dispatcher]`;
+ * Left: why there is none, in words that end with what to do.
+ */
+export const locate = (running: Running = process): Either.Either<Self, string> => {
+  const entry = running.argv[1]
+  if (entry === undefined) return Either.left(`cannot tell where the tollgate entry is (no argv[1]); ${HINT}`)
+  let real: string
+  try {
+    real = realpathSync(entry)
+  } catch {
+    return Either.left(`the tollgate entry ${entry} cannot be resolved; ${HINT}`)
+  }
+  const found = (dispatcher: string): Self => ({ node: running.execPath, dispatcher, argv: [running.execPath, dispatcher] })
+
+  if (!SOURCE.test(real)) {
+    // The dispatcher itself, or the full CLI bundle beside it (dist/cli.mjs run directly).
+    if (basename(real) === "tollgate.js") return Either.right(found(real))
+    const sibling = join(dirname(real), "tollgate.js")
+    if (existsSync(sibling)) return Either.right(found(realpathSync(sibling)))
+    return Either.left(`${real} is not a built tollgate (no tollgate.js beside it); ${HINT}`)
+  }
+
+  // TypeScript sources (apps/cli/src/*.ts under tsx): the checkout's build beside them, if it is current.
+  const app = dirname(dirname(real))
+  const dispatcher = join(app, "dist", "tollgate.js")
+  const builtAt = mtime(dispatcher)
+  if (builtAt === null) {
+    return Either.left(`running from the TypeScript sources and ${dispatcher} is not built; ${HINT}`)
+  }
+  const root = join(app, "..", "..")
+  const sources = Math.max(newest(app), newest(join(root, "packages")), mtime(join(root, "pnpm-lock.yaml")) ?? 0)
+  if (builtAt < sources) {
+    return Either.left(`running from the TypeScript sources and ${dispatcher} is older than them; ${HINT}`)
+  }
+  return Either.right(found(realpathSync(dispatcher)))
+}
+
+/** {@link locate} for the installer `command` (e.g. `daemon install`), failing with {@link NotBuilt}. */
+export const resolve = (command: string, running: Running = process): Effect.Effect<Self, NotBuilt> =>
+  Effect.suspend(() =>
+    Either.match(locate(running), {
+      onLeft: (detail) => Effect.fail(new NotBuilt({ command, detail })),
+      onRight: Effect.succeed
+    })
+  )

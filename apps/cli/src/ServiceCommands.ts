@@ -96,10 +96,8 @@ export const install = (service: ServiceUnit.Service, serviceEnv: (platform: Ser
     const name = `tollgate ${service.command[0]} install`
     const target = yield* thisPlatform(options.platform, name)
     const file = yield* unitFile(target, name, service)
-    const self = SelfCommand.argv()
-    if (self === null) return yield* new UsageError.UsageError({ command: name, detail: "cannot tell where the tollgate entry is (no argv[1])" })
-    const [execPath, ...rest] = self
-    const unit = { service, execPath: execPath!, cliPath: rest[rest.length - 1]!, nodeArgs: rest.slice(0, -1), env: serviceEnv(target) }
+    const self = yield* SelfCommand.resolve(name.replace(/^tollgate /, ""))
+    const unit = { service, execPath: self.node, cliPath: self.dispatcher, nodeArgs: [], env: serviceEnv(target) }
     const home = process.env["HOME"] ?? ""
     const text = yield* Effect.try({
       try: () => (target === "linux" ? ServiceUnit.systemdUnit(unit) : ServiceUnit.launchdPlist({ ...unit, home })),

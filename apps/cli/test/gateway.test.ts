@@ -5,7 +5,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { describe, expect } from "vitest"
-import { type Sandbox, start, test as it, tollgate } from "./tollgate.js"
+import { builtDispatcher, expectFastCommand, type Sandbox, start, test as it, tollgate, tollgateBuilt } from "./tollgate.js"
 
 const claudeStore = async (sandbox: Sandbox, sim: Simulator.Simulator) => {
   const dir = join(sandbox.home, ".claude")
@@ -162,10 +162,10 @@ describe("tollgate gateway", () => {
   })
 
   it("install --dry-run prints a user unit that runs `gateway run` and writes nothing", async ({ sandbox }) => {
-    const run = await tollgate(sandbox, ["gateway", "install", "--dry-run", "--platform", "linux"])
+    const run = await tollgateBuilt(sandbox, ["gateway", "install", "--dry-run", "--platform", "linux"])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/tollgate-gateway\.service/)
-    expect(run.stdout).toMatch(/ExecStart=.* gateway run\n/)
+    expectFastCommand(/^ExecStart=(.*)$/m.exec(run.stdout)?.[1] ?? "", await builtDispatcher(), ["gateway", "run"])
     expect(run.stdout).toMatch(/Description=tollgate Anthropic API gateway/)
     await expect(stat(join(sandbox.home, ".config", "systemd"))).rejects.toThrow()
   })

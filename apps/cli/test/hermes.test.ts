@@ -6,7 +6,7 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promis
 import { join } from "node:path"
 import { Credential } from "@tollgate/core"
 import { describe, expect } from "vitest"
-import { collect, type Sandbox, test as it, tollgate } from "./tollgate.js"
+import { builtDispatcher, collect, expectFastCommand, type Sandbox, test as it, tollgate, tollgateBuilt } from "./tollgate.js"
 import { hermesWorld, type HermesWorld, MODES, PYTHON, runHermes, tokenPosts } from "./support/hermes.js"
 
 const PORT = 47433
@@ -15,7 +15,7 @@ const GATEWAY = `http://127.0.0.1:${PORT}/anthropic`
 const EXPIRING_MS = 30_000
 
 const install = (world: HermesWorld, ...args: ReadonlyArray<string>) =>
-  tollgate(world.sandbox, ["hermes", "install", "--port", String(PORT), ...args], { env: world.env })
+  tollgateBuilt(world.sandbox, ["hermes", "install", "--port", String(PORT), ...args], { env: world.env })
 
 const withWorld = async (sandbox: Sandbox, body: (world: HermesWorld) => Promise<void>) => {
   const world = await hermesWorld(sandbox, EXPIRING_MS)
@@ -162,7 +162,7 @@ const homeOf = async (sandbox: Sandbox, files: { config?: string; env?: string; 
   if (files.config !== undefined) await writeFile(join(home, "config.yaml"), files.config, { mode: 0o640 })
   if (files.env !== undefined) await writeFile(join(home, ".env"), files.env, { mode: 0o644 })
   if (files.auth !== undefined) await writeFile(join(home, "auth.json"), files.auth, { mode: 0o600 })
-  const run = (...args: ReadonlyArray<string>) => tollgate(sandbox, ["hermes", ...args, "--hermes-home", home])
+  const run = (...args: ReadonlyArray<string>) => tollgateBuilt(sandbox, ["hermes", ...args, "--hermes-home", home])
   const read = (name: string) => readFile(join(home, name), "utf8")
   const snapshot = async () => {
     const out: Record<string, string> = {}
@@ -215,8 +215,8 @@ describe("tollgate hermes install / uninstall: the files", () => {
     expect(await h.read(backup("auth.json")[0]!)).toBe(AUTH)
     expect(await readdir(join(h.home, "plugins", "tollgate"))).toEqual(expect.arrayContaining(["plugin.yaml", "__init__.py", "config.json"]))
     const command = JSON.parse(await h.read("plugins/tollgate/config.json")).command as Array<string>
-    expect(command[0]).toBe(process.execPath)
-    expect(command.every((part) => !part.startsWith("."))).toBe(true)
+    expect(command).toHaveLength(2)
+    expectFastCommand(command, await builtDispatcher(), [])
   })
 
   it("--dry-run writes nothing (not even the gateway key)", async ({ sandbox }) => {

@@ -6,7 +6,7 @@ import { createServer } from "node:net"
 import { join } from "node:path"
 import { describe, expect } from "vitest"
 import { command, plan } from "../src/commands/statusline.js"
-import { type Sandbox, test as it, tollgate } from "./tollgate.js"
+import { builtDispatcher, expectFastCommand, type Sandbox, test as it, tollgate, tollgateBuilt } from "./tollgate.js"
 
 const HOUR = 3_600_000
 // Far enough ahead that no reset time is printed.
@@ -198,12 +198,9 @@ describe("plan and command (pure)", () => {
     const p = plan(JSON.stringify({ statusLine: line }), line)
     expect(p._tag === "Right" && p.right.text).toBe(null)
   })
-  it("quotes paths that need it and makes loader paths absolute", () => {
-    expect(command("/usr/bin/node", ["--inspect"], "/opt/tg/tollgate.js", "/")).toBe("/usr/bin/node /opt/tg/tollgate.js statusline")
-    expect(command("/n o/node", [], "/it's/tollgate.js", "/")).toBe(`'/n o/node' '/it'\\''s/tollgate.js' statusline`)
-    expect(command("/usr/bin/node", ["--import", "./tsx.mjs"], "/src/main.ts", "/repo")).toBe(
-      "/usr/bin/node --import /repo/tsx.mjs /src/main.ts statusline"
-    )
+  it("quotes paths that need it; only node and the dispatcher, never loader flags", () => {
+    expect(command({ node: "/usr/bin/node", dispatcher: "/opt/tg/tollgate.js" })).toBe("/usr/bin/node /opt/tg/tollgate.js statusline")
+    expect(command({ node: "/n o/node", dispatcher: "/it's/tollgate.js" })).toBe(`'/n o/node' '/it'\\''s/tollgate.js' statusline`)
   })
 })
 
@@ -238,18 +235,20 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
   it("install --dry-run shows the change and writes nothing", async ({ sandbox }) => {
     const path = await writeSettings(sandbox, OTHER_SETTINGS)
     const before = await readFile(path, "utf8")
-    const run = await tollgate(sandbox, ["statusline", "install", "--dry-run"])
+    const run = await tollgateBuilt(sandbox, ["statusline", "install", "--dry-run"])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain(path)
     expect(run.stdout).toContain(`statusLine before: ${JSON.stringify(OTHER_SETTINGS.statusLine)}`)
-    expect(run.stdout).toMatch(/statusLine after: +\{"type":"command","command":"\/\S+ .*main\.ts statusline","padding":0\}/)
+    expect(run.stdout).toContain(
+      `statusLine after:  ${JSON.stringify({ type: "command", command: `${process.execPath} ${await builtDispatcher()} statusline`, padding: 0 })}`
+    )
     expect(run.stdout).toContain("Dry run: nothing written.")
     expect(await readFile(path, "utf8")).toBe(before)
     expect(await readdir(join(sandbox.home, ".claude"))).toEqual(["settings.json"])
   })
 
   it("install --dry-run with no settings file creates nothing", async ({ sandbox }) => {
-    const run = await tollgate(sandbox, ["statusline", "install", "--dry-run"])
+    const run = await tollgateBuilt(sandbox, ["statusline", "install", "--dry-run"])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain("(new file)")
     expect(run.stdout).toContain("statusLine before: (none)")
@@ -259,7 +258,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
   it("install keeps every other setting, the file's mode, and a backup of the old file", async ({ sandbox }) => {
     const path = await writeSettings(sandbox, OTHER_SETTINGS, 0o640)
     const old = await readFile(path, "utf8")
-    const run = await tollgate(sandbox, ["statusline", "install"])
+    const run = await tollgateBuilt(sandbox, ["statusline", "install"])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain("Replaced the statusLine that was configured before")
     const next = await readJson(path)
@@ -267,7 +266,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
     const statusLine = next["statusLine"] as Record<string, unknown>
     expect(statusLine["type"]).toBe("command")
     expect(statusLine["padding"]).toBe(0)
-    expect(statusLine["command"]).toMatch(/^\/\S*node\S* .*\/apps\/cli\/src\/main\.ts statusline$/)
+    expectFastCommand(statusLine["command"] as string, await builtDispatcher(), ["statusline"])
     expect((await stat(path)).mode & 0o777).toBe(0o640)
     const [backup, ...more] = await backups(join(sandbox.home, ".claude"))
     expect(more).toEqual([])
@@ -279,7 +278,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
     expect((await readdir(join(sandbox.home, ".claude"))).sort()).toEqual([backup, "settings.json"].sort())
 
     // A second install finds it in place and writes nothing, not even a backup.
-    const again = await tollgate(sandbox, ["statusline", "install"])
+    const again = await tollgateBuilt(sandbox, ["statusline", "install"])
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toContain("Already installed")
     expect(await backups(join(sandbox.home, ".claude"))).toHaveLength(1)
@@ -287,7 +286,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
 
   it("install honours CLAUDE_CONFIG_DIR and creates a missing file 0644", async ({ sandbox }) => {
     const dir = join(sandbox.root, "claude-config")
-    const run = await tollgate(sandbox, ["statusline", "install"], { env: { CLAUDE_CONFIG_DIR: dir } })
+    const run = await tollgateBuilt(sandbox, ["statusline", "install"], { env: { CLAUDE_CONFIG_DIR: dir } })
     expect(run.code, run.stderr).toBe(0)
     const path = join(dir, "settings.json")
     expect(Object.keys(await readJson(path))).toEqual(["statusLine"])
@@ -299,7 +298,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
   it("install refuses a settings file that is not a JSON object and leaves it alone", async ({ sandbox }) => {
     for (const content of ['["not", "an", "object"]', "{ broken"]) {
       const path = await writeSettings(sandbox, content)
-      const run = await tollgate(sandbox, ["statusline", "install"])
+      const run = await tollgateBuilt(sandbox, ["statusline", "install"])
       expect(run.code).toBe(1)
       expect(run.stdout).toBe("")
       expect(run.stderr).toMatch(/^tollgate: statusline install: not changing .*settings\.json: it is (valid JSON but )?not/)
@@ -311,10 +310,11 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
 
   it("after install, the real claude starts with that settings file and keeps the statusLine", async ({ sandbox }) => {
     const path = await writeSettings(sandbox, { theme: "dark" })
-    const install = await tollgate(sandbox, ["statusline", "install"])
+    const install = await tollgateBuilt(sandbox, ["statusline", "install"])
     expect(install.code, install.stderr).toBe(0)
     const installed = await readJson(path)
     const statusLine = installed["statusLine"] as { command: string }
+    expectFastCommand(statusLine.command, await builtDispatcher(), ["statusline"])
 
     await writeCredentials(sandbox)
     const status = await claudeAuthStatus({ env: { ...sandbox.env, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" } })
@@ -336,7 +336,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
     // Skipped off Linux or without util-linux `script`: Claude Code renders the status line only in its
     // interactive UI, which needs a terminal.
     const path = await writeSettings(sandbox, { theme: "dark" })
-    const install = await tollgate(sandbox, ["statusline", "install"])
+    const install = await tollgateBuilt(sandbox, ["statusline", "install"])
     expect(install.code, install.stderr).toBe(0)
     const installed = await readJson(path)
     await writeCredentials(sandbox)

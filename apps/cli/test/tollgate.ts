@@ -7,14 +7,15 @@
  * simulator, an opencode home, the plugin bundled as `build.mjs` ships it.
  */
 import { spawn } from "node:child_process"
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { anthropicOAuth, makeOpenCodeHome, type OpenCodeHome } from "@tollgate/conformance/OpenCode"
 import * as Simulator from "@tollgate/conformance/Simulator"
-import { test as base } from "vitest"
+import { afterAll, expect, test as base } from "vitest"
 import { bundle } from "../../../packages/opencode/build.mjs"
+import { buildCli } from "../build.mjs"
 
 // The dispatcher, as the built `tollgate` runs it.
 const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
@@ -105,6 +106,49 @@ export const tollgateIn = (
   args: ReadonlyArray<string>,
   timeoutMs = 30_000
 ): Promise<Run> => collect(process.execPath, ["--import", TSX_ESM, BIN, ...args], cwd, env, { timeoutMs })
+
+let built: Promise<{ readonly dir: string; readonly dispatcher: string }> | undefined
+
+/**
+ * The dispatcher as build.mjs ships it, built once per test file into a temp
+ * directory (removed when the file's tests end). Installers run from it: from
+ * the sources they refuse unless the checkout's own build is current, and
+ * what they write must be the built command.
+ */
+export const builtDispatcher = async (): Promise<string> => {
+  built ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tollgate-cli-built-"))
+    return { dir, dispatcher: await realpath(await buildCli(join(dir, "dist"))) }
+  })()
+  return (await built).dispatcher
+}
+
+afterAll(async () => {
+  const done = await built?.catch(() => undefined)
+  if (done !== undefined) await rm(done.dir, { recursive: true, force: true })
+})
+
+/** Runs the built `tollgate <args>` ({@link builtDispatcher}) in the sandbox with plain node. */
+export const tollgateBuilt = async (
+  sandbox: Sandbox,
+  args: ReadonlyArray<string>,
+  options: { readonly stdin?: string; readonly env?: Readonly<Record<string, string>>; readonly cwd?: string } = {}
+): Promise<Run> =>
+  collect(process.execPath, [await builtDispatcher(), ...args], options.cwd ?? sandbox.root, { ...sandbox.env, ...options.env }, {
+    stdin: options.stdin ?? "",
+    timeoutMs: 30_000
+  })
+
+/**
+ * Checks a command an installer wrote (argv, or a shell line) is exactly this
+ * node and the built dispatcher, then `rest`: no tsx loader flag, no
+ * TypeScript source, nothing relative.
+ */
+export const expectFastCommand = (written: ReadonlyArray<string> | string, dispatcher: string, rest: ReadonlyArray<string>) => {
+  const line = typeof written === "string" ? written : written.join(" ")
+  expect(line).not.toMatch(/tsx|--import|--require|--loader|\.[cm]?ts\b/)
+  expect(line).toBe([process.execPath, dispatcher, ...rest].join(" "))
+}
 
 /** Any existing file stands in for the bundle where opencode does not run. */
 export const fakePlugin = async (sandbox: Sandbox) => {

@@ -44,8 +44,7 @@ const installCommand = Command.make("install", { dryRun, hermesHome, port }, (op
     if (!Number.isInteger(chosen) || chosen < 1 || chosen > 65535) {
       return yield* new UsageError.UsageError({ command: name, detail: "--port must be 1..65535" })
     }
-    const command = SelfCommand.argv()
-    if (command === null) return yield* new UsageError.UsageError({ command: name, detail: "cannot tell where the tollgate entry is (no argv[1])" })
+    const command = [...(yield* SelfCommand.resolve("hermes install")).argv]
     const keyFile = GatewayPaths.resolve(process.env).keyFile
     const now = yield* Clock.currentTimeMillis
     yield* attempt(name, async () => {

@@ -5,15 +5,14 @@
  * `main.ts` normally runs it without loading this module (or Effect) at all,
  * and the handler here only covers `bin.ts` run directly.
  *
- * `install` points Claude Code's `statusLine` at this very executable, by
- * absolute paths, in `settings.json` under `$CLAUDE_CONFIG_DIR` (else
- * `~/.claude`): a read-modify-write of the whole object that keeps every
+ * `install` points Claude Code's `statusLine` at this node and the built
+ * dispatcher, by absolute paths (never TypeScript sources or tsx), in
+ * `settings.json` under `$CLAUDE_CONFIG_DIR` (else `~/.claude`): a read-modify-write of the whole object that keeps every
  * other setting, a timestamped backup first, then temp file + rename. The
  * mode is kept; a new file gets 0644 (before umask), as Claude Code creates
  * it — settings.json holds no credential of Claude Code's own.
  */
 import { Command, Options } from "@effect/cli"
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -22,7 +21,7 @@ import * as ConfigFile from "../ConfigFile.js"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as os from "node:os"
-import { resolve as resolvePath } from "node:path"
+import * as SelfCommand from "../SelfCommand.js"
 
 /** What install writes under `statusLine`. */
 export interface StatusLine {
@@ -37,37 +36,13 @@ export const NEW_FILE_MODE = 0o644
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
 const shellQuote = (word: string): string => (SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`)
 
-// Flags that make node able to run the entry (tsx's loader when running from source).
-const LOADER_FLAGS = new Set(["--import", "--require", "-r", "--loader", "--experimental-loader"])
-// Claude Code runs the command in the project's directory: a relative loader path must become absolute.
-const absolute = (value: string, cwd: string): string =>
-  value.startsWith("./") || value.startsWith("../") ? resolvePath(cwd, value) : value
-const loaderArgs = (execArgv: ReadonlyArray<string>, cwd: string): Array<string> => {
-  const out: Array<string> = []
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] ?? ""
-    const next = execArgv[i + 1]
-    const eq = arg.indexOf("=")
-    if (LOADER_FLAGS.has(arg) && next !== undefined) {
-      out.push(arg, absolute(next, cwd))
-      i++
-    } else if (eq > 0 && LOADER_FLAGS.has(arg.slice(0, eq))) {
-      out.push(`${arg.slice(0, eq)}=${absolute(arg.slice(eq + 1), cwd)}`)
-    }
-  }
-  return out
-}
-
 /**
- * The shell command Claude Code will run: this node, this entry, by absolute
- * paths, so neither PATH nor a version manager decides what runs. From a
- * TypeScript entry (a development checkout) the loader flags this process
- * was started with are kept, or node could not run it.
+ * The shell command Claude Code will run: this node and the built
+ * dispatcher, by absolute paths, so neither PATH nor a version manager
+ * decides what runs (see `SelfCommand` for how the dispatcher is found).
  */
-export const command = (execPath: string, execArgv: ReadonlyArray<string>, entry: string, cwd: string): string => {
-  const fromSource = /\.[cm]?ts$/.test(entry)
-  return [execPath, ...(fromSource ? loaderArgs(execArgv, cwd) : []), entry, "statusline"].map(shellQuote).join(" ")
-}
+export const command = (self: Pick<SelfCommand.Self, "node" | "dispatcher">): string =>
+  [self.node, self.dispatcher, "statusline"].map(shellQuote).join(" ")
 
 /** What install will do to one settings file. */
 export interface Plan {
@@ -124,16 +99,11 @@ const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.
 
 const install = (dryRun: boolean) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const target = yield* settingsPath
     const { refuse, failed } = ConfigFile.refusals("statusline install", target)
 
-    const entry = yield* fs.realPath(process.argv[1] ?? "").pipe(Effect.mapError(failed("resolve the tollgate entry for")))
-    const statusLine: StatusLine = {
-      type: "command",
-      command: command(process.execPath, process.execArgv, entry, process.cwd()),
-      padding: 0
-    }
+    const self = yield* SelfCommand.resolve("statusline install")
+    const statusLine: StatusLine = { type: "command", command: command(self), padding: 0 }
 
     const found = yield* ConfigFile.read(target, failed)
     const { exists, current } = found
@@ -142,11 +112,6 @@ const install = (dryRun: boolean) =>
     yield* Console.log(`Claude Code settings: ${target}${exists ? "" : " (new file)"}`)
     yield* Console.log(`  statusLine before: ${show(change.before)}`)
     yield* Console.log(`  statusLine after:  ${show(change.after)}`)
-    if (/\.[cm]?ts$/.test(entry)) {
-      yield* Console.log(
-        "Note: running from TypeScript source; for a fast statusline, build the CLI and install from dist/tollgate.js."
-      )
-    }
     if (change.text === null) return yield* Console.log("Already installed; nothing to write.")
     if (dryRun) return yield* Console.log("Dry run: nothing written.")
 
