@@ -87,6 +87,19 @@ export const isTollgateSpec = (spec: unknown): boolean =>
 const hasTollgate = (config: Record<string, unknown>): boolean =>
   Array.isArray(config["plugin"]) && config["plugin"].some((entry) => isTollgateSpec(specOf(entry)))
 
+/** The plugin's npm package; opencode installs a plugin listed by package name itself. */
+export const PACKAGE = "@tollgate/opencode"
+
+/**
+ * The entry `tollgate opencode install` writes by default: the package pinned
+ * to `version`, the CLI's own. Pinned rather than a range: opencode installs a
+ * listed package once and keeps it, so a range would not bring updates
+ * anyway, and the plugin and the CLI share on-disk formats (the account state
+ * file, the credential locks) — the pair released together is the pair
+ * tested together. Installing again after upgrading the CLI moves the pin.
+ */
+export const packageSpec = (version: string): string => `${PACKAGE}@${version}`
+
 /** The file to edit and why it is that one. */
 export interface Target {
   readonly path: string
@@ -275,4 +288,54 @@ export const plan = (parsed: Parsed | null, spec: string): Either.Either<Plan, s
     return Either.left("the edit did not produce a readable plugin list; add the plugin by hand")
   }
   return Either.right({ before, after, text: next })
+}
+
+/** The span of `text` from `start` to `end` when it holds nothing but blanks and comments. */
+const blank = (text: string, start: number, end: number): boolean =>
+  /^(?:\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*$/.test(text.slice(start, end))
+
+/**
+ * Takes item `index` out of the plugin list: with what separates it from the
+ * next item, or for the last one with the comma before it, and with its own
+ * line when it stands alone on one, so a comment beside another item stays
+ * with that item (jsonc-parser's own removal drops it).
+ */
+const removeItem = (text: string, index: number): string => {
+  const items = Jsonc.findNodeAtLocation(Jsonc.parseTree(text, [], PARSE)!, ["plugin"])!.children!
+  const item = items[index]!
+  const next = items[index + 1]
+  if (next !== undefined) return text.slice(0, item.offset) + text.slice(next.offset)
+  const lineStart = text.lastIndexOf("\n", item.offset - 1) + 1
+  const newline = text.indexOf("\n", end(item))
+  const lineEnd = newline < 0 ? text.length : newline + 1
+  const ownLine = blank(text, lineStart, item.offset) && blank(text, end(item), lineEnd)
+  const [from, to] = ownLine ? [lineStart, lineEnd] : [item.offset, end(item)]
+  const prev = items[index - 1]
+  if (prev === undefined) return text.slice(0, from) + text.slice(to)
+  const comma = text.indexOf(",", end(prev))
+  if (ownLine) return text.slice(0, comma) + text.slice(comma + 1, from) + text.slice(to)
+  return text.slice(0, comma) + text.slice(to)
+}
+
+/**
+ * Plans taking every tollgate entry (a package spec or a bundle, in any form
+ * {@link isTollgateSpec} knows) out of one file, every other byte kept;
+ * `text` is `null` when the file lists none. Left: why the file must not be
+ * touched.
+ */
+export const planRemove = (parsed: Parsed): Either.Either<Plan, string> => {
+  const { text, config } = parsed
+  const before = config["plugin"]
+  if (!Array.isArray(before)) return Either.right({ before: undefined, after: [], text: null })
+  const ours = before.flatMap((entry, i) => (isTollgateSpec(specOf(entry)) ? [i] : []))
+  if (ours.length === 0) return Either.right({ before, after: before, text: null })
+  // From the last to the first, so each index still names the same entry.
+  const next = ours.reverse().reduce(removeItem, text)
+  const kept = before.filter((entry) => !isTollgateSpec(specOf(entry)))
+  const reread = parse(next)
+  const after = Either.isRight(reread) ? reread.right["plugin"] : undefined
+  if (JSON.stringify(after) !== JSON.stringify(kept)) {
+    return Either.left("the edit did not produce the plugin list without tollgate; remove it by hand")
+  }
+  return Either.right({ before, after: kept, text: next })
 }

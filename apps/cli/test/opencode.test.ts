@@ -3,8 +3,10 @@
 import { findOpenCodeBinary, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { pathToFileURL } from "node:url"
+import { existsSync } from "node:fs"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, expect } from "vitest"
+import pkg from "../package.json" with { type: "json" }
 import { fakePlugin, type Sandbox, test as it, tollgateIn, withOpenCodeWorld } from "./tollgate.js"
 
 const projectOf = async (sandbox: Sandbox) => {
@@ -93,6 +95,87 @@ describe("tollgate opencode install", () => {
     expect(run.code).toBe(1)
     expect(run.stderr).toContain("does not exist")
     expect(await readdir(project)).toEqual([])
+  })
+})
+
+const PACKAGE = `@tollgate/opencode@${pkg.version}`
+const CHECKOUT_BUNDLE = fileURLToPath(new URL("../../../packages/opencode/dist/tollgate-opencode.js", import.meta.url))
+
+describe("tollgate opencode install: the package by name, a bundle on request", () => {
+  it("by default writes @tollgate/opencode pinned to this CLI's version, replacing a file:// bundle", async ({ sandbox }) => {
+    const project = await projectOf(sandbox)
+    const file = join(project, "opencode.json")
+    await writeFile(file, JSON.stringify({ plugin: ["a", "file:///old/checkout/packages/opencode/dist/tollgate-opencode.js"] }))
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "install"])
+    expect(run.code, run.stderr).toBe(0)
+    expect(PACKAGE).toMatch(/^@tollgate\/opencode@\d+\.\d+\.\d+/)
+    expect((await readJson(file))["plugin"]).toEqual(["a", PACKAGE])
+    const again = await tollgateIn(project, sandbox.env, ["opencode", "install"])
+    expect(again.stdout).toContain("Already installed")
+  })
+
+  it("--from-checkout writes this checkout's bundle as a file:// URL, or is refused saying how to build it", async ({ sandbox }) => {
+    // Which one depends on whether packages/opencode is built in this checkout; both are checked to the byte.
+    const project = await projectOf(sandbox)
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--from-checkout"])
+    if (existsSync(CHECKOUT_BUNDLE)) {
+      expect(run.code, run.stderr).toBe(0)
+      expect((await readJson(join(project, "opencode.json")))["plugin"]).toEqual([pathToFileURL(CHECKOUT_BUNDLE).href])
+    } else {
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(`--from-checkout needs this checkout's built plugin at ${CHECKOUT_BUNDLE}, which does not exist`)
+      expect(run.stderr).toContain("pnpm --filter @tollgate/opencode build")
+      expect(await readdir(project)).toEqual([])
+    }
+  })
+
+  it("--from-checkout with --plugin, or --project with --global, is a usage error", async ({ sandbox }) => {
+    const plugin = await fakePlugin(sandbox)
+    const both = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "install", "--from-checkout", "--plugin", plugin])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain("give --from-checkout or --plugin, not both")
+    const scopes = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "uninstall", "--project", "--global"])
+    expect(scopes.code).toBe(2)
+  })
+})
+
+describe("tollgate opencode uninstall", () => {
+  it("takes out the package and any bundle from every project file, other plugins and comments kept, a backup each", async ({ sandbox }) => {
+    const project = await projectOf(sandbox)
+    const json = join(project, "opencode.json")
+    const jsonc = join(project, ".opencode", "opencode.jsonc")
+    await mkdir(join(project, ".opencode"))
+    await writeFile(json, JSON.stringify({ plugin: [PACKAGE, "opencode-other"] }, null, 2))
+    const commented = '{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x/tollgate-opencode.js", { "a": 1 }]\n  ]\n}\n'
+    await writeFile(jsonc, commented)
+
+    const dry = await tollgateIn(project, sandbox.env, ["opencode", "uninstall", "--dry-run"])
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.stdout).toContain("Dry run: nothing written.")
+    expect(await readdir(project)).toEqual([".opencode", "opencode.json"])
+
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "uninstall"])
+    expect(run.code, run.stderr).toBe(0)
+    expect((await readJson(json))["plugin"]).toEqual(["opencode-other"])
+    expect(await readFile(jsonc, "utf8")).toBe('{\n  "plugin": [\n    "opencode-other" // keep me\n  ]\n}\n')
+    expect(await backups(project)).toHaveLength(1)
+    expect((await readdir(join(project, ".opencode"))).filter((n) => n.includes(".bak-"))).toHaveLength(1)
+
+    const again = await tollgateIn(project, sandbox.env, ["opencode", "uninstall"])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain("Not installed")
+  })
+
+  it("--global takes it out of the global files only", async ({ sandbox }) => {
+    const dir = join(sandbox.home, ".config", "opencode")
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, "opencode.jsonc"), `{ "plugin": ["${PACKAGE}"] }`)
+    const project = await projectOf(sandbox)
+    await writeFile(join(project, "opencode.json"), `{ "plugin": ["${PACKAGE}"] }`)
+    const run = await tollgateIn(project, sandbox.env, ["opencode", "uninstall", "--global"])
+    expect(run.code, run.stderr).toBe(0)
+    expect(await readFile(join(dir, "opencode.jsonc"), "utf8")).toBe('{ "plugin": [] }')
+    expect(await readFile(join(project, "opencode.json"), "utf8")).toBe(`{ "plugin": ["${PACKAGE}"] }`)
   })
 })
 

@@ -67,6 +67,27 @@ describe("OpenCodeConfig.plan: edits only the plugin list, every other byte kept
   })
 })
 
+describe("OpenCodeConfig.planRemove: every tollgate entry out, every other byte kept", () => {
+  const removed = (text: string) => Either.getOrThrow(OpenCodeConfig.planRemove(parsed(text))).text
+  it("the package (any version) and bundles (any form), with their separators; comments stay with their items", () => {
+    expect(removed('{ "plugin": ["a", "@tollgate/opencode", "b"] }')).toBe('{ "plugin": ["a", "b"] }')
+    expect(removed('{ "plugin": ["@tollgate/opencode@0.1.0", "b"] }')).toBe('{ "plugin": ["b"] }')
+    expect(removed('{ "plugin": ["a", ["file:///x/tollgate-opencode.js", { "x": 1 }]] }')).toBe('{ "plugin": ["a"] }')
+    expect(removed('{ "plugin": ["@tollgate/opencode@0.1.0"] }')).toBe('{ "plugin": [] }')
+    const text = '{\n  // mine\n  "plugin": [\n    "a", // keep\n    "@tollgate/opencode@1.0.0",\n    "file:///x/tollgate-opencode.js" // ours\n  ]\n}\n'
+    expect(removed(text)).toBe('{\n  // mine\n  "plugin": [\n    "a" // keep\n  ]\n}\n')
+  })
+  it("nothing to do without a tollgate entry or a plugin list", () => {
+    expect(removed('{ "plugin": ["a", "@tollgate/opencode-other"] }')).toBe(null)
+    expect(removed('{ "model": "x" }')).toBe(null)
+  })
+  it("recognises both forms install writes", () => {
+    expect(OpenCodeConfig.isTollgateSpec(OpenCodeConfig.packageSpec("1.2.3"))).toBe(true)
+    expect(OpenCodeConfig.isTollgateSpec(SPEC)).toBe(true)
+    expect(OpenCodeConfig.isTollgateSpec("@tollgate/opencode-extra")).toBe(false)
+  })
+})
+
 describe("OpenCodeConfig bundled as the built CLI bundles it", () => {
   // jsonc-parser's UMD entry requires its parts at run time: bundled by esbuild it threw "Cannot find module './impl/format'".
   it("esbuild's bundle of the module loads and edits", async () => {

@@ -1,15 +1,20 @@
 /**
- * `tollgate opencode install [--project|--global] [--dry-run] [--plugin PATH]`.
+ * `tollgate opencode install [--project|--global] [--dry-run] [--from-checkout | --plugin PATH]`
+ * and `tollgate opencode uninstall [--project|--global] [--dry-run]`.
  *
- * Adds the tollgate opencode plugin, as a `file://` URL of its built bundle,
- * to the `plugin` list of the opencode config file opencode actually reads
- * (see `OpenCodeConfig`): the project's (the default), in the directory the
- * user ran the command from — `INIT_CWD` when pnpm runs it as a script, since
- * pnpm moves the cwd to the workspace root — or the global one. The file is
- * edited in place with `jsonc-parser`, so comments and formatting survive; an
- * older tollgate entry is replaced, other plugins are kept; a file that does
- * not parse is refused and left as it is. A timestamped backup, then an
- * atomic write that keeps the file's mode.
+ * Install adds the tollgate opencode plugin to the `plugin` list of the
+ * opencode config file opencode actually reads (see `OpenCodeConfig`): by
+ * default as the package `@tollgate/opencode@<this CLI's version>`, which
+ * opencode installs itself; as the `file://` URL of a bundle only with
+ * `--from-checkout` (this checkout's build) or `--plugin PATH`. The file is
+ * the project's (the default), in the directory the user ran the command from
+ * — `INIT_CWD` when pnpm runs it as a script, since pnpm moves the cwd to the
+ * workspace root — or the global one. It is edited in place with
+ * `jsonc-parser`, so comments and formatting survive; an older tollgate entry
+ * (either form) is replaced, other plugins are kept; a file that does not
+ * parse is refused and left as it is. A timestamped backup, then an atomic
+ * write that keeps the file's mode. Uninstall takes every tollgate entry, in
+ * either form, out of the scope's files the same way.
  */
 import { Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -25,9 +30,13 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import * as ConfigFile from "../ConfigFile.js"
 import * as OpenCodeConfig from "../OpenCodeConfig.js"
 import * as UsageError from "../UsageError.js"
+import pkg from "../../package.json" with { type: "json" }
 
 /** Mode for a config file that does not exist yet (umask applies). */
 export const NEW_FILE_MODE = 0o644
+
+/** What install writes by default: the plugin package at this CLI's own version. */
+export const PACKAGE_SPEC = OpenCodeConfig.packageSpec(pkg.version)
 
 /** How to build the bundle when it is missing. */
 export const BUILD_HINT = "pnpm --filter @tollgate/opencode build"
@@ -69,7 +78,10 @@ export const defaultBundle = (): string => {
 
 const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value))
 
-const install = (options: { readonly global: boolean; readonly dryRun: boolean; readonly plugin: Option.Option<string> }) =>
+/** Where the plugin comes from: npm by name (the default), this checkout's build, or a bundle the user names. */
+export type Source = { readonly _tag: "Package" } | { readonly _tag: "Checkout" } | { readonly _tag: "File"; readonly path: string }
+
+const install = (options: { readonly global: boolean; readonly dryRun: boolean; readonly source: Source }) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -77,17 +89,24 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
     const where = options.global ? { dir: yield* globalConfigDir, from: "opencode's global config directory" } : user
     const { refuse, failed } = ConfigFile.refusals("opencode install", where.dir)
 
-    // A relative --plugin is the user's, not pnpm's workspace root's.
-    const bundle = path.resolve(user.dir, Option.getOrElse(options.plugin, defaultBundle))
-    const built = yield* fs.exists(bundle).pipe(Effect.orElseSucceed(() => false))
-    if (!built) {
-      return yield* refuse(
-        Option.isSome(options.plugin)
-          ? `the plugin file ${bundle} does not exist`
-          : `the plugin bundle ${bundle} is not built yet; build it with \`${BUILD_HINT}\` and run this again`
-      )
-    }
-    const spec = pathToFileURL(yield* fs.realPath(bundle).pipe(Effect.mapError(failed("resolve the plugin for")))).href
+    const bundleSpec = (bundle: string, missing: string) =>
+      Effect.gen(function* () {
+        const built = yield* fs.exists(bundle).pipe(Effect.orElseSucceed(() => false))
+        if (!built) return yield* refuse(missing)
+        return pathToFileURL(yield* fs.realPath(bundle).pipe(Effect.mapError(failed("resolve the plugin for")))).href
+      })
+    const source = options.source
+    const spec =
+      source._tag === "Package"
+        ? PACKAGE_SPEC
+        : source._tag === "Checkout"
+          ? yield* bundleSpec(
+              defaultBundle(),
+              `--from-checkout needs this checkout's built plugin at ${defaultBundle()}, which does not exist; build it with ` +
+                `\`${BUILD_HINT}\` and run this again, or leave out --from-checkout to install ${PACKAGE_SPEC} by name`
+            )
+          : // A relative --plugin is the user's, not pnpm's workspace root's.
+            yield* bundleSpec(path.resolve(user.dir, source.path), `the plugin file ${path.resolve(user.dir, source.path)} does not exist`)
 
     const readAll = (dir: string, names: ReadonlyArray<string>) =>
       Effect.forEach(names, (name) =>
@@ -147,30 +166,89 @@ const globalFlag = Options.boolean("global").pipe(
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("Show the change and the target file; write nothing."))
 const plugin = Options.file("plugin").pipe(
   Options.optional,
-  Options.withDescription(`The plugin bundle to install (default: the built one; \`${BUILD_HINT}\`).`)
+  Options.withDescription("Install this plugin bundle, as a file:// URL, instead of the package.")
+)
+const fromCheckout = Options.boolean("from-checkout").pipe(
+  Options.withDescription(
+    `Install this checkout's built bundle as a file:// URL instead of the package (\`${BUILD_HINT}\` builds it).`
+  )
 )
 
-const installCommand = Command.make("install", { project, global: globalFlag, dryRun, plugin }, (o) =>
+const scopeOf = (command: string, o: { readonly project: boolean; readonly global: boolean }) =>
+  o.project && o.global
+    ? Effect.fail(new UsageError.UsageError({ command, detail: "give --project or --global, not both" }))
+    : Effect.succeed(o.global)
+
+const installCommand = Command.make("install", { project, global: globalFlag, dryRun, plugin, fromCheckout }, (o) =>
   Effect.gen(function* () {
-    if (o.project && o.global) {
-      return yield* new UsageError.UsageError({
-        command: "tollgate opencode install",
-        detail: "give --project or --global, not both"
-      })
+    const command = "tollgate opencode install"
+    const global = yield* scopeOf(command, o)
+    if (o.fromCheckout && Option.isSome(o.plugin)) {
+      return yield* new UsageError.UsageError({ command, detail: "give --from-checkout or --plugin, not both" })
     }
-    return yield* install({ global: o.global, dryRun: o.dryRun, plugin: o.plugin })
+    const source: Source = Option.isSome(o.plugin)
+      ? { _tag: "File", path: o.plugin.value }
+      : o.fromCheckout
+        ? { _tag: "Checkout" }
+        : { _tag: "Package" }
+    return yield* install({ global, dryRun: o.dryRun, source })
   })
 ).pipe(
   Command.withDescription(
-    "Add the tollgate plugin to the opencode config file opencode reads (the project's by default, or the global " +
-      "one), edited in place: comments, formatting and other plugins kept, a timestamped backup of the old file."
+    `Add the tollgate plugin (${PACKAGE_SPEC}, which opencode installs itself) to the opencode config file opencode ` +
+      "reads (the project's by default, or the global one), edited in place: comments, formatting and other plugins " +
+      "kept, a timestamped backup of the old file."
+  )
+)
+
+const uninstall = (options: { readonly global: boolean; readonly dryRun: boolean }) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const user = yield* projectDir
+    const dir = options.global ? yield* globalConfigDir : user.dir
+    const names = options.global ? OpenCodeConfig.GLOBAL_NAMES : OpenCodeConfig.PROJECT_NAMES
+    let removed = 0
+    for (const name of names) {
+      const target = path.join(dir, name)
+      const { refuse, failed } = ConfigFile.refusals("opencode uninstall", target)
+      const found = yield* ConfigFile.read(target, failed)
+      if (found.current === null) continue
+      const config = yield* Either.mapLeft(OpenCodeConfig.parse(found.current), (why) =>
+        refuse(`not changing ${target}: ${why}; fix or move it first`)
+      )
+      const change = yield* Either.mapLeft(OpenCodeConfig.planRemove({ path: target, text: found.current, config }), (why) =>
+        refuse(`not changing ${target}: ${why}`)
+      )
+      if (change.text === null) continue
+      removed++
+      yield* Console.log(`opencode config: ${target}`)
+      yield* Console.log(`  plugin before: ${show(change.before)}`)
+      yield* Console.log(`  plugin after:  ${show(change.after)}`)
+      if (!options.dryRun) yield* ConfigFile.replace(found, change.text, NEW_FILE_MODE, failed)
+    }
+    const scope = options.global ? "global" : "project"
+    if (removed === 0) return yield* Console.log(`Not installed: no ${scope} opencode config in ${dir} lists tollgate.`)
+    yield* Console.log(options.dryRun ? "Dry run: nothing written." : "Removed: opencode no longer loads it from its next start.")
+  })
+
+const uninstallCommand = Command.make("uninstall", { project, global: globalFlag, dryRun }, (o) =>
+  Effect.flatMap(scopeOf("tollgate opencode uninstall", o), (global) => uninstall({ global, dryRun: o.dryRun }))
+).pipe(
+  Command.withDescription(
+    "Take the tollgate plugin (the package or a file:// bundle) out of the project's opencode config files, or the " +
+      "global ones with --global; every other byte kept, a timestamped backup of each file changed."
   )
 )
 
 /** The `opencode` subcommand. */
 export const opencode = Command.make("opencode", {}, () =>
-  Effect.fail(new UsageError.UsageError({ command: "tollgate opencode", detail: "missing command: use `tollgate opencode install`" }))
+  Effect.fail(
+    new UsageError.UsageError({
+      command: "tollgate opencode",
+      detail: "missing command: use `tollgate opencode install` or `tollgate opencode uninstall`"
+    })
+  )
 ).pipe(
-  Command.withDescription("Set up the tollgate plugin for opencode (`tollgate opencode install`)."),
-  Command.withSubcommands([installCommand])
+  Command.withDescription("Set up the tollgate plugin for opencode (`tollgate opencode install`), or take it out (`uninstall`)."),
+  Command.withSubcommands([installCommand, uninstallCommand])
 )
