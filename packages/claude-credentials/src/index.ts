@@ -8,8 +8,6 @@
 /** @since 0.1.0 */
 export * as ClaudeCredentials from "./ClaudeCredentials.js"
 /** @since 0.1.0 */
-export * as ConformanceAdapters from "./ConformanceAdapters.js"
-/** @since 0.1.0 */
 export * as CredentialStore from "./CredentialStore.js"
 /** @since 0.1.0 */
 export * as FileStore from "./FileStore.js"

@@ -6,8 +6,6 @@
  */
 
 /** @since 0.1.0 */
-export * as ConformanceAdapters from "./ConformanceAdapters.js"
-/** @since 0.1.0 */
 export * as Daemon from "./Daemon.js"
 /** @since 0.1.0 */
 export * as Login from "./Login.js"

@@ -8,8 +8,6 @@
 /** @since 0.1.0 */
 export * as Config from "./Config.js"
 /** @since 0.1.0 */
-export * as ConformanceAdapters from "./ConformanceAdapters.js"
-/** @since 0.1.0 */
 export * as Envelope from "./Envelope.js"
 /** @since 0.1.0 */
 export * as Gateway from "./Gateway.js"
