@@ -2,6 +2,7 @@ import { Credential, Scopes } from "@tollgate/core"
 import { chmod, chown, mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect as globalExpect } from "vitest"
+import pkg from "../package.json" with { type: "json" }
 import { type Run, type Sandbox, test as it, tollgate } from "./tollgate.js"
 
 // Distinctive fixture secrets: none of them may ever appear in doctor's output.
@@ -87,8 +88,28 @@ describe.concurrent("tollgate doctor", () => {
       locks: { held: false, stale: false, ageMs: null, owner: null, legacyHeld: false, storageWriteHeld: false },
       lastRefresh: null,
       daemon: { socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock"), running: false, pid: null, refused: null },
-      hermes: { home: join(sandbox.home, ".hermes"), installed: false, loadedAt: null, plugin: null, reason: null }
+      hermes: { home: join(sandbox.home, ".hermes"), installed: false, loadedAt: null, plugin: null, reason: null },
+      opencode: { plugins: [], installs: `@tollgate/opencode@${pkg.version}` }
     })
+  })
+
+  it("lists tollgate's opencode plugin in either form it is installed in, and says when the pin is not this CLI's", async ({ expect, sandbox }) => {
+    const global = join(sandbox.home, ".config", "opencode", "opencode.jsonc")
+    await mkdir(join(global, ".."), { recursive: true })
+    await writeFile(global, '{\n  // mine\n  "plugin": ["other", "@tollgate/opencode@0.0.0-older"]\n}\n')
+    const project = join(sandbox.root, "opencode.json")
+    const bundle = "file:///checkout/packages/opencode/dist/tollgate-opencode.js"
+    await writeFile(project, JSON.stringify({ plugin: [[bundle, { a: 1 }]] }))
+    const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
+    expect(json(report)["opencode"]).toEqual({
+      plugins: [
+        { scope: "global", path: global, spec: "@tollgate/opencode@0.0.0-older", form: "package" },
+        { scope: "project", path: project, spec: bundle, form: "file" }
+      ],
+      installs: `@tollgate/opencode@${pkg.version}`
+    })
+    expect(text.stdout).toContain(`opencode (global)   @tollgate/opencode@0.0.0-older in ${global}: the package; this CLI installs @tollgate/opencode@${pkg.version}`)
+    expect(text.stdout).toContain(`opencode (project)  ${bundle} in ${project}: a file:// bundle`)
   })
 
   it("--json: a record without a scopes field has unknown scopes and is not logged in", async ({ expect, sandbox }) => {

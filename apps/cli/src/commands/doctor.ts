@@ -11,6 +11,7 @@ import * as CredentialDiscovery from "../CredentialDiscovery.js"
 import * as DaemonReport from "../DaemonReport.js"
 import * as DoctorReport from "../DoctorReport.js"
 import * as HermesReport from "../HermesReport.js"
+import * as OpenCodeReport from "../OpenCodeReport.js"
 import * as StoreReport from "../StoreReport.js"
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object instead of plain words."))
@@ -24,9 +25,10 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
     const store = yield* StoreReport.gather
     const daemon = yield* DaemonReport.gather
     const hermes = yield* HermesReport.gather
+    const opencode = yield* OpenCodeReport.gather
     yield* Console.log(
       json
-        ? JSON.stringify({ ...report, ...store, ...daemon, ...hermes }, null, 2)
+        ? JSON.stringify({ ...report, ...store, ...daemon, ...hermes, ...opencode }, null, 2)
         : [
             DoctorReport.render(report, now),
             "",
@@ -37,7 +39,10 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
             ...DoctorReport.table(DaemonReport.render(daemon)),
             "",
             "Hermes Agent",
-            ...DoctorReport.table(HermesReport.render(hermes))
+            ...DoctorReport.table(HermesReport.render(hermes)),
+            "",
+            "opencode",
+            ...DoctorReport.table(OpenCodeReport.render(opencode))
           ].join("\n")
     )
   })
@@ -45,6 +50,6 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
   Command.withDescription(
     "Inspect the local Claude Code login (CLAUDE_CODE_OAUTH_TOKEN or .credentials.json) without any network " +
       "call: source, file mode, scopes, expiry, subscription, which capabilities it can use, the store backend, " +
-      "Claude Code's lock state, the last refresh, the usage daemon (and why statuslines would say `daemon down`) and whether Hermes Agent is set up (`tollgate hermes install`) with its plugin active. Never prints a token."
+      "Claude Code's lock state, the last refresh, the usage daemon (and why statuslines would say `daemon down`), whether Hermes Agent is set up (`tollgate hermes install`) with its plugin active, and which opencode config files list the tollgate plugin (package or file:// bundle). Never prints a token."
   )
 )
