@@ -232,8 +232,14 @@ try {
     const into = join(work, name.replace("/", "__"))
     let tarball
     try {
-      const { stdout } = await run("pnpm", ["pack", "--pack-destination", into, "--json"], { cwd: dir, maxBuffer: 64 * 1024 * 1024 })
-      tarball = JSON.parse(stdout).filename
+      // Built above: a prepack script that builds again is skipped (ignore-scripts).
+      const { stdout } = await run("pnpm", ["pack", "--pack-destination", into, "--json"], {
+        cwd: dir,
+        env: { ...process.env, npm_config_ignore_scripts: "true" },
+        maxBuffer: 64 * 1024 * 1024
+      })
+      // Any script output comes before the JSON document.
+      tarball = JSON.parse(stdout.slice(stdout.search(/^\{/m))).filename
       await run("tar", ["-xzf", tarball, "-C", into])
     } catch (error) {
       row.deps = row.publint = row.attw = "-"
