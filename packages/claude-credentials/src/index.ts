@@ -2,6 +2,9 @@
  * @tollgate/claude-credentials — refresh and write Claude Code's credential
  * store safely alongside Claude Code.
  *
+ * The conformance suites' adapters are `@tollgate/claude-credentials/conformance`, not part of
+ * this entry: they load the optional peer `@tollgate/conformance`.
+ *
  * @since 0.1.0
  */
 

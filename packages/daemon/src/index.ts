@@ -2,6 +2,9 @@
  * @tollgate/daemon — a usage daemon that keeps quota fresh for statuslines
  * without ever hammering Anthropic, and the tiny statusline client.
  *
+ * The conformance suites' adapters are `@tollgate/daemon/conformance`, not part of
+ * this entry: they load the optional peer `@tollgate/conformance`.
+ *
  * @since 0.1.0
  */
 

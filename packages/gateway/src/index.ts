@@ -2,6 +2,9 @@
  * @tollgate/gateway — a loopback Anthropic API endpoint that lets any runtime
  * use the subscription login without ever holding its refresh token.
  *
+ * The conformance suites' adapters are `@tollgate/gateway/conformance`, not part of
+ * this entry: they load the optional peer `@tollgate/conformance`.
+ *
  * @since 0.1.0
  */
 
