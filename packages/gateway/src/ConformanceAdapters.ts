@@ -8,7 +8,7 @@
  */
 import type { Matrix, RuntimeFetchSuite } from "@tollgate/conformance"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
-import * as OpenCodeAdapters from "@tollgate/opencode/ConformanceAdapters"
+import * as OpenCodeAdapters from "@tollgate/opencode/conformance"
 import * as Gateway from "./Gateway.js"
 import * as GatewayKey from "./GatewayKey.js"
 
