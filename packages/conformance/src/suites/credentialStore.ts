@@ -161,10 +161,19 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
     name: "invalid_grant after a rotation by another process adopts the store's new login",
     scenario: "rotated-by-another-process, the other process writes while our request is in flight",
     run: async (factory, context) => {
-      const { sim, adapter } = await setup(factory, context, { ...find("rotated-by-another-process"), script: { token: [{ status: 400, headers: { "content-type": "application/json" }, body: '{"error":"invalid_grant","error_description":"Refresh token not found or invalid"}', delayMs: 400 }] } })
+      // The refusal is held back long enough for the other writer to finish, however slow its store is (a spawned
+      // `security` under load takes hundreds of ms).
+      const { sim, adapter } = await setup(factory, context, { ...find("rotated-by-another-process"), script: { token: [{ status: 400, headers: { "content-type": "application/json" }, body: '{"error":"invalid_grant","error_description":"Refresh token not found or invalid"}', delayMs: 3_000 }] } })
       await adapter.seed(fullDocument(sim.account))
       const pending = adapter.refresh({ ifNeeded: true })
-      await new Promise((resolve) => setTimeout(resolve, 150))
+      // Written once our refresh request has reached the token endpoint, not after a guessed delay: a store slow to
+      // read could otherwise show the rotated login before we ask, and there would be nothing in flight to race.
+      const sent = Date.now()
+      while (sim.count("token") === 0) {
+        if (Date.now() - sent > 20_000) break
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      demand(sim.count("token") === 1, "our refresh request reached the token endpoint")
       // A writer that ignores the lock puts the rotated login in place meanwhile.
       await adapter.seed(fullDocument(sim.current()))
       const { outcome } = await pending
