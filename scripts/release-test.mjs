@@ -46,12 +46,15 @@ const hostConfig = (command, args) => {
     return ""
   }
 }
-const UPSTREAM = process.env.RELEASE_TEST_UPSTREAM || hostConfig("npm", ["config", "get", "registry"]) || "https://registry.npmjs.org/"
-const STORE = process.env.RELEASE_TEST_STORE_DIR || hostConfig("pnpm", ["store", "path"])
-
 const root = await mkdtemp(join(tmpdir(), "tollgate-release-"))
 const dirs = sandboxDirs(root)
 await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true, mode: 0o700 })))
+// npm would write this query's debug log into the real ~/.npm/_logs.
+const UPSTREAM =
+  process.env.RELEASE_TEST_UPSTREAM ||
+  hostConfig("npm", ["config", "get", "registry", `--logs-dir=${join(root, "host-npm-logs")}`]) ||
+  "https://registry.npmjs.org/"
+const STORE = process.env.RELEASE_TEST_STORE_DIR || hostConfig("pnpm", ["store", "path"])
 // Whatever this process creates with mkdtemp (the opencode home, probe projects) lands in the root too.
 process.env.TMPDIR = dirs.TMPDIR
 const env = sandboxEnv(root)
@@ -375,7 +378,8 @@ let finished = false
 const cleanup = async () => {
   killAll()
   await ctx.registry?.stop().catch(() => {})
-  await rm(root, { recursive: true, force: true }).catch((e) => say(`could not remove ${root}: ${e.message}`))
+  // Retries: a child killed a moment ago may still be writing into the tree.
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch((e) => say(`could not remove ${root}: ${e.message}`))
 }
 
 const summary = () => {
@@ -400,7 +404,10 @@ const summary = () => {
   return ok
 }
 
+let aborting = false
 const abort = async (why) => {
+  if (aborting) return
+  aborting = true
   say(why)
   killAll()
   summary()
@@ -413,6 +420,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => void abor
 
 say(`temp root ${root}; upstream registry ${UPSTREAM}; pnpm store ${STORE || "(pnpm default)"}`)
 for (const step of steps) {
+  if (aborting) await new Promise(() => {}) // abort() prints, cleans up and exits.
   const missing = (step.needs ?? []).filter((id) => outcome.get(id)?.status !== "pass")
   if (missing.length > 0) {
     outcome.set(step.id, { status: "skip", detail: `needs ${missing.join(", ")}` })
@@ -424,6 +432,7 @@ for (const step of steps) {
     const detail = await step.run({ timeoutMs: step.timeoutMs })
     outcome.set(step.id, { status: "pass", detail: redact(detail ?? "", secrets), ms: performance.now() - t0 })
   } catch (error) {
+    if (aborting) await new Promise(() => {})
     const message = error instanceof Error ? error.message : String(error)
     const output = error instanceof StepError ? error.output : error?.stack
     outcome.set(step.id, { status: "fail", detail: redact(message, secrets), output: output ? redact(output, secrets) : "", ms: performance.now() - t0 })

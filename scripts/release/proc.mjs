@@ -62,9 +62,11 @@ export class StepError extends Error {
 }
 
 const live = new Set()
+let stopped = false
 
-/** Kills every child still running (its whole process group); for the deadline and signals. */
+/** Kills every child still running (its whole process group) and refuses new ones; for the deadline and signals. */
 export const killAll = () => {
+  stopped = true
   for (const child of live) {
     try {
       process.kill(-child.pid, "SIGKILL")
@@ -74,6 +76,15 @@ export const killAll = () => {
   }
 }
 
+/** `spawn`, the child killed by {@link killAll}; throws once the test is stopping. */
+export const spawnTracked = (command, args, options) => {
+  if (stopped) throw new StepError(`not starting ${command}: the test is stopping`)
+  const child = spawn(command, args, options)
+  live.add(child)
+  child.once("close", () => live.delete(child))
+  return child
+}
+
 /**
  * Runs `command args` in `cwd` with exactly `env`, in its own process group (so a timeout also ends
  * whatever it started), stdin `input` or none. Resolves `{ code, stdout, stderr, ms, timedOut }`.
@@ -81,13 +92,12 @@ export const killAll = () => {
 export const run = (command, args, { cwd, env, input, timeoutMs = 120_000 }) =>
   new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(command, args, {
+    const child = spawnTracked(command, args, {
       cwd,
       env,
       detached: true,
       stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"]
     })
-    live.add(child)
     let stdout = ""
     let stderr = ""
     let timedOut = false

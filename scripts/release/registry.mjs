@@ -1,12 +1,11 @@
 // The loopback npm registry: Verdaccio on 127.0.0.1 with a throwaway config and storage. `@tollgate/*` lives
 // only here (publishable, never proxied, so nothing can come from the public registry by mistake); every
 // other package is proxied to the upstream registry so the published packages' declared dependencies resolve.
-import { spawn } from "node:child_process"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { createServer } from "node:net"
 import { dirname, join } from "node:path"
-import { StepError, tail } from "./proc.mjs"
+import { spawnTracked, StepError, tail } from "./proc.mjs"
 
 /** A port the kernel just handed out on 127.0.0.1 (closed again, for Verdaccio to bind). */
 const freePort = () =>
@@ -64,7 +63,7 @@ export const startRegistry = async ({ repoRoot, dir, env, upstream, timeoutMs = 
   const bin = await verdaccioBin(repoRoot)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}/`
-  const child = spawn(process.execPath, [bin.path, "--config", config, "--listen", `127.0.0.1:${port}`], {
+  const child = spawnTracked(process.execPath, [bin.path, "--config", config, "--listen", `127.0.0.1:${port}`], {
     cwd: dir,
     env,
     detached: true,
