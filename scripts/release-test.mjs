@@ -15,7 +15,7 @@
 // userconfig and prefix inside that root (scripts/release/proc.mjs). The one thing shared with the
 // machine is pnpm's content-addressed store, read (hard-linked from) by the offline install.
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, writeFileSync } from "node:fs"
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -29,6 +29,7 @@ const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "..")
 const TOTAL_MS = Number(process.env.RELEASE_TEST_TIMEOUT_MS ?? 600_000)
 const STATUSLINE_MAX_RATIO = Number(process.env.RELEASE_TEST_STATUSLINE_MAX_RATIO ?? 1.3)
 const CLI_MAX_BYTES = 5e6
+const RESULTS_FILE = ".release-test-results.json"
 // HEAD by default (what CI tests). `worktree` copies this checkout as it is on disk, uncommitted changes
 // included; an absolute path copies that checkout's working tree instead.
 const SOURCE_MODE = process.env.RELEASE_TEST_SOURCE ?? "head"
@@ -401,6 +402,12 @@ const summary = () => {
   }
   lines.push(ok ? "release test: PASS" : "release test: FAIL")
   process.stdout.write(redact(lines.join("\n"), secrets) + "\n")
+  // Counted by scripts/test-summary.mjs in `pnpm test`'s closing line, one test per step (a step not run failed).
+  const count = (status) => steps.filter((step) => (outcome.get(step.id)?.status ?? "fail") === status).length
+  writeFileSync(
+    join(SOURCE, RESULTS_FILE),
+    `${JSON.stringify({ numPassedTests: count("pass"), numFailedTests: steps.length - count("pass") - count("skip"), numPendingTests: count("skip") })}\n`
+  )
   return ok
 }
 

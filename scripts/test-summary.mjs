@@ -24,6 +24,13 @@ for (const group of ["packages", "apps"]) {
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
   }
 }
+// The release test (scripts/release-test.mjs), one test per step, when `pnpm test` ran it.
+if (existsSync(".release-test-results.json")) {
+  const report = JSON.parse(readFileSync(".release-test-results.json", "utf8"))
+  passed += report.numPassedTests ?? 0
+  failed += report.numFailedTests ?? 0
+  skipped += report.numPendingTests ?? 0
+} else missing.push("scripts/release-test.mjs")
 if (missing.length > 0) console.log(`no test report from: ${missing.join(", ")}`)
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 || missing.length > 0 ? 1 : 0)
