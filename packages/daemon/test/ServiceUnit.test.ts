@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { execFileSync } from "node:child_process"
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises"
+import { chown, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import * as Protocol from "../src/Protocol.js"
 import * as ServiceUnit from "../src/ServiceUnit.js"
 import * as SingleInstance from "../src/SingleInstance.js"
@@ -219,8 +219,21 @@ describe("ServiceUnit", () => {
 
 // ── the CLI, spawned in a sandbox home ──────────────────────────────────────
 
-const BIN = fileURLToPath(new URL("../../../apps/cli/src/bin.ts", import.meta.url))
-const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
+// The built CLI, as users run it: installers refuse to write a command for TypeScript sources (issue 15).
+const CLI_BUILD = fileURLToPath(new URL("../../../apps/cli/build.mjs", import.meta.url))
+let built: Promise<{ readonly dir: string; readonly dispatcher: string }> | null = null
+const dispatcher = async (): Promise<string> => {
+  built ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tollgate-daemon-cli-"))
+    const { buildCli } = (await import(CLI_BUILD)) as { buildCli: (outDir: string) => Promise<string> }
+    return { dir, dispatcher: await realpath(await buildCli(join(dir, "dist"))) }
+  })()
+  return (await built).dispatcher
+}
+afterAll(async () => {
+  const done = await built?.catch(() => undefined)
+  if (done !== undefined) await rm(done.dir, { recursive: true, force: true })
+})
 
 interface Sandbox {
   readonly root: string
@@ -253,8 +266,8 @@ const test = it.extend<{ sandbox: Sandbox }>({
 })
 
 /** The CLI from source; `stdin`, when given, is written and closed (else stdin is /dev/null). */
-const start = (sandbox: Sandbox, args: ReadonlyArray<string>, stdin?: string): ChildProcess => {
-  const child = spawn(process.execPath, ["--import", TSX_ESM, BIN, ...args], {
+const start = (sandbox: Sandbox, bin: string, args: ReadonlyArray<string>, stdin?: string): ChildProcess => {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: sandbox.root,
     env: sandbox.env,
     stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
@@ -270,7 +283,7 @@ const tollgate = async (
   args: ReadonlyArray<string>,
   stdin?: string
 ): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-  const child = start(sandbox, args, stdin)
+  const child = start(sandbox, await dispatcher(), args, stdin)
   let stdout = ""
   let stderr = ""
   child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c))
@@ -283,7 +296,7 @@ const tollgate = async (
 const runDaemon = async (sandbox: Sandbox) => {
   const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
   const socket = join(dir, "daemon.sock")
-  const daemon = start(sandbox, ["daemon", "run"])
+  const daemon = start(sandbox, await dispatcher(), ["daemon", "run"])
   let stderr = ""
   daemon.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
   const exited = once(daemon, "close") as Promise<[number | null]>
@@ -315,8 +328,8 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     const unit = parseIni(run.stdout.split("\n").filter((l) => !l.startsWith("#")).join("\n"))
     const argv = splitExec(value(unit.get("Service"), "ExecStart")[0]!)
     expect(argv[0]).toBe(process.execPath)
-    // Run from source, the unit keeps the TypeScript loader this run used.
-    expect(argv.slice(1)).toEqual(["--import", TSX_ESM, BIN, "daemon", "run"])
+    // The built dispatcher by its real path, never a TypeScript loader.
+    expect(argv.slice(1)).toEqual([await dispatcher(), "daemon", "run"])
     expect(run.stdout).toMatch(/systemctl --user daemon-reload && systemctl --user enable --now tollgate-daemon/)
     expect(await listTree(sandbox.env["HOME"]!)).toEqual([])
   })
@@ -348,7 +361,7 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     const run = await tollgate(sandbox, ["daemon", "install", "--platform", "darwin"])
     expect(run.code, run.stderr).toBe(0)
     const file = join(sandbox.env["HOME"]!, "Library/LaunchAgents/dev.tollgate.daemon.plist")
-    expect(readPlist(await readFile(file, "utf8"))).toMatchObject({ Label: "dev.tollgate.daemon", ProgramArguments: [process.execPath, "--import", TSX_ESM, BIN, "daemon", "run"] })
+    expect(readPlist(await readFile(file, "utf8"))).toMatchObject({ Label: "dev.tollgate.daemon", ProgramArguments: [process.execPath, await dispatcher(), "daemon", "run"] })
     expect(await exists(join(sandbox.env["HOME"]!, "Library/Logs/tollgate"))).toBe(true)
     expect(run.stdout).toMatch(new RegExp(`Next: launchctl bootstrap gui/\\d+ ${file}`))
   })
