@@ -2,33 +2,14 @@
 // source it bundles is newer than the build. The built dispatcher is what users install, starts ~10× faster
 // than the TypeScript sources under tsx, and is what `statusline install`, `daemon install` and the other
 // installers write into other programs' configuration, since they name the entry this process runs.
-import { readdirSync, statSync } from "node:fs"
+import { statSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { sourcesNewestAt } from "../apps/cli/freshness.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const dist = join(root, "apps/cli/dist/tollgate.js")
-
-const SKIP = new Set(["node_modules", "dist", "test", "bench", ".turbo", ".scratch"])
-
-/** The newest modification time under `dir` (sources and manifests only). */
-const newest = (dir) => {
-  let latest = 0
-  let entries
-  try {
-    entries = readdirSync(dir, { withFileTypes: true })
-  } catch {
-    return 0
-  }
-  for (const entry of entries) {
-    if (SKIP.has(entry.name)) continue
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) latest = Math.max(latest, newest(path))
-    else if (/\.(ts|mts|mjs|js|json)$/.test(entry.name)) latest = Math.max(latest, statSync(path).mtimeMs)
-  }
-  return latest
-}
 
 const builtAt = (() => {
   try {
@@ -38,8 +19,7 @@ const builtAt = (() => {
   }
 })()
 
-const sources = Math.max(newest(join(root, "apps/cli")), newest(join(root, "packages")), statSync(join(root, "pnpm-lock.yaml")).mtimeMs)
-if (builtAt < sources) {
+if (builtAt < sourcesNewestAt(root)) {
   process.stderr.write(builtAt < 0 ? "tollgate: building the CLI (first run)…\n" : "tollgate: sources changed; rebuilding the CLI…\n")
   const { buildCli } = await import("../apps/cli/build.mjs")
   await buildCli()

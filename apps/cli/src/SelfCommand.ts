@@ -15,8 +15,9 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import { existsSync, readdirSync, realpathSync, statSync } from "node:fs"
+import { existsSync, realpathSync, statSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
+import { sourcesNewestAt } from "../freshness.mjs"
 
 /** The way out of {@link NotBuilt}, in the user's words. */
 export const HINT =
@@ -46,25 +47,6 @@ export interface Running {
 }
 
 const SOURCE = /\.[cm]?ts$/
-// The same rules as scripts/tollgate.mjs, which rebuilds when any of these is newer than the build.
-const SKIP = new Set(["node_modules", "dist", "test", "bench", ".turbo", ".scratch"])
-
-const newest = (dir: string): number => {
-  let latest = 0
-  let entries
-  try {
-    entries = readdirSync(dir, { withFileTypes: true })
-  } catch {
-    return 0
-  }
-  for (const entry of entries) {
-    if (SKIP.has(entry.name) || entry.name.startsWith(".")) continue
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) latest = Math.max(latest, newest(path))
-    else if (/\.(ts|mts|cts|mjs|js|json)$/.test(entry.name)) latest = Math.max(latest, statSync(path).mtimeMs)
-  }
-  return latest
-}
 
 const mtime = (path: string): number | null => {
   try {
@@ -104,9 +86,7 @@ export const locate = (running: Running = process): Either.Either<Self, string> 
   if (builtAt === null) {
     return Either.left(`running from the TypeScript sources and ${dispatcher} is not built; ${HINT}`)
   }
-  const root = join(app, "..", "..")
-  const sources = Math.max(newest(app), newest(join(root, "packages")), mtime(join(root, "pnpm-lock.yaml")) ?? 0)
-  if (builtAt < sources) {
+  if (builtAt < sourcesNewestAt(join(app, "..", ".."))) {
     return Either.left(`running from the TypeScript sources and ${dispatcher} is older than them; ${HINT}`)
   }
   return Either.right(found(realpathSync(dispatcher)))
