@@ -40,7 +40,8 @@ const abortError = (signal: AbortSignal): Error => {
 
 const headersRecord = (init: RequestInit["headers"]): Record<string, string> => {
   const out: Record<string, string> = {}
-  new Headers(init).forEach((value, name) => {
+  // The request path hands a Headers already (signed); only anything else needs converting first.
+  ;(init instanceof Headers ? init : new Headers(init)).forEach((value, name) => {
     out[name] = value
   })
   return out
