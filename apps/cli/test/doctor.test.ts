@@ -3,7 +3,7 @@ import { chmod, chown, mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect as globalExpect } from "vitest"
 import pkg from "../package.json" with { type: "json" }
-import { type Run, type Sandbox, test as it, tollgate } from "./tollgate.js"
+import { type Run, type Sandbox, test as it, tollgateBuilt } from "./tollgate.js"
 
 // Distinctive fixture secrets: none of them may ever appear in doctor's output.
 const ACCESS = "sk-ant-oat01-FixtureAccessToken-9f8e7d6c5b4a3210"
@@ -35,7 +35,7 @@ const writeStore = async (dir: string, content: unknown, mode = 0o600): Promise<
 
 /** Runs doctor and checks what every run must keep to: exit 0, a quiet stderr, no secret printed. */
 const doctor = async (sandbox: Sandbox, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> => {
-  const run = await tollgate(sandbox, ["doctor", ...args], { env })
+  const run = await tollgateBuilt(sandbox, ["doctor", ...args], { env })
   globalExpect(run.code, run.stderr).toBe(0)
   globalExpect(run.stderr).toBe("")
   for (const secret of SECRETS) {
@@ -197,7 +197,7 @@ describe.concurrent("tollgate doctor", () => {
     // The Hermes Agent section follows.
     expect(text.stdout.includes(`\nUsage daemon\n  daemon  down for statuslines: ${why}\n\nHermes Agent\n`), text.stdout).toBe(true)
     expect(json(report)["daemon"]).toEqual({ socket: join(dir, "daemon.sock"), running: false, pid: null, refused: why })
-    const statusline = await tollgate(sandbox, ["statusline"], { stdin: "{}" })
+    const statusline = await tollgateBuilt(sandbox, ["statusline"], { stdin: "{}" })
     expect(statusline).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
   })
 })

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect } from "vitest"
 import { bundle } from "../../../packages/opencode/build.mjs"
-import { start, test as it, tollgate } from "./tollgate.js"
+import { start, test as it, tollgate, tollgateIn } from "./tollgate.js"
 
 const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
 const RUN_TIMEOUT = 90_000
@@ -153,7 +153,9 @@ describe("tollgate sim", () => {
 
 describe("tollgate conformance", () => {
   it("runs the matrix on the embedded simulator, writes both reports and exits 0 when all pass", async ({ sandbox }) => {
-    const run = await tollgate(sandbox, ["conformance", "--report-dir", join(sandbox.root, "reports")], {})
+    // The whole matrix (two adapters' Keychain and rotation cases hold a token answer for seconds): more than the
+    // 20 s a single command gets, within the test's own 60 s.
+    const run = await tollgateIn(sandbox.root, sandbox.env, ["conformance", "--report-dir", join(sandbox.root, "reports")], 55_000)
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/conformance: \d+ passed, 0 failed, \d+ not applicable — \d+ scenarios/)
     const report = JSON.parse(await readFile(join(sandbox.root, "reports/conformance-report.json"), "utf8"))
