@@ -9,8 +9,8 @@
  */
 import * as StoreLocation from "@tollgate/claude-credentials/StoreLocation"
 import { SafeRead } from "@tollgate/files"
-import * as Accounts from "@tollgate/opencode/Accounts"
-import type * as AuthorizedFetch from "@tollgate/opencode/AuthorizedFetch"
+import * as Accounts from "@tollgate/requests/Accounts"
+import type * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"
 import { homedir } from "node:os"
 
 type Env = Readonly<Record<string, string | undefined>>

@@ -8,7 +8,7 @@
  */
 import type { Matrix, RuntimeFetchSuite } from "@tollgate/conformance"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
-import * as OpenCodeAdapters from "@tollgate/opencode/conformance"
+import * as RequestPathAdapters from "@tollgate/requests/conformance"
 import * as Gateway from "./Gateway.js"
 import * as GatewayKey from "./GatewayKey.js"
 
@@ -39,7 +39,7 @@ export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = async ({ sim,
 }
 
 /** The opencode plugin's request path serves the gateway, so it can do what that path can. @since 0.1.0 */
-export const capabilities = OpenCodeAdapters.capabilities
+export const capabilities = RequestPathAdapters.capabilities
 
 /** @since 0.1.0 */
 export const registrations: ReadonlyArray<Matrix.Registration> = [

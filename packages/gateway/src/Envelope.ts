@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type * as C from "@tollgate/core/Classification"
-import { retryHelps, waitMs } from "@tollgate/opencode/AuthorizedFetch"
+import { retryHelps, waitMs } from "@tollgate/requests/AuthorizedFetch"
 
 /**
  * The longest wait a client is told to sit out (`retry-after`): Anthropic's

@@ -3,7 +3,7 @@
  * sends its requests to `http://127.0.0.1:PORT/v1/…` (or the same paths
  * under `/anthropic`, for Hermes) with the gateway key; the gateway drops the
  * key and sends the request upstream on the opencode plugin's request path
- * (`@tollgate/opencode/AuthorizedFetch`, the same account list, refresh
+ * (`@tollgate/requests/AuthorizedFetch`, the same account list, refresh
  * single flight and failover), signed with the subscription login. Every
  * decision is core's verdict: refresh ahead of expiry and once on an
  * expired-token 401 (the buffered body is replayed), the next account on a
@@ -21,10 +21,10 @@ import * as C from "@tollgate/core/Classification"
 import { classify, isEventStream, transportReasonOf } from "@tollgate/core/Classify"
 import type * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
-import type * as AccountStore from "@tollgate/opencode/AccountStore"
-import * as AuthorizedFetch from "@tollgate/opencode/AuthorizedFetch"
-import type * as DaemonForwarder from "@tollgate/opencode/DaemonForwarder"
-import * as StatusCommand from "@tollgate/opencode/StatusCommand"
+import type * as AccountStore from "@tollgate/requests/AccountStore"
+import * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"
+import type * as DaemonForwarder from "@tollgate/requests/DaemonForwarder"
+import * as StatusCommand from "@tollgate/requests/StatusCommand"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Envelope from "./Envelope.js"

@@ -5,7 +5,7 @@
 // in the machine and the server lands on both.
 import * as Simulator from "@tollgate/conformance/Simulator"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
-import * as AuthorizedFetch from "../src/AuthorizedFetch.js"
+import * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"
 
 export interface Options {
   readonly warmup: number

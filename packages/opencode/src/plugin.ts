@@ -11,8 +11,26 @@
  *
  * @since 0.1.0
  */
-import type * as AuthorizedFetch from "./AuthorizedFetch.js"
-import type * as StatusCommand from "./StatusCommand.js"
+import type * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"
+
+// The types opencode sees are spelled out here, not taken from @tollgate/requests: the package publishes the
+// bundle with no dependencies, so its plugin.d.ts must not name one.
+
+/** The provider's `fetch` (AuthorizedFetch.AuthorizedFetch). */
+type Fetch = (input: string | URL, init?: RequestInit) => Promise<Response>
+
+/** What a login method's `callback` resolves to (SubscriptionLogin.Outcome, SharedLogin.Result). */
+type LoginOutcome =
+  | { readonly type: "success"; readonly refresh: string; readonly access: string; readonly expires: number }
+  | { readonly type: "failed" }
+
+/** What a login method's `authorize` resolves to (SubscriptionLogin.Authorization, SharedLogin.authorize()). */
+interface Authorization {
+  readonly url: string
+  readonly instructions: string
+  readonly method: "code" | "auto"
+  readonly callback: (code: string) => Promise<LoginOutcome>
+}
 
 interface StoredAuth {
   readonly type: string
@@ -40,7 +58,16 @@ interface PluginInput {
         body: { service: string; level: "debug" | "info" | "warn" | "error"; message: string; extra?: Record<string, unknown> }
       }) => Promise<unknown>
     }
-    readonly session?: NonNullable<StatusCommand.AnswerClient["session"]>
+    /** What `/tollgate` answers through (StatusCommand.AnswerClient). */
+    readonly session?: {
+      readonly prompt?: (options: {
+        path: { id: string }
+        body: {
+          noReply: true
+          parts: Array<{ type: "text"; text: string; ignored: true; time: { start: number; end: number } }>
+        }
+      }) => Promise<unknown>
+    }
   }
 }
 
@@ -74,8 +101,8 @@ const baseURL = async (): Promise<{ baseURL?: string }> => {
 }
 
 /** A `fetch` that builds the real one on its first call (a failed build is retried on the next). */
-const deferredFetch = (build: () => Promise<AuthorizedFetch.AuthorizedFetch>): AuthorizedFetch.AuthorizedFetch => {
-  let built: Promise<AuthorizedFetch.AuthorizedFetch> | undefined
+const deferredFetch = (build: () => Promise<Fetch>): Fetch => {
+  let built: Promise<Fetch> | undefined
   return async (input, init) => {
     built ??= build().catch((error: unknown) => {
       built = undefined
@@ -88,17 +115,17 @@ const deferredFetch = (build: () => Promise<AuthorizedFetch.AuthorizedFetch>): A
 const server = async (input: PluginInput, options?: unknown) => {
   // Checked once, at load; a problem is told (log + toast) and the valid accounts still serve.
   const { accounts: extra, problems } =
-    options === undefined ? { accounts: [] as ReadonlyArray<AuthorizedFetch.Login>, problems: [] } : (await import("./internal/options.js")).validate(options)
+    options === undefined ? { accounts: [] as ReadonlyArray<AuthorizedFetch.Login>, problems: [] } : (await import("@tollgate/requests/Accounts")).validate(options)
   // Not awaited: opencode answers the toast request only once every plugin has loaded (awaiting it hangs the start).
   if (problems.length > 0) void (await import("./internal/accountStatePlugin.js")).reportProblems(input, problems)
 
-  const fetchFor = (first: (mod: { SharedLogin: typeof import("./SharedLogin.js") }) => AuthorizedFetch.Login, persist: AuthorizedFetch.Options["persist"]) =>
+  const fetchFor = (first: (mod: { SharedLogin: typeof import("@tollgate/requests/SharedLogin") }) => AuthorizedFetch.Login, persist: AuthorizedFetch.Options["persist"]) =>
     deferredFetch(async () => {
       const [AuthorizedFetchModule, AccountStore, DaemonForwarder, SharedLogin, plugin, resolved] = await Promise.all([
-        import("./AuthorizedFetch.js"),
-        import("./AccountStore.js"),
-        import("./DaemonForwarder.js"),
-        import("./SharedLogin.js"),
+        import("@tollgate/requests/AuthorizedFetch"),
+        import("@tollgate/requests/AccountStore"),
+        import("@tollgate/requests/DaemonForwarder"),
+        import("@tollgate/requests/SharedLogin"),
         import("./internal/accountStatePlugin.js"),
         settings()
       ])
@@ -109,7 +136,7 @@ const server = async (input: PluginInput, options?: unknown) => {
         forwarder: DaemonForwarder.make(),
         onSwitch: plugin.switchNotifier(input),
         persist,
-        authFile: (await import("./internal/authFile.js")).defaultAuthFile()
+        authFile: (await import("@tollgate/requests/AuthFile")).defaultAuthFile()
       })
     })
 
@@ -121,7 +148,7 @@ const server = async (input: PluginInput, options?: unknown) => {
     },
     "command.execute.before": async (hook: { command: string; sessionID: string }, _output: unknown) => {
       if (hook.command !== COMMAND_NAME) return
-      const StatusCommand = await import("./StatusCommand.js")
+      const StatusCommand = await import("@tollgate/requests/StatusCommand")
       await StatusCommand.answer(input.client, hook.sessionID, { problems })
       throw new StatusCommand.Handled()
     },
@@ -130,7 +157,7 @@ const server = async (input: PluginInput, options?: unknown) => {
         description: TOOL_DESCRIPTION,
         args: {},
         execute: async (_args: unknown, _context: unknown): Promise<string> =>
-          (await import("./StatusCommand.js")).render({ problems })
+          (await import("@tollgate/requests/StatusCommand")).render({ problems })
       }
     },
     auth: {
@@ -176,13 +203,13 @@ const server = async (input: PluginInput, options?: unknown) => {
         {
           type: "oauth" as const,
           label: "Claude Pro/Max (OAuth)",
-          authorize: async () =>
-            (await import("./SubscriptionLogin.js")).authorize({
+          authorize: async (): Promise<Authorization> =>
+            (await import("@tollgate/requests/SubscriptionLogin")).authorize({
               settings: await settings(),
               authorizeUrl: process.env["TOLLGATE_AUTHORIZE_URL"] || undefined
             })
         },
-        { type: "oauth" as const, label: SHARED_LABEL, authorize: async () => (await import("./SharedLogin.js")).authorize() },
+        { type: "oauth" as const, label: SHARED_LABEL, authorize: async (): Promise<Authorization> => (await import("@tollgate/requests/SharedLogin")).authorize() },
         { type: "api" as const, label: "API key" }
       ]
     }

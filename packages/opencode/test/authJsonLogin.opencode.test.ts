@@ -9,9 +9,7 @@ import { anthropicOAuth, type OpenCodeHome, type RunResult } from "@tollgate/con
 import type * as Simulator from "@tollgate/conformance/Simulator"
 import { fingerprint } from "@tollgate/core/Credential"
 import { describe, expect, it } from "vitest"
-import * as AccountStore from "../src/AccountStore.js"
-import { accountKey, credentialFingerprint, legacyKey } from "../src/internal/accountKey.js"
-import { defaultAuthFile } from "../src/internal/authFile.js"
+import * as AccountStore from "@tollgate/requests/AccountStore"
 import { expectBinaryInstalled, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
 const RUN_TIMEOUT = 90_000
@@ -61,26 +59,6 @@ const explain = async (home: OpenCodeHome, runs: ReadonlyArray<RunResult>) =>
   `${runs.map((r, i) => `--- run ${i + 1} (exit ${r.exitCode})\n${r.text}`).join("\n")}\n--- logs\n${await home.readLogs()}`
 
 const tokenRefreshes = (sim: Simulator.Simulator) => sim.log.filter((r) => r.route === "token")
-
-describe("the auth.json login's place and keys", () => {
-  it("auth.json is opencode's: $XDG_DATA_HOME/opencode/auth.json, else ~/.local/share/opencode/auth.json", () => {
-    expect(defaultAuthFile({ XDG_DATA_HOME: "/x/data", HOME: "/h" })).toBe("/x/data/opencode/auth.json")
-    expect(defaultAuthFile({ XDG_DATA_HOME: "", HOME: "/h" })).toBe("/h/.local/share/opencode/auth.json")
-  })
-
-  it("an OAuth login's state key survives a refresh; its credential fingerprint does not, and names no secret", () => {
-    const before = { type: "oauth" as const, access: "sk-ant-oat01-a", refresh: "sk-ant-ort01-a", expires: 1 }
-    const after = { type: "oauth" as const, access: "sk-ant-oat01-b", refresh: "sk-ant-ort01-b", expires: 2 }
-    expect(accountKey(after, 0)).toBe(accountKey(before, 0))
-    expect(accountKey(before, 0)).toBe("oauth:auth.json")
-    expect(accountKey(before, 1)).not.toBe(accountKey(before, 0))
-    expect(credentialFingerprint(after)).not.toBe(credentialFingerprint(before))
-    expect(credentialFingerprint(before)).toBe(fingerprint(before.refresh))
-    expect(legacyKey(before, 0)).toBe(`oauth:${fingerprint(before.refresh)}`)
-    expect(legacyKey({ type: "api", key: "sk-ant-api03-k" }, 0)).toBeNull()
-    for (const key of [accountKey(before, 0), legacyKey(before, 0)]) expect(key).not.toContain("sk-ant")
-  })
-})
 
 describe("an auth.json OAuth login shared by concurrent opencode processes (real binary, offline)", () => {
   it("the real opencode binary is installed", expectBinaryInstalled)

@@ -28,8 +28,10 @@ import { join, relative } from "node:path"
 import { anthropicOAuth, type OpenCodeHome, stripAnsi } from "@tollgate/conformance/OpenCode"
 import { LockOwner, ProcessIdentity } from "@tollgate/files"
 import { describe, expect, it } from "vitest"
-import * as AccountStore from "../src/AccountStore.js"
-import * as AccountState from "../src/internal/accountState.js"
+import * as AccountStore from "@tollgate/requests/AccountStore"
+// The state file's decoder is internal to @tollgate/requests (no public subpath); this end-to-end test checks the file
+// the real opencode left with the very decoder the request path reads it with.
+import * as AccountState from "../../requests/src/internal/accountState.js"
 import { binary, expectBinaryInstalled, inOwnGroup, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
 const RUN_TIMEOUT = 60_000

@@ -5,8 +5,8 @@ import { join } from "node:path"
 import { anthropicOAuth, type OpenCodeHome } from "@tollgate/conformance/OpenCode"
 import { fingerprint } from "@tollgate/core/Credential"
 import { describe, expect, it } from "vitest"
-import * as AccountStore from "../src/AccountStore.js"
-import { accountKey } from "../src/internal/accountKey.js"
+import * as AccountStore from "@tollgate/requests/AccountStore"
+import { accountKey } from "@tollgate/requests/AuthorizedFetch"
 import { expectBinaryInstalled, realOpencode, REPLY, runOpencode } from "./support/realOpencode.js"
 
 const RUN_TIMEOUT = 60_000

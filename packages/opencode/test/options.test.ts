@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { describe as describeProblems, validate } from "../src/internal/options.js"
+import { describe as describeProblems, validate } from "@tollgate/requests/Accounts"
 import plugin from "../src/plugin.js"
 
 const cleanups: Array<() => Promise<void>> = []

@@ -12,7 +12,7 @@ import * as Simulator from "@tollgate/conformance/Simulator"
 import type { Scenario } from "@tollgate/conformance/Scenario"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as StoreLocation from "@tollgate/claude-credentials/StoreLocation"
-import type * as AuthorizedFetch from "@tollgate/opencode/AuthorizedFetch"
+import type * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"
 import * as Gateway from "../../src/Gateway.js"
 import * as GatewayKey from "../../src/GatewayKey.js"
 

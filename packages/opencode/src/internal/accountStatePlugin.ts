@@ -4,8 +4,8 @@
  */
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import { runSync } from "effect/Effect"
-import type * as AuthorizedFetch from "../AuthorizedFetch.js"
-import { describe, validate } from "./options.js"
+import type * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"
+import { describe, validate } from "@tollgate/requests/Accounts"
 
 export interface ToastInput {
   readonly client: {
