@@ -1,5 +1,5 @@
 // `tollgate status` reads the opencode plugin's shared state file from the sandbox's XDG_STATE_HOME.
-import * as AccountStore from "@tollgate/opencode/AccountStore"
+import * as AccountStore from "@tollgate/requests/AccountStore"
 import { join } from "node:path"
 import { describe, expect } from "vitest"
 import { test, tollgate } from "./tollgate.js"

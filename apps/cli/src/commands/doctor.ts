@@ -4,48 +4,13 @@
  * not a failure of the command.
  */
 import { Command, Options } from "@effect/cli"
-import * as Clock from "effect/Clock"
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import * as CredentialDiscovery from "../CredentialDiscovery.js"
-import * as DaemonReport from "../DaemonReport.js"
-import * as DoctorReport from "../DoctorReport.js"
-import * as HermesReport from "../HermesReport.js"
-import * as OpenCodeReport from "../OpenCodeReport.js"
-import * as StoreReport from "../StoreReport.js"
+import * as Lazy from "../Lazy.js"
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object instead of plain words."))
 
 /** The `doctor` subcommand. */
-export const doctor = Command.make("doctor", { json }, ({ json }) =>
-  Effect.gen(function* () {
-    const discovery = yield* CredentialDiscovery.discover
-    const now = yield* Clock.currentTimeMillis
-    const report = DoctorReport.make(discovery, now)
-    const store = yield* StoreReport.gather
-    const daemon = yield* DaemonReport.gather
-    const hermes = yield* HermesReport.gather
-    const opencode = yield* OpenCodeReport.gather
-    yield* Console.log(
-      json
-        ? JSON.stringify({ ...report, ...store, ...daemon, ...hermes, ...opencode }, null, 2)
-        : [
-            DoctorReport.render(report, now),
-            "",
-            "Store and locks",
-            ...DoctorReport.table(StoreReport.render(store)),
-            "",
-            "Usage daemon",
-            ...DoctorReport.table(DaemonReport.render(daemon)),
-            "",
-            "Hermes Agent",
-            ...DoctorReport.table(HermesReport.render(hermes)),
-            "",
-            "opencode",
-            ...DoctorReport.table(OpenCodeReport.render(opencode))
-          ].join("\n")
-    )
-  })
+export const doctor = Command.make("doctor", { json }, (options) =>
+  Lazy.handler(() => import("../handlers/doctor.js"), (m) => m.doctor(options))
 ).pipe(
   Command.withDescription(
     "Inspect the local Claude Code login (CLAUDE_CODE_OAUTH_TOKEN or .credentials.json) without any network " +

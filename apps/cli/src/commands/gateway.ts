@@ -13,20 +13,13 @@
  */
 import { Command, Options } from "@effect/cli"
 import * as ServiceUnit from "@tollgate/daemon/ServiceUnit"
-import { OAuthConfig } from "@tollgate/core"
-import { AtomicFile, PrivateDirectory } from "@tollgate/files"
-import * as GatewayConfig from "@tollgate/gateway/Config"
-import * as Gateway from "@tollgate/gateway/Gateway"
-import * as GatewayKey from "@tollgate/gateway/GatewayKey"
 import * as GatewayPaths from "@tollgate/gateway/Paths"
-import * as AccountStore from "@tollgate/opencode/AccountStore"
-import * as DaemonForwarder from "@tollgate/opencode/DaemonForwarder"
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { join } from "node:path"
+import * as Lazy from "../Lazy.js"
 import * as ServiceCommands from "../ServiceCommands.js"
 import { UsageError } from "../UsageError.js"
+
+/** The gateway's own default (`Gateway.DEFAULT_DRAIN_MS`, which a test holds this to), named here so `--help` loads no gateway. */
+export const DEFAULT_DRAIN_SECONDS = 30
 
 const port = Options.integer("port").pipe(
   Options.optional,
@@ -40,78 +33,13 @@ const socket = Options.boolean("socket").pipe(
   Options.withDescription("Also listen on a 0600 Unix socket beside the daemon's ($XDG_RUNTIME_DIR/tollgate/gateway.sock).")
 )
 const drain = Options.integer("drain-seconds").pipe(
-  Options.withDefault(Gateway.DEFAULT_DRAIN_MS / 1000),
+  Options.withDefault(DEFAULT_DRAIN_SECONDS),
   Options.withDescription("On SIGTERM / SIGINT, how long requests in flight (streams included) may finish before they are closed.")
 )
 const json = Options.boolean("json").pipe(Options.withDescription("Print the gateway's answer as JSON."))
 
-// journald stamps every line itself; a log file (launchd) or a terminal needs our stamp.
-const log = (line: string): void => {
-  process.stderr.write(process.env["JOURNAL_STREAM"] ? `${line}\n` : `${new Date().toISOString()} ${line}\n`)
-}
-
-const stateFile = (env: Readonly<Record<string, string | undefined>>): string => {
-  const xdg = env["XDG_STATE_HOME"]
-  return join(xdg !== undefined && xdg !== "" ? xdg : join(env["HOME"] ?? "/", ".local", "state"), "tollgate", "gateway-accounts.json")
-}
-
-const ensureKey = (command: string) =>
-  Effect.tryPromise({
-    try: () => GatewayKey.ensure(GatewayPaths.resolve(process.env).keyFile),
-    catch: (error) => new UsageError({ command, detail: error instanceof Error ? error.message : String(error) })
-  })
-
 const run = Command.make("run", { port, portFile, socket, drain }, (options) =>
-  Effect.gen(function* () {
-    const name = "tollgate gateway run"
-    const env = process.env
-    const paths = GatewayPaths.resolve(env)
-    const key = yield* ensureKey(name)
-    const settings = yield* OAuthConfig.fromConfig().pipe(
-      Effect.mapError((error) => new UsageError({ command: name, detail: String(error) }))
-    )
-    const loaded = yield* Effect.promise(() => GatewayConfig.load(paths.configFile, env))
-    for (const problem of loaded.problems) log(`tollgate gateway: ${problem}`)
-    if (options.socket) yield* Effect.promise(() => PrivateDirectory.ensure(paths.runtimeDir))
-    const running = yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () =>
-          Gateway.listen({
-            accounts: loaded.accounts,
-            key,
-            settings,
-            port: Option.getOrElse(options.port, () => GatewayPaths.port(env)),
-            socket: options.socket ? paths.socket : null,
-            store: AccountStore.make(stateFile(env)),
-            forwarder: DaemonForwarder.make(),
-            log,
-            describeAccounts: loaded.described
-          }),
-        catch: (error) =>
-          new UsageError({
-            command: name,
-            detail: `cannot listen: ${(error as { code?: string }).code === "EADDRINUSE" ? "the port is in use (another gateway?); pick one with --port" : error instanceof Error ? error.message : String(error)}`
-          })
-      }),
-      (gateway) => Effect.promise(() => gateway.close(options.drain * 1000))
-    )
-    if (Option.isSome(options.portFile)) {
-      const file = options.portFile.value
-      yield* Effect.promise(() => AtomicFile.write(file, `${running.port}\n`, { mode: 0o600, durable: false }))
-    }
-    const described = loaded.described.map((a) => `#${Number(a["index"]) + 1} ${String(a["type"])}${a["store"] ? ` (${String(a["store"])})` : ""}`)
-    log(`tollgate gateway: listening on ${running.url}${running.socket ? ` and ${running.socket}` : ""}; accounts: ${described.join(", ")}; upstream ${settings.apiBaseUrl}`)
-    return yield* Effect.never
-  }).pipe(
-    Effect.scoped,
-    // A requested stop is a clean exit for a service manager, once the drain has run.
-    Effect.onInterrupt(() =>
-      Effect.sync(() => {
-        log("tollgate gateway: stopped")
-        process.exit(0)
-      })
-    )
-  )
+  Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.run(options))
 ).pipe(
   Command.withDescription(
     "Run the gateway in the foreground on 127.0.0.1 (what the service runs), logging to stderr. Clients use the gateway key; SIGTERM / SIGINT drain requests in flight and exit 0."
@@ -119,10 +47,7 @@ const run = Command.make("run", { port, portFile, socket, drain }, (options) =>
 )
 
 const key = Command.make("key", {}, () =>
-  Effect.gen(function* () {
-    const value = yield* ensureKey("tollgate gateway key")
-    yield* Console.log(value)
-  })
+  Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.key())
 ).pipe(
   Command.withDescription(
     "Print the gateway key (created 0600 in $XDG_CONFIG_HOME/tollgate/ on first use). Give it to a client as its API key or bearer token; it opens the gateway only."
@@ -130,30 +55,7 @@ const key = Command.make("key", {}, () =>
 )
 
 const status = Command.make("status", { port, json }, (options) =>
-  Effect.gen(function* () {
-    const name = "tollgate gateway status"
-    const keyValue = yield* ensureKey(name)
-    const url = `${GatewayPaths.baseUrl(Option.getOrElse(options.port, () => GatewayPaths.port(process.env)))}/tollgate/status`
-    const answer = yield* Effect.tryPromise(async () => {
-      const response = await fetch(url, { headers: { "x-api-key": keyValue }, signal: AbortSignal.timeout(2_000) })
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> }
-    }).pipe(Effect.option)
-    if (Option.isNone(answer)) {
-      yield* Console.log(options.json ? JSON.stringify({ running: false, url }) : `tollgate gateway is not running (no answer on ${url}).`)
-      return
-    }
-    const body = answer.value.body
-    if (options.json) return yield* Console.log(JSON.stringify({ running: true, url, ...body }))
-    const gateway = (body["gateway"] ?? {}) as { pid?: number; accounts?: ReadonlyArray<Record<string, unknown>> }
-    const seen = (body["seen"] ?? []) as ReadonlyArray<{ account: string; verdict: string }>
-    const lines = [`tollgate gateway is running (pid ${gateway.pid ?? "?"}, ${url.replace(/\/tollgate\/status$/, "")}).`]
-    for (const account of gateway.accounts ?? []) {
-      const label = `#${Number(account["index"]) + 1}`
-      const verdict = seen.find((e) => e.account === label)?.verdict ?? "no request yet"
-      lines.push(`  ${label} ${String(account["type"])}${account["store"] ? ` ${String(account["store"])}` : ""}: ${verdict}`)
-    }
-    yield* Console.log(lines.join("\n"))
-  })
+  Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.status(options))
 ).pipe(Command.withDescription("Ask the running gateway for its accounts and their last verdicts. Exits 0 either way."))
 
 // What the gateway must agree on with Claude Code and the daemon; paths only, never secrets.

@@ -24,7 +24,6 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { existsSync } from "node:fs"
 import * as os from "node:os"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as ConfigFile from "../ConfigFile.js"
@@ -66,15 +65,12 @@ export const projectDir = Effect.gen(function* () {
 })
 
 /**
- * The bundle in the same checkout as this CLI, run from source
- * (`src/commands/`) or built (`dist/cli.mjs`).
+ * The bundle in the same checkout as this CLI: four levels up from this
+ * module run from source (`apps/cli/src/commands/`) and from the bundle it is
+ * built into (`apps/cli/dist/cli/`).
  */
-export const defaultBundle = (): string => {
-  const candidates = ["../../../../", "../../../"].map((up) =>
-    fileURLToPath(new URL(`${up}packages/opencode/dist/tollgate-opencode.js`, import.meta.url))
-  )
-  return candidates.find((file) => existsSync(file)) ?? candidates[0]!
-}
+export const defaultBundle = (): string =>
+  fileURLToPath(new URL("../../../../packages/opencode/dist/tollgate-opencode.js", import.meta.url))
 
 const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value))
 

@@ -7,21 +7,13 @@
  * account ids, never a token. Always exits 0: no file is an answer too.
  */
 import { Command, Options } from "@effect/cli"
-import * as AccountStore from "@tollgate/opencode/AccountStore"
-import * as StatusCommand from "@tollgate/opencode/StatusCommand"
-import * as Clock from "effect/Clock"
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
+import * as Lazy from "../Lazy.js"
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object instead of a table."))
 
 /** The `status` subcommand. */
-export const status = Command.make("status", { json }, ({ json }) =>
-  Effect.gen(function* () {
-    const view = yield* Effect.promise(() => StatusCommand.readState(AccountStore.defaultPath(process.env)))
-    const now = yield* Clock.currentTimeMillis
-    yield* Console.log(json ? JSON.stringify(view, null, 2) : StatusCommand.formatState(view, now))
-  })
+export const status = Command.make("status", { json }, (options) =>
+  Lazy.handler(() => import("../handlers/status.js"), (m) => m.status(options))
 ).pipe(
   Command.withDescription(
     "Show every Anthropic account the tollgate opencode plugin has used, from the state file all opencode " +
