@@ -1,5 +1,9 @@
 /**
- * Builds the `tollgate` executable (dispatcher `tollgate.js` and full CLI `cli.mjs`) into `outDir`
+ * Builds the `tollgate` executable (dispatcher `tollgate.js` and the bundles in `cli/`) into `outDir`
  * (default dist/), emptied first; resolves to the dispatcher's path.
  */
 export declare const buildCli: (outDir?: string) => Promise<string>
+/** The commands with a bundle of their own (dist/cli/<command>.cjs). */
+export declare const SLIM: ReadonlyArray<string>
+/** Every command's name, one per module in src/commands/. */
+export declare const commandNames: () => Promise<Array<string>>

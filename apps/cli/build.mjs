@@ -1,24 +1,84 @@
-// Builds the `tollgate` executable into dist/ as two files:
+// Builds the `tollgate` executable into dist/:
 //
 // - dist/tollgate.js: the dispatcher (src/main.ts) with the statusline client
 //   inlined, as CommonJS (dist/package.json marks dist/ as CommonJS). This is
 //   what Claude Code runs on every render; on Node 20 an ES-module entry alone
 //   costs ~0.2-0.3 × `node -e 0` more start-up than CommonJS, which would
 //   break the statusline's ≤ 1.3 × budget (`pnpm --filter @tollgate/daemon bench`).
-// - dist/cli.mjs: the full CLI (src/bin.ts) as one self-contained ES module —
-//   workspace packages, effect and everything else included — loaded by the
-//   dispatcher with import() for every other command.
+//   For every other command it picks a bundle below (src/Bundles.ts) and runs it
+//   through a V8 code cache (src/CompileCache.ts).
+// - dist/cli/index.cjs: the CLI (src/bin.ts), every command's definition and,
+//   behind import(), every command's handler (src/handlers/<command>.ts and
+//   what it imports), so each command initialises only its own code.
+// - dist/cli/daemon-run.cjs: `tollgate daemon run` alone (src/daemonRun.ts),
+//   what the installed service runs: the long-lived daemon holds no CLI.
+// - dist/cli/<command>.cjs for the commands other runtimes and users run most
+//   (SLIM below): the same CLI with that one command's handler, so its start
+//   does not read and load the others' code either.
+//
+// Every bundle is self-contained, minified CommonJS (workspace packages,
+// effect and everything else included), so the dispatcher can run it through
+// a V8 code cache; one 2.9 MB ES module for every command made each start
+// ~8× `node -e 0` (`cd apps/cli && pnpm bench`). The slim bundles duplicate
+// effect and @effect/cli, which is why only a few commands get one: the
+// install stays under its 5 MB budget (test/pack.test.ts).
 import { build } from "esbuild"
-import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises"
+import { chmod, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const dist = here("./dist")
-const CLI = "./cli.mjs"
+
+// The bundles run through vm.Script (src/CompileCache.ts), where a real import() has no loader: Node 20 needs an
+// experimental option for one, which warns on every run and is dropped for a script compiled from cached data.
+// So an `await import("node:fs/promises")` in a bundled module becomes a require() in a promise, like esbuild
+// already does for the modules it bundles; the build fails if any import() is left.
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "builtin-by-require" } : undefined
+    )
+    b.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: "js"
+    }))
+  }
+}
+
+const noImportLeft = (file, text) => {
+  const at = text.search(/(?<![\w$.])import\(/)
+  if (at >= 0) throw new Error(`build.mjs: ${file} still calls import() (${text.slice(at, at + 60)}…), which vm.Script cannot run`)
+}
+
+/** The commands with a bundle of their own (each has a handler module in src/handlers/). */
+export const SLIM = ["classify", "doctor", "token"]
+
+/** Every command's name, one per module in src/commands/: what the dispatcher may take for a command. */
+export const commandNames = async () =>
+  (await readdir(here("./src/commands"))).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3)).sort()
+
+// In the bundle for `command`, every other command's `import("../handlers/<name>.js")` becomes a module that
+// fails with a clear message: the dispatcher never sends that command here, so it is never reached.
+const onlyHandler = (command) => ({
+  name: "only-this-handler",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/handlers\/[a-z-]+\.js$/ }, (args) => {
+      const name = basename(args.path, ".js")
+      return name === command ? undefined : { path: name, namespace: "absent-handler" }
+    })
+    b.onLoad({ filter: /.*/, namespace: "absent-handler" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(
+        `tollgate: the ${args.path} command is not in this bundle; put the command name first: tollgate ${args.path} …`
+      )})`,
+      loader: "js"
+    }))
+  }
+})
 
 /**
- * Builds both files into `outDir` (default `dist/`), replacing what was
+ * Builds the dispatcher and the bundles into `outDir` (default `dist/`), replacing what was
  * there, and checks the statusline path; resolves to the dispatcher's path.
  * Tests build into a temp directory with it, to run the CLI as it ships.
  */
@@ -47,24 +107,30 @@ const buildInto = async (outDir) => {
 
   const common = { bundle: true, platform: "node", target: "node20", legalComments: "none", logLevel: "warning" }
 
-  await build({
+  const cli = {
     ...common,
     entryPoints: [here("./src/bin.ts")],
-    outfile: join(outDir, CLI),
-    format: "esm",
+    format: "cjs",
     // ES module builds first: jsonc-parser's "main" is a UMD build that require()s its own files at run
     // time, which a single-file bundle does not ship ("Cannot find module './impl/format'").
     mainFields: ["module", "main"],
-    // CommonJS dependencies bundled into ESM still call require("buffer") and
-    // friends; without a real require the bundle throws "Dynamic require of
-    // … is not supported" at start-up.
-    banner: {
-      js: [
-        'import { createRequire as __tollgateCreateRequire } from "node:module";',
-        "const require = __tollgateCreateRequire(import.meta.url);"
-      ].join("\n")
-    }
-  })
+    minify: true,
+    // The sources are ES modules; as CommonJS, import.meta.url is this file's URL.
+    define: { "import.meta.url": "__tollgateModuleUrl" },
+    banner: { js: 'const __tollgateModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [builtinsByRequire],
+    write: false
+  }
+  await mkdir(join(outDir, "cli"))
+  const bundles = await Promise.all([
+    build({ ...cli, outfile: join(outDir, "cli", "index.cjs") }),
+    ...SLIM.map((command) =>
+      build({ ...cli, outfile: join(outDir, "cli", `${command}.cjs`), plugins: [builtinsByRequire, onlyHandler(command)] })
+    ),
+    build({ ...cli, entryPoints: [here("./src/daemonRun.ts")], outfile: join(outDir, "cli", "daemon-run.cjs") })
+  ])
+  for (const { outputFiles } of bundles) for (const file of outputFiles) noImportLeft(file.path, file.text)
+  await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((file) => writeFile(file.path, file.contents))))
 
   const dispatcher = await build({
     ...common,
@@ -72,13 +138,16 @@ const buildInto = async (outDir) => {
     outfile: join(outDir, "tollgate.js"),
     format: "cjs",
     banner: { js: "#!/usr/bin/env node" },
+    // What Bundles.ts may take for a command and which commands have a bundle of their own.
+    define: { __TOLLGATE_COMMANDS__: JSON.stringify(await commandNames()), __TOLLGATE_SLIM__: JSON.stringify(SLIM) },
     metafile: true,
     plugins: [
       {
-        name: "full-cli-stays-separate",
+        name: "cli-from-bundles",
         setup(b) {
-          // The dispatcher's import("./bin.js") is the CLI bundle above, loaded at run time.
-          b.onResolve({ filter: /^\.\/bin\.js$/ }, () => ({ path: CLI, external: true }))
+          // The dispatcher's import("./bin.js") (the whole CLI, when main.ts runs from source) becomes
+          // Bundles.ts, which runs the bundle for the command asked for.
+          b.onResolve({ filter: /^\.\/bin\.js$/ }, () => ({ path: here("./src/Bundles.ts") }))
         }
       }
     ]

@@ -72,11 +72,11 @@ export const locate = (running: Running = process): Either.Either<Self, string> 
   const found = (dispatcher: string): Self => ({ node: running.execPath, dispatcher, argv: [running.execPath, dispatcher] })
 
   if (!SOURCE.test(real)) {
-    // The dispatcher itself, or the full CLI bundle beside it (dist/cli.mjs run directly).
+    // The dispatcher itself, or a command's bundle below it (dist/cli/<command>.cjs run directly).
     if (basename(real) === "tollgate.js") return Either.right(found(real))
-    const sibling = join(dirname(real), "tollgate.js")
-    if (existsSync(sibling)) return Either.right(found(realpathSync(sibling)))
-    return Either.left(`${real} is not a built tollgate (no tollgate.js beside it); ${HINT}`)
+    const above = join(dirname(dirname(real)), "tollgate.js")
+    if (existsSync(above)) return Either.right(found(realpathSync(above)))
+    return Either.left(`${real} is not a built tollgate (no tollgate.js above it); ${HINT}`)
   }
 
   // TypeScript sources (apps/cli/src/*.ts under tsx): the checkout's build beside them, if it is current.

@@ -1,4 +1,4 @@
-// The CLI as it ships: build.mjs's two files, built into a temp directory and
+// The CLI as it ships: build.mjs's dispatcher and bundles, built into a temp directory and
 // run with plain node (no tsx, no workspace), each command that pulls in a
 // different dependency (yaml, jsonc-parser, effect, the statusline client).
 // A bundling mistake (a dependency that loads its own files at run time) only
@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect } from "vitest"
 import { buildCli } from "../build.mjs"
+import { pick } from "../src/Dispatch.js"
 import { collect, type Sandbox, test as it } from "./tollgate.js"
 
 let dir = ""
@@ -25,7 +26,7 @@ afterAll(async () => {
 const built = (sandbox: Sandbox, args: ReadonlyArray<string>, stdin?: string) =>
   collect(process.execPath, [dispatcher, ...args], sandbox.root, sandbox.env, { stdin, timeoutMs: 30_000 })
 
-describe.concurrent("the built tollgate (dist/tollgate.js + dist/cli.mjs)", { timeout: 60_000 }, () => {
+describe.concurrent("the built tollgate (dist/tollgate.js + dist/cli/*.cjs)", { timeout: 60_000 }, () => {
   it("--help lists every command", async ({ sandbox }) => {
     const run = await built(sandbox, ["--help"])
     expect(run.code, run.stderr).toBe(0)
@@ -58,5 +59,24 @@ describe.concurrent("the built tollgate (dist/tollgate.js + dist/cli.mjs)", { ti
     const run = await built(sandbox, ["statusline"], "{}")
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/^🚦 /)
+  })
+})
+
+describe("which bundle serves a command line", () => {
+  const commands = ["classify", "daemon", "doctor", "gateway", "sim", "token"]
+  const slim = ["classify", "doctor", "token"]
+  it.each([
+    [["--help"], { bundle: "index", command: "index" }],
+    [[], { bundle: "index", command: "index" }],
+    [["doctor", "--json"], { bundle: "doctor", command: "doctor" }],
+    [["--log-level", "debug", "token", "--json"], { bundle: "token", command: "token" }],
+    [["gateway", "run"], { bundle: "index", command: "gateway" }],
+    // The first command word is the command: a later one is an option's value.
+    [["sim", "--scenario", "token"], { bundle: "index", command: "sim" }],
+    [["docter"], { bundle: "index", command: "index" }],
+    [["daemon", "run"], { bundle: "daemon-run", command: "daemon-run" }],
+    [["daemon", "run", "--help"], { bundle: "index", command: "daemon" }]
+  ])("%j → %j", (args, expected) => {
+    expect(pick(args, commands, slim)).toEqual(expected)
   })
 })

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect } from "vitest"
+import { SLIM } from "../build.mjs"
 import { collect, expectFastCommand, type Sandbox, test as it } from "./tollgate.js"
 
 const run = promisify(execFile)
@@ -62,12 +63,9 @@ describe.concurrent("@tollgate/cli packed and installed with npm i -g", { timeou
     expect(manifest["bin"]).toEqual({ tollgate: "./dist/tollgate.js" })
     const { stdout } = await run("tar", ["-tzf", tarball])
     const files = stdout.trim().split("\n").map((f) => f.replace(/^package\//, "")).sort()
-    expect(files.filter((f) => !/^(README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual([
-      "dist/cli.mjs",
-      "dist/package.json",
-      "dist/tollgate.js",
-      "package.json"
-    ])
+    expect(files.filter((f) => !/^(README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual(
+      [...["index", "daemon-run", ...SLIM].map((bundle) => `dist/cli/${bundle}.cjs`), "dist/package.json", "dist/tollgate.js", "package.json"].sort()
+    )
   })
 
   it(`installs alone, outside any workspace, in ≤ ${LIMIT} bytes`, async () => {

@@ -1,0 +1,219 @@
+/**
+ * A V8 code cache for the CLI's bundles on Node 20, which has no
+ * `module.enableCompileCache`. Compiling a bundle of ~1.5 MB from source on
+ * every start costs tens of milliseconds; with the bytecode V8 produced for
+ * the same bundle on an earlier run (`script.createCachedData()` taken at
+ * exit, so it holds the functions the command actually ran) most of that goes
+ * (`cd apps/cli && pnpm bench`).
+ *
+ * One cache file per bundle *and command* (`variant`): each command compiles
+ * different parts of a bundle. A cache is bytecode that will run, so:
+ * - its directory is created 0700 and used only when it is a real directory
+ *   (not a link), ours, and writable by nobody else; the file is opened
+ *   without following links, must be a regular file of ours and is capped;
+ * - its name carries the bundle's identity (path, size, mtime, inode) and the
+ *   Node version and architecture: V8 itself checks only the source's length,
+ *   and a rebuilt bundle of the same length must never get the old bytecode;
+ * - it is written to a fresh private temp file and renamed into place, so a
+ *   reader never sees half of one, whatever kill or full disk interrupts it;
+ * - it carries its own length and CRC-32, checked before V8 sees it: Node
+ *   20's V8 does not checksum code caches, and a damaged one crashes the
+ *   process instead of being rejected.
+ * Nothing about the cache can fail a command: any problem means compiling
+ * from source, silently. Errors thrown by the bundle itself propagate.
+ *
+ * Plain TypeScript with `node:` imports only: it is inlined into the
+ * dispatcher, which loads no package.
+ */
+import { createHash } from "node:crypto"
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync
+} from "node:fs"
+import { Module } from "node:module"
+import { basename, dirname, join } from "node:path"
+import * as vm from "node:vm"
+import { crc32 } from "node:zlib"
+
+export type Outcome = "hit" | "miss" | "rejected" | "off"
+
+/** Larger than any cache of ours by far; a bigger file is not read. */
+const MAX_BYTES = 64 * 1024 * 1024
+/** A temp file older than this was left by a process killed mid-write. */
+const STALE_TEMP_MS = 60 * 60 * 1000
+const VARIANT = /^[a-z][a-z0-9-]{0,40}$/
+const TEMP = ".tmp-"
+/** File header: magic, CRC-32 of the data, the data's length. */
+const MAGIC = 0x31434754 // "TGC1"
+const HEADER = 12
+
+const frame = (data: Buffer): Buffer => {
+  const header = Buffer.alloc(HEADER)
+  header.writeUInt32LE(MAGIC, 0)
+  header.writeUInt32LE(crc32(data), 4)
+  header.writeUInt32LE(data.length, 8)
+  return Buffer.concat([header, data])
+}
+
+const unframe = (file: Buffer): Buffer | undefined => {
+  if (file.length < HEADER || file.readUInt32LE(0) !== MAGIC || file.readUInt32LE(8) !== file.length - HEADER) return undefined
+  const data = file.subarray(HEADER)
+  return crc32(data) === file.readUInt32LE(4) ? data : undefined
+}
+
+/** Where the cache lives for this user, or undefined when turned off or there is no home. No file system access. */
+export const directory = (env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string | undefined): string | undefined => {
+  const off = env["TOLLGATE_COMPILE_CACHE"]?.trim().toLowerCase()
+  if (off === "0" || off === "off" || off === "false") return undefined
+  const xdg = env["XDG_CACHE_HOME"]
+  if (xdg !== undefined && xdg.startsWith("/")) return join(xdg, "tollgate", "compile")
+  if (home === undefined || !home.startsWith("/")) return undefined
+  return platform === "darwin" ? join(home, "Library", "Caches", "tollgate", "compile") : join(home, ".cache", "tollgate", "compile")
+}
+
+const uid = (): number | undefined => process.getuid?.()
+
+/** `dir`, created 0700 if missing, when it is safe to keep bytecode in; else undefined. */
+const safeDirectory = (dir: string): string | undefined => {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const info = lstatSync(dir)
+    if (!info.isDirectory()) return undefined
+    if (uid() !== undefined && info.uid !== uid()) return undefined
+    if ((info.mode & 0o022) !== 0) return undefined
+    return dir
+  } catch {
+    return undefined
+  }
+}
+
+/** The cached data, `"damaged"` for a file of ours that fails its check, or undefined when there is none to use. */
+const readCache = (file: string): Buffer | "damaged" | undefined => {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+    const info = fstatSync(fd)
+    if (!info.isFile() || info.size > MAX_BYTES) return undefined
+    if (uid() !== undefined && info.uid !== uid()) return undefined
+    const data = Buffer.allocUnsafe(info.size)
+    let read = 0
+    while (read < info.size) {
+      const n = readSync(fd, data, read, info.size - read, read)
+      if (n === 0) return undefined
+      read += n
+    }
+    return unframe(data) ?? "damaged"
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+const writeCache = (dir: string, name: string, prefix: string, data: Buffer): void => {
+  const temp = join(dir, `${TEMP}${process.pid}-${Math.random().toString(36).slice(2)}`)
+  let fd: number | undefined
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    let written = 0
+    while (written < data.length) written += writeSync(fd, data, written)
+    closeSync(fd)
+    fd = undefined
+    renameSync(temp, join(dir, name))
+  } catch {
+    if (fd !== undefined) closeSync(fd)
+    try {
+      unlinkSync(temp)
+    } catch {
+      // Never created, or already gone.
+    }
+    return
+  }
+  // Older builds' caches for this bundle and command, and temp files of processes killed mid-write.
+  try {
+    const now = Date.now()
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry)
+      if (entry.startsWith(prefix) && entry !== name) unlinkSync(path)
+      else if (entry.startsWith(TEMP) && now - lstatSync(path).mtimeMs > STALE_TEMP_MS) unlinkSync(path)
+    }
+  } catch {
+    // Tidying is best effort.
+  }
+}
+
+/**
+ * Runs the CommonJS file `file` the way require() would (a fresh module whose
+ * require resolves beside it), with a V8 code cache in `directory` kept for
+ * `variant` (the command being run); returns the module's exports and what
+ * the cache did.
+ */
+export const load = (
+  file: string,
+  directory: string | undefined,
+  variant: string
+): { readonly exports: unknown; readonly outcome: Outcome } => {
+  const source = readFileSync(file, "utf8")
+  const dir = directory !== undefined && VARIANT.test(variant) ? safeDirectory(directory) : undefined
+  let name: string | undefined
+  let prefix = ""
+  let cached: Buffer | "damaged" | undefined
+  if (dir !== undefined) {
+    try {
+      const info = statSync(file)
+      const identity = [file, info.size, info.mtimeMs, info.ino, process.version, process.arch].join("\0")
+      prefix = `${basename(file)}.${variant}.`
+      name = `${prefix}${createHash("sha256").update(identity).digest("hex").slice(0, 16)}.v8`
+      cached = readCache(join(dir, name))
+    } catch {
+      name = undefined
+    }
+  }
+  // No importModuleDynamically: on Node 20 it warns on every run and is lost for a script compiled from cached
+  // data; build.mjs makes sure no bundle calls import().
+  const cachedData = cached instanceof Buffer ? cached : undefined
+  const script = new vm.Script(Module.wrap(source), { filename: file, ...(cachedData !== undefined ? { cachedData } : {}) })
+  const outcome: Outcome =
+    dir === undefined || name === undefined
+      ? "off"
+      : cached === undefined
+        ? "miss"
+        : cached === "damaged" || script.cachedDataRejected === true
+          ? "rejected"
+          : "hit"
+  if (dir !== undefined && name !== undefined && outcome !== "hit") {
+    const cacheName = name
+    // At exit, so the data holds the functions this command compiled while it ran.
+    process.once("exit", () => {
+      try {
+        writeCache(dir, cacheName, prefix, frame(script.createCachedData()))
+      } catch {
+        // No cache this time.
+      }
+    })
+  }
+  const module = new Module(file)
+  module.filename = file
+  module.paths = (Module as unknown as { _nodeModulePaths: (from: string) => Array<string> })._nodeModulePaths(dirname(file))
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: Module,
+    filename: string,
+    dirname: string
+  ) => void
+  wrapper.call(module.exports, module.exports, Module.createRequire(file), module, file, dirname(file))
+  module.loaded = true
+  return { exports: module.exports, outcome }
+}
