@@ -172,9 +172,11 @@ export const load = (
   if (dir !== undefined) {
     try {
       const info = statSync(file)
-      const identity = [file, info.size, info.mtimeMs, info.ino, process.version, process.arch].join("\0")
-      prefix = `${basename(file)}.${variant}.`
-      name = `${prefix}${createHash("sha256").update(identity).digest("hex").slice(0, 16)}.v8`
+      const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16)
+      // Per bundle path and command; a new build of the same path replaces the old one's file (see writeCache),
+      // two installs (a global one and a checkout) keep one each.
+      prefix = `${basename(file)}.${variant}.${hash(file)}.`
+      name = `${prefix}${hash([info.size, info.mtimeMs, info.ino, process.version, process.arch].join("\0"))}.v8`
       cached = readCache(join(dir, name))
     } catch {
       name = undefined

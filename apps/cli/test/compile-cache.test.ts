@@ -94,7 +94,7 @@ describe("CompileCache.load", { timeout: 60_000 }, () => {
     expect(first).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "miss" })
     const [name, ...more] = caches(box)
     expect(more).toEqual([])
-    expect(name).toMatch(/^bundle\.cjs\.doctor\.[0-9a-f]{16}\.v8$/)
+    expect(name).toMatch(/^bundle\.cjs\.doctor\.[0-9a-f]{16}\.[0-9a-f]{16}\.v8$/)
     expect(statSync(store(box)).mode & 0o777).toBe(0o700)
     expect(statSync(join(store(box), name!)).mode & 0o777).toBe(0o600)
     expect(await once(box)).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "hit" })
@@ -130,6 +130,18 @@ describe("CompileCache.load", { timeout: 60_000 }, () => {
     expect(after.outcome).toBe("miss")
     // The older build's cache is gone once the new one is written.
     expect(caches(box)).toHaveLength(1)
+  })
+
+  it("two installs of the same bundle name keep a cache each instead of replacing each other's", async () => {
+    const box = sandbox()
+    const other = join(box.home, "other")
+    mkdirSync(other)
+    writeFileSync(join(other, "bundle.cjs"), bundle("answer"))
+    await once(box)
+    await once(box, { BUNDLE: join(other, "bundle.cjs") })
+    expect(caches(box)).toHaveLength(2)
+    expect((await once(box)).outcome).toBe("hit")
+    expect((await once(box, { BUNDLE: join(other, "bundle.cjs") })).outcome).toBe("hit")
   })
 
   it("keeps one cache per command for the same bundle", async () => {
