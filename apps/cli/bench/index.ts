@@ -4,9 +4,12 @@
 // ratio to a baseline measured in the same run, interleaved, medians:
 //   1. install footprint (hard target: CLI ≤ 5 MB on disk),
 //   2. start-up of each installed command vs `node -e 0` (hard: statusline ≤ 1.3×;
-//      the 3× targets of the other commands are reported, not failed — next work),
-//   3. the idle daemon's RSS vs a bare Unix-socket server doing one fetch per ask
-//      (bench/floor.mjs; target ≤ 1.3×, reported, not failed).
+//      the 3× targets of the other commands are reported, not failed),
+//   3. the idle daemon's RSS, after it answered one ask with one usage call, vs a
+//      bare Unix-socket server doing one fetch per ask (bench/floor.mjs; hard ≤ 1.3×).
+// The temp HOME holds a Claude Code login issued by the loopback simulator, which
+// every command is pointed at: doctor reports it, token prints it, the daemon
+// asks the simulator's usage endpoint.
 // Writes bench-results.json beside package.json. Exit 1 only on the hard targets.
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs"
@@ -18,6 +21,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import * as BenchTable from "@tollgate/conformance/BenchTable"
+import * as Simulator from "@tollgate/conformance/Simulator"
 
 const run = promisify(execFile)
 const APP = fileURLToPath(new URL("..", import.meta.url))
@@ -28,7 +32,9 @@ const FOOTPRINT_LIMIT = 5_000_000
 const STATUSLINE_LIMIT = 1.3
 const COMMAND_TARGET = 3
 const RSS_TARGET = 1.3
-const SETTLE_MS = 4_000
+// Idle means idle: V8's memory reducer hands startup garbage back about 10 s after a process goes quiet (the
+// daemon measured 64.8 MiB at 8 s and 58.7 MiB from 15 s on), so both processes are read after 20 s.
+const SETTLE_MS = 20_000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const median = (xs: ReadonlyArray<number>) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -47,8 +53,10 @@ const bytes = async (path: string): Promise<number> => {
 
 const dir = realpathSync(await mkdtemp(join(tmpdir(), "tollgate-cli-bench-")))
 const children: Array<ChildProcess> = []
+const closers: Array<() => Promise<void>> = []
 const cleanup = async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
+  for (const close of closers) await close().catch(() => {})
   await rm(dir, { recursive: true, force: true, maxRetries: 5 })
 }
 
@@ -94,7 +102,16 @@ try {
   )
 
   // ---- 2. start-up ----------------------------------------------------------
-  const env = { ...npmEnv, ...xdg, TMPDIR: join(dir, "tmp"), NO_COLOR: "1" }
+  const sim = await Simulator.start({ scenario: "happy-path", ttlMs: 30 * 60_000 })
+  closers.push(() => sim.close())
+  const issued = sim.account
+  await mkdir(join(home, ".claude"), { recursive: true, mode: 0o700 })
+  await writeFile(
+    join(home, ".claude", ".credentials.json"),
+    JSON.stringify({ claudeAiOauth: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: issued.expiresAt, scopes: issued.scopes, subscriptionType: issued.subscriptionType, rateLimitTier: issued.rateLimitTier } }),
+    { mode: 0o600 }
+  )
+  const env = { ...npmEnv, ...xdg, ...sim.env, TMPDIR: join(dir, "tmp"), NO_COLOR: "1" }
   const classifyDoc = JSON.stringify({ endpoint: "token", status: 400, headers: { "content-type": "application/json" }, body: '{"error":"invalid_grant","error_description":"Refresh token not found or invalid"}', now: 1_760_000_000_000 })
   const statuslineDoc = JSON.stringify({ session_id: "bench", model: { id: "claude-sonnet-4-5", display_name: "Sonnet 4.5" }, workspace: { current_dir: dir }, cost: { total_cost_usd: 0.01 } })
   interface Case { readonly name: string; readonly args: ReadonlyArray<string>; readonly stdin?: string; readonly note?: string }
@@ -102,7 +119,7 @@ try {
     { name: "tollgate --help", args: ["--help"] },
     { name: "tollgate doctor --json", args: ["doctor", "--json"] },
     { name: "tollgate classify", args: ["classify"], stdin: classifyDoc },
-    { name: "tollgate token --json", args: ["token", "--json"], note: "no login: fails fast" },
+    { name: "tollgate token --json", args: ["token", "--json"], note: "a login valid for hours: printed, no call" },
     { name: "tollgate statusline", args: ["statusline"], stdin: statuslineDoc }
   ]
   // One spawn, wall-clock until exit; stdin written and closed at once.
@@ -143,8 +160,8 @@ try {
       startup.map((s) => [s.name + (s.note ? ` (${s.note})` : ""), String(s.code), s.command.toFixed(1), s.node.toFixed(1), s.ratio.toFixed(2), `≤ ${s.target}×`, s.met ? "yes" : s.hard ? "NO (hard)" : "target, not yet met"]),
       [
         `${ROUNDS} rounds per command, each interleaved with a \`node -e 0\` run (order alternating); ratio of medians, one untimed warm-up run.`,
-        "Only the statusline's 1.3× is a hard target (exit 1); the 3× targets for the other commands are the next work (split the CLI per command, built-in fetch instead of bundled undici), reported here, not failed.",
-        "token --json runs with an empty temp HOME: there is no login, it fails fast — that failure path is what is timed."
+        "Only the statusline's 1.3× is a hard target (exit 1); the 3× targets of the other commands are reported, not failed: what is left is @effect/cli and effect starting (a one-command @effect/cli program measures ~2.4× with a warm code cache) and rendering help for every command.",
+        "The temp HOME holds a login from the loopback simulator: doctor reports it, token --json prints it (valid for hours, so no refresh call)."
       ]
     )
   )
@@ -177,7 +194,7 @@ try {
       s.setEncoding("utf8").on("data", (c: string) => (out += c)).on("close", () => resolve(out)).on("error", () => resolve(out))
     })
   const floorReply = (await askOnce(floorSock)).trim()
-  // Daemon: `tollgate daemon run` from the install, no login in the temp HOME.
+  // Daemon: `tollgate daemon run` from the install, logged in against the simulator.
   const daemon = spawn(process.execPath, [bin, "daemon", "run"], { env, stdio: ["ignore", "ignore", "pipe"] })
   children.push(daemon)
   let daemonErr = ""
@@ -192,6 +209,12 @@ try {
     }
   }
   await waitFor(() => daemonSocket() !== undefined, "tollgate daemon run", daemon, () => daemonErr)
+  // One ask, the way Claude Code's statusline makes it: the daemon makes its usage call.
+  const usageBefore = sim.count("usage")
+  const asked = await time(bin, ["statusline"], statuslineDoc)
+  for (let i = 0; i < 100 && sim.count("usage") === usageBefore; i++) await sleep(50)
+  const usageCalls = sim.count("usage") - usageBefore
+  if (asked.code !== 0 || usageCalls < 1) throw new Error(`the daemon did not make its usage call (statusline exit ${asked.code}, ${usageCalls} usage calls): ${daemonErr.slice(0, 300)}`)
   await sleep(SETTLE_MS)
   // Read both in the same instant, several times, median: the two processes settle alike.
   const floorRss: Array<number> = []
@@ -208,17 +231,17 @@ try {
       ["process", "VmRSS MiB", "ratio", "target", "met"],
       [
         ["floor: bench/floor.mjs (Unix socket + 1 fetch)", MiB(median(floorRss)), "1.00", "", ""],
-        ["tollgate daemon run (no login)", MiB(median(daemonRss)), rssRatio.toFixed(2), `≤ ${RSS_TARGET}×`, rssRatio <= RSS_TARGET ? "yes" : "target, not yet met"]
+        ["tollgate daemon run (logged in, asked once)", MiB(median(daemonRss)), rssRatio.toFixed(2), `≤ ${RSS_TARGET}×`, rssRatio <= RSS_TARGET ? "yes" : "NO (hard)"]
       ],
       [
         `Both started in the same run, ${SETTLE_MS / 1000} s settle after the daemon's socket appeared, median of 5 /proc/<pid>/status reads; the floor answered one ask with one fetch to a loopback server (reply: ${floorReply || "none"}).`,
-        "The daemon starts with no login in the temp HOME (no client asked it, so it made no request); the floor made its one fetch. Reported, not failed."
+        `The daemon runs from its own entry (dist/cli/daemon-run.cjs, no CLI) with the simulator's login; one statusline ask made it call the usage endpoint (${usageCalls} call). Hard target: exit 1 above ${RSS_TARGET}×.`
       ]
     )
   )
   http.close()
 
-  const failed = !footprintOk || startup.some((s) => s.hard && !s.met)
+  const failed = !footprintOk || startup.some((s) => s.hard && !s.met) || rssRatio > RSS_TARGET
   await writeFile(
     join(APP, "bench-results.json"),
     JSON.stringify(
