@@ -3,17 +3,18 @@
  * `module.enableCompileCache`. Compiling a bundle of ~1.5 MB from source on
  * every start costs tens of milliseconds; with the bytecode V8 produced for
  * the same bundle on an earlier run (`script.createCachedData()` taken at
- * exit, so it holds the functions the command actually ran) most of that goes
- * (`cd apps/cli && pnpm bench`).
+ * exit, so it holds the functions the command actually ran) most of that goes:
+ * measured ~70 ms of a ~240 ms start (`cd apps/cli && pnpm bench`).
  *
- * One cache file per bundle *and command* (`variant`): each command compiles
- * different parts of a bundle. A cache is bytecode that will run, so:
+ * One cache file per bundle path *and command* (`variant`): each command
+ * compiles different parts of a bundle. A cache is bytecode that will run, so:
  * - its directory is created 0700 and used only when it is a real directory
  *   (not a link), ours, and writable by nobody else; the file is opened
  *   without following links, must be a regular file of ours and is capped;
- * - its name carries the bundle's identity (path, size, mtime, inode) and the
- *   Node version and architecture: V8 itself checks only the source's length,
- *   and a rebuilt bundle of the same length must never get the old bytecode;
+ * - its name carries the bundle's identity (path, size, mtime, inode, taken
+ *   from the same open file the source is read from) and the Node version and
+ *   architecture: V8 itself checks only the source's length, and a rebuilt
+ *   bundle of the same length must never get the old bytecode;
  * - it is written to a fresh private temp file and renamed into place, so a
  *   reader never sees half of one, whatever kill or full disk interrupts it;
  * - it carries its own length and CRC-32, checked before V8 sees it: Node
@@ -21,6 +22,11 @@
  *   process instead of being rejected.
  * Nothing about the cache can fail a command: any problem means compiling
  * from source, silently. Errors thrown by the bundle itself propagate.
+ *
+ * No `importModuleDynamically`: on Node 20 `USE_MAIN_CONTEXT_DEFAULT_LOADER`
+ * prints an ExperimentalWarning on every run and is lost for a script compiled
+ * from cached data (`import()` then throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING
+ * on every hit), so build.mjs keeps import() out of the bundles instead.
  *
  * Plain TypeScript with `node:` imports only: it is inlined into the
  * dispatcher, which loads no package.
@@ -37,7 +43,6 @@ import {
   readFileSync,
   readSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeSync
 } from "node:fs"
@@ -98,26 +103,50 @@ const safeDirectory = (dir: string): string | undefined => {
   }
 }
 
+/** All of the open file `fd`, `size` bytes long, or undefined when it turns out shorter. */
+const readAll = (fd: number, size: number): Buffer | undefined => {
+  const data = Buffer.allocUnsafe(size)
+  let read = 0
+  while (read < size) {
+    const n = readSync(fd, data, read, size - read, read)
+    if (n === 0) return undefined
+    read += n
+  }
+  return data
+}
+
 /** The cached data, `"damaged"` for a file of ours that fails its check, or undefined when there is none to use. */
 const readCache = (file: string): Buffer | "damaged" | undefined => {
   let fd: number | undefined
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+    // O_NONBLOCK: a FIFO planted under the cache's name must not hang the start; fstat then turns it away.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     const info = fstatSync(fd)
     if (!info.isFile() || info.size > MAX_BYTES) return undefined
     if (uid() !== undefined && info.uid !== uid()) return undefined
-    const data = Buffer.allocUnsafe(info.size)
-    let read = 0
-    while (read < info.size) {
-      const n = readSync(fd, data, read, info.size - read, read)
-      if (n === 0) return undefined
-      read += n
-    }
-    return unframe(data) ?? "damaged"
+    const data = readAll(fd, info.size)
+    return data === undefined ? undefined : unframe(data) ?? "damaged"
   } catch {
     return undefined
   } finally {
     if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * The bundle's source and the identity of the very file it was read from (one open, so a rebuild can't slip in
+ * between); no identity when the file changed size while we read it, so that run gets no cache.
+ */
+const readBundle = (file: string): { readonly source: string; readonly identity: string | undefined } => {
+  const fd = openSync(file, "r")
+  try {
+    const info = fstatSync(fd)
+    const data = readAll(fd, info.size)
+    if (data === undefined) return { source: readFileSync(fd, "utf8"), identity: undefined }
+    const identity = [info.size, info.mtimeMs, info.ino, process.version, process.arch].join("\0")
+    return { source: data.toString("utf8"), identity }
+  } finally {
+    closeSync(fd)
   }
 }
 
@@ -141,42 +170,48 @@ const writeCache = (dir: string, name: string, prefix: string, data: Buffer): vo
     return
   }
   // Older builds' caches for this bundle and command, and temp files of processes killed mid-write.
+  let entries: Array<string>
   try {
-    const now = Date.now()
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry)
+    entries = readdirSync(dir)
+  } catch {
+    return
+  }
+  const now = Date.now()
+  for (const entry of entries) {
+    const path = join(dir, entry)
+    try {
       if (entry.startsWith(prefix) && entry !== name) unlinkSync(path)
       else if (entry.startsWith(TEMP) && now - lstatSync(path).mtimeMs > STALE_TEMP_MS) unlinkSync(path)
+    } catch {
+      // Tidying is best effort: another process may have removed it first.
     }
-  } catch {
-    // Tidying is best effort.
   }
 }
 
 /**
  * Runs the CommonJS file `file` the way require() would (a fresh module whose
  * require resolves beside it), with a V8 code cache in `directory` kept for
- * `variant` (the command being run); returns the module's exports and what
- * the cache did.
+ * `variant` (the command being run, when a bundle serves several); returns
+ * the module's exports and what the cache did.
  */
 export const load = (
   file: string,
   directory: string | undefined,
-  variant: string
+  variant?: string
 ): { readonly exports: unknown; readonly outcome: Outcome } => {
-  const source = readFileSync(file, "utf8")
-  const dir = directory !== undefined && VARIANT.test(variant) ? safeDirectory(directory) : undefined
+  const { identity, source } = readBundle(file)
+  const usable = directory !== undefined && identity !== undefined && (variant === undefined || VARIANT.test(variant))
+  const dir = usable ? safeDirectory(directory) : undefined
   let name: string | undefined
   let prefix = ""
   let cached: Buffer | "damaged" | undefined
   if (dir !== undefined) {
     try {
-      const info = statSync(file)
       const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16)
       // Per bundle path and command; a new build of the same path replaces the old one's file (see writeCache),
       // two installs (a global one and a checkout) keep one each.
-      prefix = `${basename(file)}.${variant}.${hash(file)}.`
-      name = `${prefix}${hash([info.size, info.mtimeMs, info.ino, process.version, process.arch].join("\0"))}.v8`
+      prefix = `${basename(file)}.${variant === undefined ? "" : `${variant}.`}${hash(file)}.`
+      name = `${prefix}${hash(identity!)}.v8`
       cached = readCache(join(dir, name))
     } catch {
       name = undefined

@@ -2,7 +2,19 @@
 // cache is written at exit) on real files: it must speed up, never fail a command, and never run bytecode that
 // is stale, someone else's, or half written.
 import { execFile, spawn } from "node:child_process"
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -37,7 +49,9 @@ beforeAll(async () => {
       contents: [
         `import * as CompileCache from ${JSON.stringify(fileURLToPath(new URL("../src/CompileCache.ts", import.meta.url)))}`,
         `const dir = CompileCache.directory(process.env, process.platform, process.env.HOME)`,
-        `const { outcome } = CompileCache.load(process.env.BUNDLE, dir, process.env.VARIANT ?? "doctor")`,
+        // VARIANT="" calls load with two arguments, the way a single-command bundle would.
+        `const variant = process.env.VARIANT ?? "doctor"`,
+        `const { outcome } = variant === "" ? CompileCache.load(process.env.BUNDLE, dir) : CompileCache.load(process.env.BUNDLE, dir, variant)`,
         `process.stderr.write("outcome=" + outcome + "\\n")`
       ].join("\n"),
       resolveDir: root,
@@ -97,7 +111,21 @@ describe("CompileCache.load", { timeout: 60_000 }, () => {
     expect(name).toMatch(/^bundle\.cjs\.doctor\.[0-9a-f]{16}\.[0-9a-f]{16}\.v8$/)
     expect(statSync(store(box)).mode & 0o777).toBe(0o700)
     expect(statSync(join(store(box), name!)).mode & 0o777).toBe(0o600)
-    expect(await once(box)).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "hit" })
+    const second = await once(box)
+    expect(second).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "hit" })
+    // Nothing experimental (such as vm's USE_MAIN_CONTEXT_DEFAULT_LOADER) warns on a user's every run.
+    expect(second.stderr.trim()).toBe("outcome=hit")
+  })
+
+  it("works for a caller that passes no command: its own cache file, miss then hit", async () => {
+    const box = sandbox()
+    expect(await once(box, { VARIANT: "" })).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "miss" })
+    expect(caches(box)).toEqual([expect.stringMatching(/^bundle\.cjs\.[0-9a-f]{16}\.[0-9a-f]{16}\.v8$/)])
+    expect(await once(box, { VARIANT: "" })).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "hit" })
+    // The per-command cache of the same bundle is a file of its own, and neither evicts the other.
+    expect(await once(box)).toMatchObject({ outcome: "miss" })
+    expect(caches(box)).toHaveLength(2)
+    expect(await once(box, { VARIANT: "" })).toMatchObject({ outcome: "hit" })
   })
 
   it("a corrupted or truncated cache is rejected or ignored, the command still runs, and the next run hits", async () => {
@@ -130,6 +158,26 @@ describe("CompileCache.load", { timeout: 60_000 }, () => {
     expect(after.outcome).toBe("miss")
     // The older build's cache is gone once the new one is written.
     expect(caches(box)).toHaveLength(1)
+  })
+
+  it("a bundle replaced by one of the same length and the same mtime (a new file) runs its new code", async () => {
+    const box = sandbox(bundle("before"))
+    // Whole seconds, so the replacement can be given exactly the same mtime.
+    const stamp = new Date(Math.floor(Date.now() / 1000) * 1000 - 10_000)
+    utimesSync(box.file, stamp, stamp)
+    await once(box)
+    expect((await once(box)).outcome).toBe("hit")
+    const before = statSync(box.file)
+    const next = `${box.file}.new`
+    writeFileSync(next, bundle("after!"))
+    utimesSync(next, stamp, stamp)
+    renameSync(next, box.file)
+    const now = statSync(box.file)
+    expect([now.size, now.mtimeMs]).toEqual([before.size, before.mtimeMs])
+    expect(now.ino).not.toBe(before.ino)
+    const after = await once(box)
+    expect(after).toMatchObject({ code: 0, outcome: "miss" })
+    expect(after.stdout).toMatch(/^after! /)
   })
 
   it("two installs of the same bundle name keep a cache each instead of replacing each other's", async () => {
