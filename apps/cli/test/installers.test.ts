@@ -31,12 +31,12 @@ const locate = (entry: string) => SelfCommand.locate({ execPath: NODE, argv: [NO
 describe("SelfCommand.locate", () => {
   it("the built dispatcher, reached through npm's bin symlink, is itself by its real path", async () => {
     const dispatcher = await file(join(root, "lib/node_modules/@tollgate/cli/dist/tollgate.js"), T0)
-    await file(join(root, "lib/node_modules/@tollgate/cli/dist/cli.mjs"), T0)
+    await file(join(root, "lib/node_modules/@tollgate/cli/dist/cli/doctor.cjs"), T0)
     await mkdir(join(root, "bin"))
     await symlink(dispatcher, join(root, "bin/tollgate"))
     expect(locate(join(root, "bin/tollgate"))).toEqual(Either.right({ node: NODE, dispatcher, argv: [NODE, dispatcher] }))
-    // The full CLI bundle run directly points at the dispatcher beside it.
-    expect(Either.map(locate(join(root, "lib/node_modules/@tollgate/cli/dist/cli.mjs")), (s) => s.dispatcher)).toEqual(
+    // A command's bundle run directly points at the dispatcher above it.
+    expect(Either.map(locate(join(root, "lib/node_modules/@tollgate/cli/dist/cli/doctor.cjs")), (s) => s.dispatcher)).toEqual(
       Either.right(dispatcher)
     )
   })
