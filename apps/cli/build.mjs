@@ -10,8 +10,8 @@
 // - dist/cli/index.cjs: the CLI (src/bin.ts), every command's definition and,
 //   behind import(), every command's handler (src/handlers/<command>.ts and
 //   what it imports), so each command initialises only its own code.
-// - dist/cli/daemon-run.cjs: `tollgate daemon run` alone (src/daemonRun.ts),
-//   what the installed service runs: the long-lived daemon holds no CLI.
+// - dist/cli/daemon-run.cjs: `tollgate daemon run` alone (src/daemonRun.ts, ENTRIES
+//   below), what the installed service runs: the long-lived daemon holds no CLI.
 // - dist/cli/<command>.cjs for the commands other runtimes and users run most
 //   (SLIM below): the same CLI with that one command's handler, so its start
 //   does not read and load the others' code either.
@@ -54,6 +54,9 @@ const noImportLeft = (file, text) => {
 
 /** The commands with a bundle of their own (each has a handler module in src/handlers/). */
 export const SLIM = ["classify", "doctor", "token"]
+
+/** Command lines with an entry of their own, run without the CLI: exactly these arguments, nothing more. */
+export const ENTRIES = [{ args: ["daemon", "run"], bundle: "daemon-run", source: "./src/daemonRun.ts" }]
 
 /** Every command's name, one per module in src/commands/: what the dispatcher may take for a command. */
 export const commandNames = async () =>
@@ -127,7 +130,7 @@ const buildInto = async (outDir) => {
     ...SLIM.map((command) =>
       build({ ...cli, outfile: join(outDir, "cli", `${command}.cjs`), plugins: [builtinsByRequire, onlyHandler(command)] })
     ),
-    build({ ...cli, entryPoints: [here("./src/daemonRun.ts")], outfile: join(outDir, "cli", "daemon-run.cjs") })
+    ...ENTRIES.map(({ bundle, source }) => build({ ...cli, entryPoints: [here(source)], outfile: join(outDir, "cli", `${bundle}.cjs`) }))
   ])
   for (const { outputFiles } of bundles) for (const file of outputFiles) noImportLeft(file.path, file.text)
   await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((file) => writeFile(file.path, file.contents))))
@@ -138,8 +141,13 @@ const buildInto = async (outDir) => {
     outfile: join(outDir, "tollgate.js"),
     format: "cjs",
     banner: { js: "#!/usr/bin/env node" },
-    // What Bundles.ts may take for a command and which commands have a bundle of their own.
-    define: { __TOLLGATE_COMMANDS__: JSON.stringify(await commandNames()), __TOLLGATE_SLIM__: JSON.stringify(SLIM) },
+    // For Dispatch.pick: every command's name, those with a bundle of their own, and the exact command lines
+    // with an entry of their own.
+    define: {
+      __TOLLGATE_COMMANDS__: JSON.stringify(await commandNames()),
+      __TOLLGATE_SLIM__: JSON.stringify(SLIM),
+      __TOLLGATE_ENTRIES__: JSON.stringify(ENTRIES.map(({ args, bundle }) => ({ args, bundle })))
+    },
     metafile: true,
     plugins: [
       {

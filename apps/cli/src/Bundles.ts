@@ -10,9 +10,10 @@ import { join } from "node:path"
 import * as CompileCache from "./CompileCache.js"
 import { pick } from "./Dispatch.js"
 
-// Set by build.mjs: every command's name, and those with a bundle of their own.
+// Set by build.mjs: every command's name, those with a bundle of their own, and the command lines with an entry.
 declare const __TOLLGATE_COMMANDS__: ReadonlyArray<string>
 declare const __TOLLGATE_SLIM__: ReadonlyArray<string>
+declare const __TOLLGATE_ENTRIES__: ReadonlyArray<{ readonly args: ReadonlyArray<string>; readonly bundle: string }>
 
 const home = (): string | undefined => {
   try {
@@ -22,7 +23,7 @@ const home = (): string | undefined => {
   }
 }
 
-const chosen = pick(process.argv.slice(2), __TOLLGATE_COMMANDS__, __TOLLGATE_SLIM__)
+const chosen = pick(process.argv.slice(2), __TOLLGATE_COMMANDS__, __TOLLGATE_SLIM__, __TOLLGATE_ENTRIES__)
 CompileCache.load(
   join(__dirname, "cli", `${chosen.bundle}.cjs`),
   CompileCache.directory(process.env, process.platform, home()),

@@ -50,6 +50,16 @@ const onPath = (tool: string): boolean =>
 
 const uid = (): number => process.getuid?.() ?? 0
 
+/**
+ * The environment a service gets: the named variables, where this shell sets them, plus XDG_RUNTIME_DIR on macOS
+ * (launchd sets none; systemd sets its own). A service manager's environment lacks the shell's, and the service
+ * must find the same paths as the programs that talk to it. Paths only, never secrets.
+ */
+const serviceEnv = (names: ReadonlyArray<string>, platform: ServiceUnit.Platform): Record<string, string> =>
+  Object.fromEntries(
+    [...names, ...(platform === "darwin" ? ["XDG_RUNTIME_DIR"] : [])].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))
+  )
+
 // Runs a service-manager command with its output on ours; a failure is reported, not fatal.
 const runTool = (argv: readonly [string, ...Array<string>]) =>
   Effect.gen(function* () {
@@ -91,13 +101,13 @@ const runAll = (commands: ReadonlyArray<readonly [string, ...Array<string>]>) =>
  * systemd user unit or a launchd agent running this node and this tollgate)
  * and prints it with the command that starts it; `--now` runs that too.
  */
-export const install = (service: ServiceUnit.Service, serviceEnv: (platform: ServiceUnit.Platform) => Record<string, string>) => Command.make("install", { dryRun, now, platform }, (options) =>
+export const install = (service: ServiceUnit.Service, envNames: ReadonlyArray<string>) => Command.make("install", { dryRun, now, platform }, (options) =>
   Effect.gen(function* () {
     const name = `tollgate ${service.command[0]} install`
     const target = yield* thisPlatform(options.platform, name)
     const file = yield* unitFile(target, name, service)
     const self = yield* SelfCommand.resolve(name.replace(/^tollgate /, ""))
-    const unit = { service, execPath: self.node, cliPath: self.dispatcher, nodeArgs: [], env: serviceEnv(target) }
+    const unit = { service, execPath: self.node, cliPath: self.dispatcher, nodeArgs: [], env: serviceEnv(envNames, target) }
     const home = process.env["HOME"] ?? ""
     const text = yield* Effect.try({
       try: () => (target === "linux" ? ServiceUnit.systemdUnit(unit) : ServiceUnit.launchdPlist({ ...unit, home })),

@@ -23,6 +23,7 @@ import { status } from "./commands/status.js"
 import { statusline } from "./commands/statusline.js"
 import { token } from "./commands/token.js"
 import { RefreshFailed } from "./RefreshFailed.js"
+import * as Report from "./Report.js"
 import * as RunMain from "./RunMain.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
@@ -55,14 +56,14 @@ const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
 // Error reporting is ours rather than runMain's, so that a usage error is one
 // line on stderr instead of a logged cause.
 const report = (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
-  if (Cause.isInterruptedOnly(cause)) return Effect.void
   const error = Cause.failureOption(cause)
-  if (Option.isNone(error)) return Console.error(`tollgate: internal error\n${Cause.pretty(cause)}`)
-  if (ValidationError.isValidationError(error.value)) return Effect.void
-  if (error.value instanceof UsageError.UsageError) return Console.error(error.value.message)
-  // Already reported in the command's own words.
-  if (error.value instanceof RefreshFailed) return Effect.void
-  return Console.error(`tollgate: ${error.value instanceof Error ? error.value.message : String(error.value)}`)
+  if (Option.isSome(error)) {
+    // @effect/cli has already printed what was wrong with the arguments; a failed refresh was reported in its own words.
+    if (ValidationError.isValidationError(error.value) || error.value instanceof RefreshFailed) return Effect.void
+    if (error.value instanceof UsageError.UsageError) return Console.error(error.value.message)
+  }
+  const text = Report.line(cause)
+  return text === undefined ? Effect.void : Console.error(text)
 }
 
 RunMain.run(

@@ -65,6 +65,7 @@ describe.concurrent("the built tollgate (dist/tollgate.js + dist/cli/*.cjs)", { 
 describe("which bundle serves a command line", () => {
   const commands = ["classify", "daemon", "doctor", "gateway", "sim", "token"]
   const slim = ["classify", "doctor", "token"]
+  const entries = [{ args: ["daemon", "run"], bundle: "daemon-run" }]
   it.each([
     [["--help"], { bundle: "index", command: "index" }],
     [[], { bundle: "index", command: "index" }],
@@ -77,6 +78,6 @@ describe("which bundle serves a command line", () => {
     [["daemon", "run"], { bundle: "daemon-run", command: "daemon-run" }],
     [["daemon", "run", "--help"], { bundle: "index", command: "daemon" }]
   ])("%j → %j", (args, expected) => {
-    expect(pick(args, commands, slim)).toEqual(expected)
+    expect(pick(args, commands, slim, entries)).toEqual(expected)
   })
 })

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect } from "vitest"
-import { SLIM } from "../build.mjs"
+import { ENTRIES, SLIM } from "../build.mjs"
 import { collect, expectFastCommand, type Sandbox, test as it } from "./tollgate.js"
 
 const run = promisify(execFile)
@@ -64,7 +64,7 @@ describe.concurrent("@tollgate/cli packed and installed with npm i -g", { timeou
     const { stdout } = await run("tar", ["-tzf", tarball])
     const files = stdout.trim().split("\n").map((f) => f.replace(/^package\//, "")).sort()
     expect(files.filter((f) => !/^(README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual(
-      [...["index", "daemon-run", ...SLIM].map((bundle) => `dist/cli/${bundle}.cjs`), "dist/package.json", "dist/tollgate.js", "package.json"].sort()
+      [...["index", ...ENTRIES.map((e) => e.bundle), ...SLIM].map((bundle) => `dist/cli/${bundle}.cjs`), "dist/package.json", "dist/tollgate.js", "package.json"].sort()
     )
   })
 

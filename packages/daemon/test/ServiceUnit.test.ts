@@ -321,7 +321,9 @@ const exists = (path: string) => stat(path).then(() => true, () => false)
 // Each run starts the CLI from source (seconds on a busy machine): generous timeouts.
 describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
   test("install --dry-run prints the unit and its path and writes nothing", async ({ sandbox }) => {
-    const run = await tollgate(sandbox, ["daemon", "install", "--dry-run", "--platform", "linux"])
+    // The CLI's code cache ($XDG_CACHE_HOME/tollgate/compile) is the one file every command may write; off here,
+    // so that anything else a dry run wrote shows below.
+    const run = await tollgate({ ...sandbox, env: { ...sandbox.env, TOLLGATE_COMPILE_CACHE: "0" } }, ["daemon", "install", "--dry-run", "--platform", "linux"])
     expect(run.code, run.stderr).toBe(0)
     const file = join(sandbox.env["XDG_CONFIG_HOME"]!, "systemd/user/tollgate-daemon.service")
     expect(run.stdout).toContain(file)

@@ -20,6 +20,8 @@ export interface Paths {
   readonly runtimeDir: string
   /** The optional 0600 Unix socket (`--socket`). */
   readonly socket: string
+  /** What the gateway records per account (last verdict, quota, skips), under `$XDG_STATE_HOME/tollgate`. */
+  readonly stateFile: string
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -37,7 +39,8 @@ export const resolve = (env: Env = process.env): Paths => {
     keyFile: join(configDir, "gateway.key"),
     configFile: join(configDir, "gateway.json"),
     runtimeDir,
-    socket: join(runtimeDir, "gateway.sock")
+    socket: join(runtimeDir, "gateway.sock"),
+    stateFile: join(stateDir, "gateway-accounts.json")
   }
 }
 

@@ -24,11 +24,7 @@ const run = Command.make("run", {}, () => Lazy.handler(() => import("../handlers
 )
 
 // Paths the daemon must agree on with the statusline client and Claude Code.
-// A service manager's environment lacks the shell's; paths only, never secrets.
-const serviceEnv = (platform: ServiceUnit.Platform): Record<string, string> => {
-  const names = ["CLAUDE_CONFIG_DIR", "XDG_STATE_HOME", ...(platform === "darwin" ? ["XDG_RUNTIME_DIR"] : [])]
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])))
-}
+const SERVICE_ENV = ["CLAUDE_CONFIG_DIR", "XDG_STATE_HOME"]
 
 const status = Command.make("status", { json }, (options) =>
   Effect.gen(function* () {
@@ -51,7 +47,7 @@ export const daemon = Command.make("daemon", {}, () =>
   Command.withDescription("The per-user usage daemon that statuslines ask for quota: run it, install it as a service, or check on it."),
   Command.withSubcommands([
     run,
-    ServiceCommands.install(ServiceUnit.DAEMON, serviceEnv),
+    ServiceCommands.install(ServiceUnit.DAEMON, SERVICE_ENV),
     ServiceCommands.uninstall(ServiceUnit.DAEMON, async () => (await SingleInstance.ping(Paths.resolve(process.env).socket, STATUS_PING_MS)) !== null),
     status
   ])

@@ -58,11 +58,8 @@ const status = Command.make("status", { port, json }, (options) =>
   Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.status(options))
 ).pipe(Command.withDescription("Ask the running gateway for its accounts and their last verdicts. Exits 0 either way."))
 
-// What the gateway must agree on with Claude Code and the daemon; paths only, never secrets.
-const serviceEnv = (platform: ServiceUnit.Platform): Record<string, string> => {
-  const names = ["CLAUDE_CONFIG_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "TOLLGATE_GATEWAY_PORT", ...(platform === "darwin" ? ["XDG_RUNTIME_DIR"] : [])]
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])))
-}
+// What the gateway must agree on with Claude Code and the daemon.
+const SERVICE_ENV = ["CLAUDE_CONFIG_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "TOLLGATE_GATEWAY_PORT"]
 
 const isUp = async (): Promise<boolean> => {
   try {
@@ -79,5 +76,5 @@ export const gateway = Command.make("gateway", {}, () =>
   new UsageError({ command: "tollgate gateway", detail: "missing command: use `run`, `key`, `install`, `uninstall` or `status` (see `tollgate gateway --help`)" })
 ).pipe(
   Command.withDescription("A local Anthropic API endpoint for any runtime, signed with your subscription login: run it, print its key, install it as a service, or check on it."),
-  Command.withSubcommands([run, key, ServiceCommands.install(ServiceUnit.GATEWAY, serviceEnv), ServiceCommands.uninstall(ServiceUnit.GATEWAY, isUp), status])
+  Command.withSubcommands([run, key, ServiceCommands.install(ServiceUnit.GATEWAY, SERVICE_ENV), ServiceCommands.uninstall(ServiceUnit.GATEWAY, isUp), status])
 )

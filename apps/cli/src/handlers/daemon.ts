@@ -5,11 +5,7 @@ import { run as runDaemon } from "@tollgate/daemon/Daemon"
 import * as Paths from "@tollgate/daemon/Paths"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-
-// journald stamps every line itself; a log file (launchd) or a terminal needs our stamp.
-const log = (line: string): void => {
-  process.stderr.write(process.env["JOURNAL_STREAM"] ? `${line}\n` : `${new Date().toISOString()} ${line}\n`)
-}
+import { log } from "../ServiceLog.js"
 
 export const run = () =>
   runDaemon({ paths: Paths.resolve(process.env), log }).pipe(

@@ -10,18 +10,8 @@ import * as DaemonForwarder from "@tollgate/requests/DaemonForwarder"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { join } from "node:path"
 import { UsageError } from "../UsageError.js"
-
-// journald stamps every line itself; a log file (launchd) or a terminal needs our stamp.
-const log = (line: string): void => {
-  process.stderr.write(process.env["JOURNAL_STREAM"] ? `${line}\n` : `${new Date().toISOString()} ${line}\n`)
-}
-
-const stateFile = (env: Readonly<Record<string, string | undefined>>): string => {
-  const xdg = env["XDG_STATE_HOME"]
-  return join(xdg !== undefined && xdg !== "" ? xdg : join(env["HOME"] ?? "/", ".local", "state"), "tollgate", "gateway-accounts.json")
-}
+import { log } from "../ServiceLog.js"
 
 const ensureKey = (command: string) =>
   Effect.tryPromise({
@@ -55,7 +45,7 @@ export const run = (options: {
             settings,
             port: Option.getOrElse(options.port, () => GatewayPaths.port(env)),
             socket: options.socket ? paths.socket : null,
-            store: AccountStore.make(stateFile(env)),
+            store: AccountStore.make(paths.stateFile),
             forwarder: DaemonForwarder.make(),
             log,
             describeAccounts: loaded.described
