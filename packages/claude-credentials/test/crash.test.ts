@@ -13,6 +13,8 @@ import { makeWorkspace, spawnNode, type Workspace } from "./harness/bundle.js"
 
 const MIN_CYCLES = 500
 const MIN_KILLS = 60
+/** At most this many completed writes before the random kill instant (so ≥500 writes take ~70 spawns, on any machine). */
+const WRITES_BEFORE_KILL = 12
 /** Our temp files: `.credentials.json.<16 hex>.tmp` (AtomicFile's names). */
 const TEMP_NAME = /^\.credentials\.json\.[0-9a-f]{16}\.tmp$/
 
@@ -49,7 +51,12 @@ describe("FileStore.write killed with SIGKILL at random instants", () => {
     while ((cycles < MIN_CYCLES || kills < MIN_KILLS) && problems.length === 0 && Date.now() - started < 120_000) {
       const child = spawnNode(workspace.harness, ["write-loop", configDir, String(counter)], home.env, { timeoutMs: 20_000 })
       await child.printed("start")
-      await sleep(5 + Math.random() * 55)
+      // Let a random number of writes complete first, then kill at a random
+      // instant: the kill lands anywhere in a write (or before the first),
+      // and the writes per spawn do not depend on how slowly node starts.
+      const settled = Math.floor(Math.random() * (WRITES_BEFORE_KILL + 1))
+      if (settled > 0) await child.printed(`\n${counter + settled}\n`)
+      await sleep(Math.random() * 30)
       child.kill("SIGKILL")
       const ended = await child.ended
       kills++
