@@ -6,7 +6,8 @@
 //   costs ~0.2-0.3 × `node -e 0` more start-up than CommonJS, which would
 //   break the statusline's ≤ 1.3 × budget (`pnpm --filter @tollgate/daemon bench`).
 //   For every other command it picks a bundle below (src/Bundles.ts) and runs it
-//   through a V8 code cache (src/CompileCache.ts).
+//   through a V8 code cache (src/CompileCache.ts); for `tollgate --help` it
+//   prints dist/cli/help.txt, captured from index.cjs at build time.
 // - dist/cli/index.cjs: the CLI (src/bin.ts), every command's definition and,
 //   behind import(), every command's handler (src/handlers/<command>.ts and
 //   what it imports), so each command initialises only its own code.
@@ -23,8 +24,11 @@
 // effect and @effect/cli, which is why only a few commands get one: the
 // install stays under its 5 MB budget (test/pack.test.ts).
 import { build } from "esbuild"
-import { chmod, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises"
+import { execFile } from "node:child_process"
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
+import { promisify } from "node:util"
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -81,6 +85,24 @@ const onlyHandler = (command) => ({
 })
 
 /**
+ * `tollgate --help` as the CLI in `index` prints it with colour on (FORCE_COLOR; the dispatcher strips it
+ * under the same policy as the CLI). Rendering it costs @effect/cli ~2× `node -e 0` on every start, and it
+ * changes only when the CLI does, so the dispatcher prints this copy (Bundles.ts). Run in a throwaway HOME.
+ */
+const renderRootHelp = async (index) => {
+  const home = await mkdtemp(join(tmpdir(), "tollgate-build-help-"))
+  try {
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, FORCE_COLOR: "1" }
+    for (const name of ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"]) env[name] = join(home, name)
+    const { stdout } = await promisify(execFile)(process.execPath, [index, "--help"], { env, cwd: home, timeout: 60_000 })
+    if (!stdout.includes("USAGE")) throw new Error(`build.mjs: \`${index} --help\` printed no help: ${stdout.slice(0, 200)}`)
+    return stdout
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
+}
+
+/**
  * Builds the dispatcher and the bundles into `outDir` (default `dist/`), replacing what was
  * there, and checks the statusline path; resolves to the dispatcher's path.
  * Tests build into a temp directory with it, to run the CLI as it ships.
@@ -134,6 +156,7 @@ const buildInto = async (outDir) => {
   ])
   for (const { outputFiles } of bundles) for (const file of outputFiles) noImportLeft(file.path, file.text)
   await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((file) => writeFile(file.path, file.contents))))
+  await writeFile(join(outDir, "cli", "help.txt"), await renderRootHelp(join(outDir, "cli", "index.cjs")))
 
   const dispatcher = await build({
     ...common,

@@ -21,3 +21,11 @@ export const pick = (
   const command = args.find((arg) => commands.includes(arg)) ?? "index"
   return { bundle: slim.includes(command) ? command : "index", command }
 }
+
+/**
+ * Whether `args` asks for the root help and nothing else (`tollgate --help`,
+ * `tollgate -h`): the dispatcher prints the help build.mjs rendered from the
+ * CLI itself instead of starting it.
+ */
+export const isRootHelp = (args: ReadonlyArray<string>): boolean =>
+  args.length === 1 && (args[0] === "--help" || args[0] === "-h")

@@ -1,24 +1,12 @@
 /**
- * Whether tollgate may emit ANSI colour, and a console that removes it when
- * not. @effect/cli renders `--help` and its parse errors with ANSI escapes
+ * A console that removes ANSI colour when the policy (Ansi.ts) allows none.
+ * @effect/cli renders `--help` and its parse errors with ANSI escapes
  * unconditionally, so the policy is applied at the console rather than at
  * each call site.
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-
-/**
- * Colour is allowed only on a terminal and only when `NO_COLOR` is unset or
- * empty (https://no-color.org).
- */
-export const isEnabled = (env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): boolean =>
-  stdoutIsTTY && (env["NO_COLOR"] === undefined || env["NO_COLOR"] === "")
-
-// CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks).
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g
-
-/** Removes ANSI escape sequences from a string. */
-export const strip = (text: string): string => text.replace(ANSI, "")
+import { isEnabled, strip } from "./Ansi.js"
 
 const plainArgs = (args: ReadonlyArray<unknown>): Array<unknown> =>
   args.map((arg) => (typeof arg === "string" ? strip(arg) : arg))
