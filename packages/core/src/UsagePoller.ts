@@ -36,6 +36,14 @@ export interface Options<E, R> {
 }
 
 /**
+ * What stops or delays polling: a classification's tag, or `NoLogin` when
+ * there is no login to poll with.
+ *
+ * @since 0.2.0
+ */
+export type Verdict = C.Tag | "NoLogin"
+
+/**
  * What the poller knows. `usage` is the last good report, cleared when a
  * verdict says its numbers can no longer be trusted.
  *
@@ -44,7 +52,7 @@ export interface Options<E, R> {
 export interface View {
   readonly account: string
   /** The verdict that stops or delays polling; `null` when all is well. */
-  readonly verdict: C.Tag | "NoLogin" | null
+  readonly verdict: Verdict | null
   readonly message: string | null
   readonly usage: Usage.Report | null
   readonly fetchedAt: number | null
@@ -57,13 +65,39 @@ export interface View {
 export const DEFAULT_INTERVAL_MS = 10 * 60_000
 
 /**
- * Verdicts after which cached numbers are dropped: the token was refused, so
- * whatever we showed may belong to a login that no longer counts.
+ * Per verdict, whether cached numbers are dropped: only when the login itself
+ * was refused, since whatever we showed may belong to a login that no longer
+ * counts. A refused client, an edge block or an outage says nothing about the
+ * login, so its numbers stay. Every tag is listed: a new verdict does not
+ * compile until it is decided here.
+ */
+const INVALIDATES_CACHE: { readonly [T in C.Tag]: boolean } = {
+  Ok: false,
+  MissingScope: true,
+  TokenExpired: true,
+  TokenInvalid: true,
+  TokenRevoked: true,
+  OrgPolicyDenied: true,
+  RefreshRejected: true,
+  RateLimited: false,
+  ExtraUsageRequired: false,
+  ClientRejected: false,
+  EdgeBlocked: false,
+  Overloaded: false,
+  ServerError: false,
+  NotFound: false,
+  BadRequest: false,
+  Transport: false,
+  Decode: false
+}
+
+/**
+ * Whether a verdict drops the cached numbers: the login was refused (missing
+ * scope, expired, invalid or revoked token, org policy, refused refresh).
  *
  * @since 0.1.0
  */
-export const invalidatesCache = (c: C.Classification): boolean =>
-  c.status === 401 || c.status === 403 || c._tag === "MissingScope" || c._tag === "TokenRevoked"
+export const invalidatesCache = (c: C.Classification): boolean => INVALIDATES_CACHE[c._tag]
 
 const initial = (account: string): View => ({
   account,

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import type { UsagePoller } from "@tollgate/core"
 
 /** @since 0.1.0 */
 export const VERSION = 1
@@ -45,18 +46,27 @@ export type Request =
 export type Source = "statusline" | "headers" | "usage-endpoint"
 
 /**
- * What the daemon knows about the current login's quota.
+ * What the daemon sends as `quota.verdict`: a core verdict tag, or `NoLogin`.
+ *
+ * @since 0.2.0
+ */
+export type Verdict = UsagePoller.Verdict
+
+/**
+ * What the daemon knows about the current login's quota. The daemon sends a
+ * {@link Verdict}; a client reads `Quota<string>`, since a newer daemon may
+ * send a verdict it does not know yet.
  *
  * @since 0.1.0
  */
-export interface Quota {
+export interface Quota<V extends string = Verdict> {
   /** The best numbers available (freshest trustworthy source), or none. */
   readonly windows: Windows
   readonly source: Source | null
   /** Epoch ms of those numbers. */
   readonly observedAt: number | null
   /** The verdict that stops or delays the usage endpoint, e.g. `MissingScope`, `RateLimited`; `null` when fine. */
-  readonly verdict: string | null
+  readonly verdict: V | null
   /** When a rate-limit verdict lifts, epoch ms. */
   readonly until: number | null
   /** One short sentence for the verdict. */
@@ -74,12 +84,12 @@ export interface Quota {
  *
  * @since 0.1.0
  */
-export interface Published {
+export interface Published<V extends string = Verdict> {
   readonly v: 1
   readonly pid: number
   /** Epoch ms of the answer. */
   readonly answeredAt: number
-  readonly quota: Quota
+  readonly quota: Quota<V>
   /** `snapshotKey` of the last `rate_limits` a statusline forwarded, or `null` before the first. */
   readonly seen: string | null
 }

@@ -24,16 +24,16 @@
  */
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 import * as State from "./internal/accountState.js"
-import { type Entry, formatState, formatTable, stateView, type StateView } from "./internal/statusTable.js"
+import { type Entry, formatState, formatTable, type Observed, stateView, type StateView } from "./internal/statusTable.js"
 import { defaultPath } from "./AccountStore.js"
 
 /** @since 0.1.0 */
-export type { BackoffRow, Entry, StateRow, StateView } from "./internal/statusTable.js"
+export type { BackoffRow, Entry, Observed, StateRow, StateView } from "./internal/statusTable.js"
 
 /** What a caller reports; `at` defaults to now. @since 0.1.0 */
 export interface Report {
   readonly account: string
-  readonly verdict: string
+  readonly verdict: Observed
   readonly fiveHour?: number | null | undefined
   readonly sevenDay?: number | null | undefined
   readonly resetsAt?: number | null | undefined

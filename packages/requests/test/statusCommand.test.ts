@@ -31,15 +31,15 @@ describe("formatTable", () => {
     const text = StatusCommand.formatTable(
       [
         { account: "#1", verdict: "ok", fiveHour: 0.42, sevenDay: 0.13, resetsAt: NOW + 3 * 3_600_000 + 5 * 60_000, at: NOW - 4_000 },
-        { account: "#2", verdict: "HTTP 429", fiveHour: 1, sevenDay: null, resetsAt: null, at: NOW - 125_000 }
+        { account: "#2", verdict: "RateLimited", fiveHour: 1, sevenDay: null, resetsAt: null, at: NOW - 125_000 }
       ],
       NOW
     )
     expect(text).toBe(
       [
-        "ACCOUNT  VERDICT   5H    7D   RESETS    SEEN",
-        "#1       ok        42%   13%  in 3h05m  4s ago",
-        "#2       HTTP 429  100%  -    -         2m ago"
+        "ACCOUNT  VERDICT      5H    7D   RESETS    SEEN",
+        "#1       ok           42%   13%  in 3h05m  4s ago",
+        "#2       RateLimited  100%  -    -         2m ago"
       ].join("\n")
     )
   })
@@ -48,13 +48,13 @@ describe("formatTable", () => {
 describe("registry", () => {
   it("keeps the last report per account and earlier usage when a report has none", () => {
     StatusCommand.report({ account: "#1", verdict: "ok", fiveHour: 0.5, sevenDay: 0.25, resetsAt: NOW + 60_000, at: NOW })
-    StatusCommand.report({ account: "#1", verdict: "HTTP 529", at: NOW })
+    StatusCommand.report({ account: "#1", verdict: "Overloaded", at: NOW })
     StatusCommand.report({ account: "#2", verdict: "ok", at: NOW })
     expect(StatusCommand.snapshot()).toEqual([
-      { account: "#1", verdict: "HTTP 529", fiveHour: 0.5, sevenDay: 0.25, resetsAt: NOW + 60_000, at: NOW },
+      { account: "#1", verdict: "Overloaded", fiveHour: 0.5, sevenDay: 0.25, resetsAt: NOW + 60_000, at: NOW },
       { account: "#2", verdict: "ok", fiveHour: null, sevenDay: null, resetsAt: null, at: NOW }
     ])
-    expect(StatusCommand.format(NOW)).toContain("#1       HTTP 529  50%  25%  in 1m")
+    expect(StatusCommand.format(NOW)).toContain("#1       Overloaded  50%  25%  in 1m")
   })
 
   it("reads usage from the unified rate-limit headers", () => {

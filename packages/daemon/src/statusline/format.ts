@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import type { Window, Windows } from "../Protocol.js"
+import type { Verdict, Window, Windows } from "../Protocol.js"
 
 /**
  * How the daemon exchange went: `ok` (a status reply), `down` (no socket or
@@ -29,7 +29,7 @@ export type DaemonState = "ok" | "down" | "slow" | "error"
 export interface View {
   readonly windows: Windows
   readonly daemon: DaemonState
-  /** The daemon's `quota.verdict`; ignored unless `daemon` is `ok`. */
+  /** The daemon's `quota.verdict`, any string (a newer daemon may send one this client does not know); ignored unless `daemon` is `ok`. */
   readonly verdict: string | null
   /** The daemon's `quota.until`, epoch ms. */
   readonly until: number | null
@@ -52,10 +52,12 @@ export const SEPARATOR = " · "
  * The label per verdict. Verdicts that need the same action from the user
  * share a label (a dead token is "re-login" whichever way it died; any
  * upstream outage is "api unreachable"); every label means one thing.
+ * Keyed by every verdict the daemon can send (core's tags and `NoLogin`; `Ok`
+ * is sent as `null`): a new verdict does not compile until it has a label.
  *
  * @since 0.1.0
  */
-export const VERDICT_LABELS: Readonly<Record<string, string>> = {
+export const VERDICT_LABELS: { readonly [V in Exclude<Verdict, "Ok">]: string } = {
   MissingScope: "no usage scope",
   TokenExpired: "login expired",
   TokenInvalid: "re-login needed",
@@ -75,6 +77,8 @@ export const VERDICT_LABELS: Readonly<Record<string, string>> = {
   BadRequest: "usage api error",
   Decode: "usage api error"
 }
+
+const isLabelled = (verdict: string): verdict is keyof typeof VERDICT_LABELS => Object.hasOwn(VERDICT_LABELS, verdict)
 
 /** Labels that are about the daemon, not about the login. @since 0.1.0 */
 export const DAEMON_LABELS: Readonly<Record<Exclude<DaemonState, "ok">, string>> = {
@@ -117,7 +121,7 @@ export const label = (view: Pick<View, "daemon" | "verdict" | "until">, now: num
     return view.until !== null ? `rate limited until ${clock(view.until, now)}` : "rate limited"
   }
   // Own keys only: a verdict such as "constructor" must not find Object.prototype's.
-  const known = Object.hasOwn(VERDICT_LABELS, view.verdict) ? VERDICT_LABELS[view.verdict] : undefined
+  const known = isLabelled(view.verdict) ? VERDICT_LABELS[view.verdict] : undefined
   return known ?? UNKNOWN_VERDICT_LABEL
 }
 

@@ -212,7 +212,7 @@ const readStdin = (source: Source, maxMs: number): Promise<unknown> =>
 
 interface Answer {
   readonly state: Format.DaemonState
-  readonly quota: Protocol.Quota | null
+  readonly quota: Protocol.Quota<string> | null
 }
 
 /**
@@ -234,7 +234,7 @@ const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promi
     let connected = false
     let reply = ""
     const conn = createConnection({ path: socket })
-    const done = (state: Format.DaemonState, quota: Protocol.Quota | null = null): void => {
+    const done = (state: Format.DaemonState, quota: Protocol.Quota<string> | null = null): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
@@ -270,7 +270,7 @@ const ask = (socket: string, request: Promise<string>, timeoutMs: number): Promi
  * formed, at most `PUBLISHED_FRESH_MS` old, next to a socket file, from a
  * daemon process that is still there. `undefined` otherwise (the client asks).
  */
-const readPublished = (paths: Paths.Paths, now: number): Protocol.Published | undefined => {
+const readPublished = (paths: Paths.Paths, now: number): Protocol.Published<string> | undefined => {
   let text: string | null
   try {
     // Ours, a regular file, within the cap: a symlink, a FIFO or another user's file is not read.

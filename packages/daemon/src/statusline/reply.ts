@@ -30,7 +30,7 @@ const parse = (text: string): unknown => {
   }
 }
 
-const quotaOf = (q: unknown): Quota | null => {
+const quotaOf = (q: unknown): Quota<string> | null => {
   if (!isObject(q)) return null
   const source = q["source"]
   return {
@@ -49,7 +49,7 @@ const quotaOf = (q: unknown): Quota | null => {
  *
  * @since 0.1.0
  */
-export const parseStatusReply = (line: string): Quota | null => {
+export const parseStatusReply = (line: string): Quota<string> | null => {
   const json = parse(line)
   if (!isObject(json) || json["v"] !== 1 || json["ok"] !== true || json["op"] !== "status") return null
   return quotaOf(json["quota"])
@@ -61,7 +61,7 @@ export const parseStatusReply = (line: string): Quota | null => {
  *
  * @since 0.1.0
  */
-export const parsePublished = (text: string): Published | null => {
+export const parsePublished = (text: string): Published<string> | null => {
   const json = parse(text)
   if (!isObject(json) || json["v"] !== 1) return null
   const { pid, answeredAt, seen } = json

@@ -61,7 +61,7 @@ export type ErrorResponse = (failure: C.Failure, options: { readonly now: number
 
 const quiet = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined)
 
-const label = (c: C.Classification): string => (c._tag === "Ok" ? "ok" : c._tag)
+const label = (c: C.Classification): StatusCommand.Observed => (c._tag === "Ok" ? "ok" : c._tag)
 
 export const make = (options: Options) => {
   const { accounts, keys, runtime, store } = options

@@ -1,12 +1,15 @@
 /**
  * Plain-text rendering of the status registry for the `tollgate_status` tool.
  */
+import type { Tag } from "@tollgate/core/Classification"
+
+/** What a request last got: `ok`, or the tag of core's verdict. */
+export type Observed = "ok" | Exclude<Tag, "Ok">
 
 /** What the fetch last observed for one account. */
 export interface Entry {
   readonly account: string
-  /** `ok`, a classification tag, or `HTTP <status>`. */
-  readonly verdict: string
+  readonly verdict: Observed
   /** 5-hour window utilization, 0..1 (as the unified headers carry it); `null`: not seen. */
   readonly fiveHour: number | null
   /** 7-day window utilization, 0..1; `null`: not seen. */
