@@ -4,7 +4,7 @@
  * directory next to the file with an owner record; taken over at once when
  * its holder is provably dead, after `STALE_LOCK_MS` otherwise).
  */
-import type * as Backoff from "@tollgate/core/Backoff"
+import * as Backoff from "@tollgate/core/Backoff"
 import { AtomicFile, LockDir, LockOwner, PrivateDirectory, SafeRead } from "@tollgate/files"
 import {
   closeSync,
@@ -23,6 +23,8 @@ import {
   writeSync
 } from "node:fs"
 import { basename, dirname, join } from "node:path"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 export interface AccountState {
   /** Last classification tag (`"Ok"`, `"RateLimited"`, …) or `null`. */
@@ -53,6 +55,8 @@ export const RETAIN_MS = 30 * 24 * 60 * 60_000
 /** JSON has no Infinity; "for good" is stored as this. */
 export const FOREVER = Number.MAX_SAFE_INTEGER
 
+const decodeEntry = Schema.decodeUnknownOption(Backoff.Entry)
+
 export const empty = (): StoreFile => ({ version: 1, accounts: {}, backoff: {} })
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -72,17 +76,8 @@ const decodeAccount = (u: unknown): AccountState | null =>
       }
     : null
 
-const decodeBackoffEntry = (u: unknown): Backoff.Entry | null => {
-  if (!isObject(u) || typeof u["failures"] !== "number") return null
-  return {
-    failures: u["failures"],
-    until: num(u["until"]),
-    blockedFingerprint: str(u["blockedFingerprint"]),
-    verdict: str(u["verdict"]),
-    // The verdict that armed it, as core encoded it; core decodes it (and ignores one it cannot) when deciding.
-    ...(isObject(u["failure"]) && typeof u["failure"]["_tag"] === "string" ? { failure: u["failure"] } : {})
-  } as Backoff.Entry
-}
+// Core's own schema: an entry it would not decode is dropped, the rest of the file kept.
+const decodeBackoffEntry = (u: unknown): Backoff.Entry | null => Option.getOrNull(decodeEntry(u))
 
 export const decode = (u: unknown): StoreFile => {
   if (!isObject(u) || u["version"] !== 1) return empty()
