@@ -22,6 +22,7 @@ import { refusal } from "./internal/refusal.js"
 import { decodeUtf8 } from "./internal/utf8.js"
 import { OAuthConfig, type Settings } from "./OAuthConfig.js"
 import * as Scopes from "./Scopes.js"
+import * as Signing from "./Signing.js"
 import * as Usage from "./Usage.js"
 
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -175,8 +176,7 @@ export const make = Effect.gen(function* () {
   const bearer = (endpoint: "usage" | "profile", path: string, request: BearerRequest) =>
     HttpClientRequest.get(`${settings.apiBaseUrl}${path}`).pipe(
       HttpClientRequest.setHeaders({
-        authorization: `Bearer ${Redacted.value(request.accessToken)}`,
-        "anthropic-beta": settings.oauthBeta,
+        ...Signing.oauthHeaders(Redacted.value(request.accessToken), settings.oauthBeta),
         "user-agent": settings.userAgent[endpoint],
         accept: "application/json"
       })

@@ -28,6 +28,8 @@ export * as RetryAfter from "./RetryAfter.js"
 /** @since 0.1.0 */
 export * as Scopes from "./Scopes.js"
 /** @since 0.2.0 */
+export * as Signing from "./Signing.js"
+/** @since 0.2.0 */
 export * as UnifiedHeaders from "./UnifiedHeaders.js"
 /** @since 0.1.0 */
 export * as Usage from "./Usage.js"

@@ -15,6 +15,7 @@ import * as OAuthClient from "@tollgate/core/OAuthClient"
 import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as RefreshCoordinator from "@tollgate/core/RefreshCoordinator"
 import * as Scopes from "@tollgate/core/Scopes"
+import * as Signing from "@tollgate/core/Signing"
 import * as UsagePoller from "@tollgate/core/UsagePoller"
 import { fingerprint } from "@tollgate/core/Credential"
 import * as Clock from "effect/Clock"
@@ -63,7 +64,7 @@ export const frozenClock = (now: number): Clock.Clock => {
 export const classifier: ClassifierFactory = () => ({
   call: async (endpoint, { sim, login, timeoutMs }) => {
     const ua = OAuthConfig.defaults.userAgent[endpoint]
-    const bearer = { authorization: `Bearer ${login.accessToken}`, "anthropic-beta": OAuthConfig.defaults.oauthBeta }
+    const bearer = Signing.oauthHeaders(login.accessToken, OAuthConfig.defaults.oauthBeta)
     const requests: Record<Endpoint, [string, RequestInit]> = {
       token: ["/v1/oauth/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ grant_type: "refresh_token", refresh_token: login.refreshToken, client_id: OAuthConfig.defaults.clientId }) }],
       usage: ["/api/oauth/usage", { headers: bearer }],
@@ -204,8 +205,8 @@ export const refreshSingleFlight: RuntimeFetchFactory = async ({ sim, logins }) 
     const { tokens } = await Effect.runPromise(coordinator.ensure(rejected ? { rejected } : {}))
     const headers = new Headers(init.headers)
     headers.delete("x-api-key")
-    headers.set("authorization", `Bearer ${Redacted.value(tokens.accessToken)}`)
-    headers.set("anthropic-beta", [headers.get("anthropic-beta"), OAuthConfig.defaults.oauthBeta].filter(Boolean).join(","))
+    const signed = Signing.oauthHeaders(Redacted.value(tokens.accessToken), OAuthConfig.defaults.oauthBeta, headers.get("anthropic-beta"))
+    for (const [name, value] of Object.entries(signed)) headers.set(name, value)
     return { response: await fetch(input, { ...init, headers }), token: tokens.accessToken }
   }
   return {

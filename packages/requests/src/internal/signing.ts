@@ -3,6 +3,7 @@
  * subscription login, `x-api-key` for an API key, and the configured
  * User-Agent. Whatever credential opencode put on the request is dropped.
  */
+import * as Signing from "@tollgate/core/Signing"
 import type * as Account from "./account.js"
 
 /** A request as opencode made it, its body buffered so it can be sent again. */
@@ -19,15 +20,6 @@ export interface Signer {
   readonly transport?: ((input: string | URL, init: RequestInit) => Promise<Response>) | undefined
 }
 
-/** `beta` added to a comma-separated `anthropic-beta` list once, blanks dropped. */
-export const mergeBeta = (existing: string | null, beta: string): string => {
-  const betas = (existing ?? "")
-    .split(",")
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0)
-  return (betas.includes(beta) ? betas : [...betas, beta]).join(",")
-}
-
 /** The request's headers, signed for `login` (`access`: the OAuth access token). */
 export const sign = (signer: Signer, headersInit: RequestInit["headers"], login: Account.Login, access: string | null): Headers => {
   const headers = new Headers(headersInit)
@@ -36,8 +28,9 @@ export const sign = (signer: Signer, headersInit: RequestInit["headers"], login:
   if (login.type === "api") {
     headers.set("x-api-key", login.key)
   } else {
-    headers.set("authorization", `Bearer ${access ?? ""}`)
-    headers.set("anthropic-beta", mergeBeta(headers.get("anthropic-beta"), signer.oauthBeta))
+    for (const [name, value] of Object.entries(Signing.oauthHeaders(access ?? "", signer.oauthBeta, headers.get("anthropic-beta")))) {
+      headers.set(name, value)
+    }
   }
   headers.set("user-agent", signer.userAgent)
   return headers
