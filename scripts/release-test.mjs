@@ -401,7 +401,7 @@ const summary = () => {
     if (ctx.statusline) lines.push(`    statusline render / node -e 0: ${ctx.statusline.ratio.toFixed(2)}× (target ≤ ${STATUSLINE_MAX_RATIO}×)`)
   }
   lines.push(ok ? "release test: PASS" : "release test: FAIL")
-  process.stdout.write(redact(lines.join("\n"), secrets) + "\n")
+  process.stdout.write(`${redact(lines.join("\n"), secrets)}\n`)
   // Counted by scripts/test-summary.mjs in `pnpm test`'s closing line, one test per step (a step not run failed).
   const count = (status) => steps.filter((step) => (outcome.get(step.id)?.status ?? "fail") === status).length
   writeFileSync(

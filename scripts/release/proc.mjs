@@ -133,7 +133,7 @@ export const runOk = async (label, command, args, options) => {
   if (result.timedOut) {
     throw new StepError(`${label}: timed out after ${options.timeoutMs ?? 120_000} ms`, tail(result.stdout + result.stderr))
   }
-  if (result.code !== 0) throw new StepError(`${label}: exit ${result.code}`, tail(result.stdout + "\n" + result.stderr))
+  if (result.code !== 0) throw new StepError(`${label}: exit ${result.code}`, tail(`${result.stdout}\n${result.stderr}`))
   return result
 }
 

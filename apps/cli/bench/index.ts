@@ -144,7 +144,9 @@ try {
       // Alternate which goes first, so drift in the machine's load hits both sides alike.
       if (i % 2 === 0) node.push((await time(process.execPath, ["-e", "0"])).ms)
       const r = await time(bin, c.args, c.stdin)
-      cmd.push(r.ms), (code = r.code), (stderr = r.stderr)
+      cmd.push(r.ms)
+      code = r.code
+      stderr = r.stderr
       if (i % 2 === 1) node.push((await time(process.execPath, ["-e", "0"])).ms)
     }
     const hard = c.name === "tollgate statusline"
@@ -220,7 +222,8 @@ try {
   const floorRss: Array<number> = []
   const daemonRss: Array<number> = []
   for (let i = 0; i < 5; i++) {
-    floorRss.push(rss(floor.pid!)), daemonRss.push(rss(daemon.pid!))
+    floorRss.push(rss(floor.pid!))
+    daemonRss.push(rss(daemon.pid!))
     await sleep(200)
   }
   const rssRatio = median(daemonRss) / median(floorRss)
@@ -244,7 +247,7 @@ try {
   const failed = !footprintOk || startup.some((s) => s.hard && !s.met) || rssRatio > RSS_TARGET
   await writeFile(
     join(APP, "bench-results.json"),
-    JSON.stringify(
+    `${JSON.stringify(
       {
         node: process.version,
         loadavg: loadavg(),
@@ -255,7 +258,7 @@ try {
       },
       null,
       2
-    ) + "\n"
+    )}\n`
   )
   console.log(`\nwrote ${join(APP, "bench-results.json")}${failed ? " — a hard target was missed" : ""}`)
   process.exitCode = failed ? 1 : 0

@@ -82,7 +82,7 @@ export const directory = (env: NodeJS.ProcessEnv, platform: NodeJS.Platform, hom
   const off = env["TOLLGATE_COMPILE_CACHE"]?.trim().toLowerCase()
   if (off === "0" || off === "off" || off === "false") return undefined
   const xdg = env["XDG_CACHE_HOME"]
-  if (xdg !== undefined && xdg.startsWith("/")) return join(xdg, "tollgate", "compile")
+  if (xdg?.startsWith("/")) return join(xdg, "tollgate", "compile")
   if (home === undefined || !home.startsWith("/")) return undefined
   return platform === "darwin" ? join(home, "Library", "Caches", "tollgate", "compile") : join(home, ".cache", "tollgate", "compile")
 }

@@ -80,7 +80,7 @@ export const save = (state: State) =>
     yield* Effect.tryPromise({
       try: async () => {
         await PrivateDirectory.ensure(dir)
-        await AtomicFile.write(target, JSON.stringify(state, null, 2) + "\n", { mode: 0o600, durable: true })
+        await AtomicFile.write(target, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, durable: true })
       },
       catch: (error) =>
         UnsafePath.isUnsafePath(error) ? error : new Error(`cannot save ${target} (${(error as { code?: string }).code ?? "error"})`)

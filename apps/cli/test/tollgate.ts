@@ -207,6 +207,7 @@ export const start = (sandbox: Sandbox, args: ReadonlyArray<string>) =>
  */
 export const test = base.extend<{ sandbox: Sandbox }>({
   // vitest reads fixture dependencies from this (empty) destructuring pattern.
+  // biome-ignore lint/correctness/noEmptyPattern: vitest requires a destructuring pattern here
   sandbox: async ({}, use) => {
     const sandbox = await makeSandbox()
     await use(sandbox)

@@ -188,7 +188,7 @@ const main = async () => {
     const summary = (s: Samples) => ({ medianMs: percentile(sorted(s.window), 50), p99Ms: percentile(sorted(s.window), 99), baselineMedianMs: percentile(sorted(s.baseline), 50) })
     await writeFile(
       RESULTS,
-      JSON.stringify({ window: { warmTempDir: summary(disk), warmTmpfs: ram ? summary(ram) : null, cold: summary(fresh), targetP99Ms: TARGET_P99_MS, met: ok } }, null, 2) + "\n"
+      `${JSON.stringify({ window: { warmTempDir: summary(disk), warmTmpfs: ram ? summary(ram) : null, cold: summary(fresh), targetP99Ms: TARGET_P99_MS, met: ok } }, null, 2)}\n`
     )
     if (!ok) process.exitCode = 1
   } finally {

@@ -61,7 +61,7 @@ const failure = (operation: "read" | "write", where: string) => (error: unknown)
   })
 }
 
-const serialize = (document: Credential.Document): string => JSON.stringify(document, null, 2) + "\n"
+const serialize = (document: Credential.Document): string => `${JSON.stringify(document, null, 2)}\n`
 
 /**
  * `text` padded with spaces before its final newline to `bytes`, when it is
@@ -229,6 +229,6 @@ const removeLeftovers = async (dir: string, base: string): Promise<void> => {
     if (!isOurTemp(name, base)) continue
     const full = path.join(dir, name)
     const stat = await fs.lstat(full).catch(() => null)
-    if (stat && stat.isFile() && now - stat.mtimeMs > LEFTOVER_AGE_MS) await fs.rm(full, { force: true }).catch(() => {})
+    if (stat?.isFile() && now - stat.mtimeMs > LEFTOVER_AGE_MS) await fs.rm(full, { force: true }).catch(() => {})
   }
 }

@@ -83,7 +83,11 @@ const exclusive = () => {
       Effect.acquireUseRelease(
         Effect.sync(() => (most = Math.max(most, ++inside))),
         () => Effect.sleep(ms),
-        () => Effect.sync(() => (inside--, done++))
+        () =>
+          Effect.sync(() => {
+            inside--
+            done++
+          })
       )
   }
 }

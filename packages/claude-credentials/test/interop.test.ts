@@ -165,7 +165,9 @@ const runRound = async (index: number): Promise<Round> => {
     ]
     check(left.length === 0, `left behind: ${left.join(", ")}`)
     // A tollgate that lost its lock to a taker (Claude Code judging it stale or dead) says so in a warning.
-    ended.forEach((e, i) => check(!/taken over/.test(e.stderr), `tollgate #${i} lost a lock: ${e.stderr.slice(0, 400)}`))
+    ended.forEach((e, i) => {
+      check(!/taken over/.test(e.stderr), `tollgate #${i} lost a lock: ${e.stderr.slice(0, 400)}`)
+    })
     return { index, goDelay, ms, refresher, userAgents: posts.map((p) => p.userAgent ?? "none"), outcomes, failures }
   } finally {
     current = undefined

@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { afterEach, describe, expect, it } from "vitest"
 import * as ClaudeCredentials from "../src/ClaudeCredentials.js"
-import * as Refresher from "../src/Refresher.js"
+import type * as Refresher from "../src/Refresher.js"
 import * as StoreLocation from "../src/StoreLocation.js"
 
 const cleanups: Array<() => Promise<void>> = []

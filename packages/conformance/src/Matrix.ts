@@ -105,10 +105,12 @@ export const toText = (report: Report): string => {
     lines.push("", `suite: ${suite}`)
     const width = Math.min(90, Math.max(...cases.map((c) => c.length)))
     const short = adapters.map((_, i) => `[${i + 1}]`)
-    adapters.forEach((a, i) => lines.push(`  ${short[i]} ${a}`))
+    adapters.forEach((a, i) => {
+      lines.push(`  ${short[i]} ${a}`)
+    })
     lines.push(`  ${"case".padEnd(width)}  ${short.map((s) => s.padEnd(5)).join(" ")}`)
     for (const c of cases) {
-      const name = c.length > width ? c.slice(0, width - 1) + "…" : c
+      const name = c.length > width ? `${c.slice(0, width - 1)}…` : c
       lines.push(`  ${name.padEnd(width)}  ${adapters.map((a) => cell(at(c, a)?.status).padEnd(5)).join(" ")}`)
     }
     for (const r of results.filter((r) => r.status === "fail")) {

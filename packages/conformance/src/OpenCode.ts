@@ -234,14 +234,14 @@ const PLUGIN_PACKAGE = "@opencode-ai/plugin"
 export const seedConfigDir = async (dir: string): Promise<void> => {
   await mkdir(join(dir, "node_modules"), { recursive: true })
   const dependencies = { [PLUGIN_PACKAGE]: OPENCODE_VERSION }
-  await writeFile(join(dir, "package.json"), JSON.stringify({ dependencies }, null, 2) + "\n")
+  await writeFile(join(dir, "package.json"), `${JSON.stringify({ dependencies }, null, 2)}\n`)
   await writeFile(
     join(dir, "package-lock.json"),
-    JSON.stringify(
+    `${JSON.stringify(
       { name: basename(dir), lockfileVersion: 3, requires: true, packages: { "": { dependencies } } },
       null,
       2
-    ) + "\n"
+    )}\n`
   )
 }
 
@@ -294,7 +294,7 @@ export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<Op
     ...(pluginEntry === undefined ? {} : { plugin: [pluginEntry] }),
     ...options.config
   }
-  await writeFile(join(project, "opencode.json"), JSON.stringify(config, null, 2) + "\n")
+  await writeFile(join(project, "opencode.json"), `${JSON.stringify(config, null, 2)}\n`)
 
   const authFile = join(dataDir, "auth.json")
   if (options.auth !== undefined) {

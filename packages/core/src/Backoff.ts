@@ -16,7 +16,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Option from "effect/Option"
 import * as C from "./Classification.js"
-import { Endpoint } from "./Endpoint.js"
+import type { Endpoint } from "./Endpoint.js"
 
 type Classification = C.Classification
 

@@ -89,7 +89,7 @@ const ask = (socket: string) =>
   new Promise<string>((resolve, reject) => {
     const client = connect(socket)
     let reply = ""
-    client.on("connect", () => client.write(JSON.stringify({ v: 1, op: "status" }) + "\n"))
+    client.on("connect", () => client.write(`${JSON.stringify({ v: 1, op: "status" })}\n`))
     client.on("data", (chunk) => (reply += chunk.toString()))
     client.on("end", () => resolve(reply))
     client.on("error", reject)

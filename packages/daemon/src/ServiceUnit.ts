@@ -204,5 +204,5 @@ export const unitPath = (
   if (platform === "darwin") return join(home, "Library", "LaunchAgents", `${service.launchdLabel}.plist`)
   // The XDG spec says to ignore a relative value.
   const config = env["XDG_CONFIG_HOME"]
-  return join(config !== undefined && config.startsWith("/") ? config : join(home, ".config"), "systemd", "user", service.systemdUnit)
+  return join(config?.startsWith("/") ? config : join(home, ".config"), "systemd", "user", service.systemdUnit)
 }

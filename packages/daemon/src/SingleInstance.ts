@@ -71,7 +71,7 @@ export const probe = (socketPath: string, timeoutMs: number): Promise<{ readonly
     }
     const timer = setTimeout(() => settle(null), timeoutMs)
     socket.setEncoding("utf8")
-    socket.on("connect", () => socket.end(JSON.stringify({ v: 1, op: "ping" }) + "\n"))
+    socket.on("connect", () => socket.end(`${JSON.stringify({ v: 1, op: "ping" })}\n`))
     socket.on("data", (chunk: string) => {
       received += chunk
       const newline = received.indexOf("\n")

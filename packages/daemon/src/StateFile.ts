@@ -44,7 +44,7 @@ export const save = (paths: Paths, state: Quota.Persisted): Effect.Effect<void, 
   Effect.tryPromise({
     try: async () => {
       await PrivateDirectory.ensure(paths.stateDir)
-      await AtomicFile.write(paths.stateFile, JSON.stringify(state) + "\n", { durable: true })
+      await AtomicFile.write(paths.stateFile, `${JSON.stringify(state)}\n`, { durable: true })
     },
     catch: (error) =>
       new Error(

@@ -79,14 +79,14 @@ describe("Server", () => {
       // Half end with a newline and stay open until answered; half only half-close.
       const wellFormed = Array.from({ length: 200 }, (_, i) => {
         const line = JSON.stringify({ v: 1, op: "status", sessionId: `s-${i}`, rateLimits: { fiveHour: { usedPercent: i % 100, resetsAt: null } } })
-        return exchange(socketPath, i % 2 === 0 ? line + "\n" : line, { keepOpen: i % 2 === 0 }).then((e) => ({ i, e }))
+        return exchange(socketPath, i % 2 === 0 ? `${line}\n` : line, { keepOpen: i % 2 === 0 }).then((e) => ({ i, e }))
       })
       const secret = "sk-ant-oat01-SECRET-never-logged"
       const garbage = [
         ...Array.from({ length: 50 }, () => exchange(socketPath, randomBytes(1 + Math.floor(Math.random() * 4096)))),
         exchange(socketPath, `{"v":1,"op":"ingest-headers","headers":{"authorization":"Bearer ${secret}"\n`),
-        exchange(socketPath, JSON.stringify({ v: 1, op: "steal", token: secret }) + "\n"),
-        exchange(socketPath, JSON.stringify({ v: 2, op: "ping" }) + "\n"),
+        exchange(socketPath, `${JSON.stringify({ v: 1, op: "steal", token: secret })}\n`),
+        exchange(socketPath, `${JSON.stringify({ v: 2, op: "ping" })}\n`),
         exchange(socketPath, "[1,2,3]\n")
       ]
       const huge = Array.from({ length: 3 }, () => exchange(socketPath, Buffer.alloc(10 * 1024 * 1024, "a")))
@@ -157,7 +157,7 @@ describe("Server", () => {
       }
     })
     try {
-      const thrown = await exchange(socketPath, JSON.stringify({ v: 1, op: "status", sessionId: "token-ish" }) + "\n")
+      const thrown = await exchange(socketPath, `${JSON.stringify({ v: 1, op: "status", sessionId: "token-ish" })}\n`)
       expect(reply(thrown)).toEqual({ v: 1, ok: false, error: { code: "internal", message: "the daemon could not answer this request" } })
       const rejected = await exchange(socketPath, JSON.stringify({ v: 1, op: "ingest-headers", headers: {} }))
       expect(reply(rejected)).toMatchObject({ ok: false, error: { code: "internal" } })
@@ -174,7 +174,7 @@ describe("Server", () => {
   it("honours maxRequestBytes and readDeadlineMs, and close() ends open connections", async () => {
     const socketPath = join(root, "daemon.sock")
     const server = await Server.start({ socketPath, handle: echoHandler, maxRequestBytes: 32, readDeadlineMs: 200 })
-    const big = await exchange(socketPath, JSON.stringify({ v: 1, op: "status", sessionId: "x".repeat(40) }) + "\n")
+    const big = await exchange(socketPath, `${JSON.stringify({ v: 1, op: "status", sessionId: "x".repeat(40) })}\n`)
     expect(reply(big)).toMatchObject({ ok: false, error: { code: "too_large" } })
     const slow = await exchange(socketPath, "{", { keepOpen: true })
     expect(slow.ms).toBeGreaterThanOrEqual(150)

@@ -244,6 +244,7 @@ interface Sandbox {
 /** `it` with a fresh sandbox home per test (a fixture, so the tests can run concurrently). */
 const test = it.extend<{ sandbox: Sandbox }>({
   // vitest reads fixture dependencies from this (empty) destructuring pattern.
+  // biome-ignore lint/correctness/noEmptyPattern: vitest requires a destructuring pattern here
   sandbox: async ({}, use) => {
     const root = await mkdtemp(join(tmpdir(), "tollgate-unit-"))
     const dirs = {

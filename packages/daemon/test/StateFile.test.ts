@@ -33,7 +33,7 @@ describe("StateFile", () => {
     { name: "a FIFO", plant: (file: string) => execFileSync("mkfifo", [file]), says: "is not a regular file (a fifo); refusing to read it" },
     { name: "a symlink to /dev/zero", plant: (file: string) => symlink("/dev/zero", file), says: "is a symlink; refusing to follow it" },
     { name: "a directory", plant: (file: string) => mkdir(file), says: "is not a regular file (a directory); refusing to read it" },
-    { name: "over 1 MiB", plant: (file: string) => writeFile(file, "{" + " ".repeat(StateFile.MAX_BYTES) + "}"), says: "is larger than 1048576 bytes; refusing to read it" }
+    { name: "over 1 MiB", plant: (file: string) => writeFile(file, `{${" ".repeat(StateFile.MAX_BYTES)}}`), says: "is larger than 1048576 bytes; refusing to read it" }
   ]
   it.for(cases)("skips a daemon.json that is $name with one warning line, at once", async (c) => {
     await mkdir(paths.stateDir, { recursive: true, mode: 0o700 })

@@ -45,7 +45,9 @@ export const summarize = async (file: string, top = 15): Promise<Summary> => {
   const profile = JSON.parse(await readFile(file, "utf8")) as Profile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const self = new Map<number, number>()
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
   const functions = new Map<string, number>()
   const packages = new Map<string, number>()
   let idle = 0

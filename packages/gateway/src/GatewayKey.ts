@@ -49,7 +49,7 @@ export const ensure = async (file: string): Promise<string> => {
   if (existing !== null) return existing
   await PrivateDirectory.ensure(dirname(file))
   try {
-    await AtomicFile.create(file, generate() + "\n", { mode: 0o600 })
+    await AtomicFile.create(file, `${generate()}\n`, { mode: 0o600 })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
   }

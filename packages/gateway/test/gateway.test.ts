@@ -21,7 +21,7 @@ const within = async (options: Parameters<typeof start>[0], body: (world: World)
 /** A raw request, so Host and Origin can be anything. */
 const raw = (url: string, headers: Record<string, string>, body = messageBody()) =>
   new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpRequest(url + "/v1/messages", { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+    const req = httpRequest(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
       let text = ""
       res.setEncoding("utf8")
       res.on("data", (c: string) => (text += c))

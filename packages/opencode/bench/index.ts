@@ -142,7 +142,7 @@ const bundleSection = async () => {
       ]
     )
     return {
-      text: importText + "\n" + sizeText,
+      text: `${importText}\n${sizeText}`,
       result: {
         ...r,
         targets: {

@@ -48,7 +48,7 @@ export const make = (options: { readonly socket?: string | undefined; readonly e
       const unified = unifiedHeaders(headers)
       if (Object.keys(unified).length === 0) return false
       const socket = options.socket ?? socketPath(options.env ?? process.env)
-      const line = JSON.stringify({ v: 1, op: "ingest-headers", headers: unified, at: Date.now() }) + "\n"
+      const line = `${JSON.stringify({ v: 1, op: "ingest-headers", headers: unified, at: Date.now() })}\n`
       const conn = createConnection(socket)
       conn.unref()
       const timer = setTimeout(() => conn.destroy(), BUDGET_MS)

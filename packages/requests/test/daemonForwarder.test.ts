@@ -28,7 +28,7 @@ const fakeDaemon = async () => {
       const nl = buf.indexOf("\n")
       if (nl >= 0) {
         lines.push(buf.slice(0, nl))
-        conn.end(JSON.stringify({ v: 1, ok: true, op: "ingested" }) + "\n")
+        conn.end(`${JSON.stringify({ v: 1, ok: true, op: "ingested" })}\n`)
         notify()
       }
     })

@@ -34,8 +34,8 @@ export const conformance = ({ reportDir }: { readonly reportDir: string }) =>
     yield* fs.makeDirectory(reportDir, { recursive: true })
     const json = path.join(reportDir, "conformance-report.json")
     const md = path.join(reportDir, "conformance-report.md")
-    yield* fs.writeFileString(json, JSON.stringify(report, null, 2) + "\n")
-    yield* fs.writeFileString(md, Matrix.toMarkdown(report) + "\n")
+    yield* fs.writeFileString(json, `${JSON.stringify(report, null, 2)}\n`)
+    yield* fs.writeFileString(md, `${Matrix.toMarkdown(report)}\n`)
     yield* Console.log(`reports: ${json}, ${md}`)
     if (report.totals.fail > 0) {
       return yield* Effect.fail(new Error(`${report.totals.fail} conformance case(s) failed`))

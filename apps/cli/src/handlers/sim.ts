@@ -87,7 +87,7 @@ export const sim = (options: {
           yield* Effect.tryPromise({
             try: async () => {
               await PrivateDirectory.ensure(dir, { tighten: false })
-              await AtomicFile.create(file, JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2) + "\n", { mode: 0o600 })
+              await AtomicFile.create(file, `${JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2)}\n`, { mode: 0o600 })
             },
             catch: (error) =>
               refuse(

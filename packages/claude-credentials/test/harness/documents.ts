@@ -28,9 +28,11 @@ export const CRASH_BLOB_ENTRIES = 600
 
 const blobs = new Map<string, Record<string, unknown>>()
 const blobFor = (variant: "A" | "B") => {
-  let b = blobs.get(variant)
-  if (b === undefined) blobs.set(variant, (b = blob(variant, CRASH_BLOB_ENTRIES)))
-  return b
+  const known = blobs.get(variant)
+  if (known !== undefined) return known
+  const made = blob(variant, CRASH_BLOB_ENTRIES)
+  blobs.set(variant, made)
+  return made
 }
 
 /**

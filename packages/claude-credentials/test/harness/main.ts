@@ -21,7 +21,7 @@
 // Every Effect log line goes to stderr, at every level, so a test can read it.
 import { existsSync, writeSync } from "node:fs"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Backoff, Credential, OAuthClient, OAuthConfig } from "@tollgate/core"
+import { Backoff, type Credential, OAuthClient, OAuthConfig } from "@tollgate/core"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

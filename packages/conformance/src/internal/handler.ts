@@ -139,7 +139,8 @@ export class Handler {
     const step = route === "authorize" || route === "other" ? undefined : this.next(route)
     if (step) {
       ;(entry as { scripted: boolean }).scripted = true
-      return this.play(step, res, entry)
+      this.play(step, res, entry)
+      return
     }
     // Decided (a refresh token rotated) on arrival, as the real service does; only the answer waits.
     const reply = this.serve(route, req, body, bearer, apiKey, url)
@@ -343,7 +344,7 @@ export class Handler {
         return { status: 403, headers: R.JSON_TYPE, body: R.scopeRequirement("user:inference") }
       }
       headers = R.unifiedHeaders(found.account, this.now())
-    } else if (!apiKey || !apiKey.startsWith("sk-ant-api")) {
+    } else if (!apiKey?.startsWith("sk-ant-api")) {
       return { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "invalid x-api-key") }
     }
     if (countTokens) return { status: 200, headers: { ...headers, ...R.JSON_TYPE }, body: JSON.stringify({ input_tokens: 12 }) }

@@ -11,5 +11,5 @@ export const fingerprint = (value: string): string => {
     hash ^= BigInt(value.charCodeAt(i))
     hash = (hash * PRIME) & MASK
   }
-  return "fp_" + hash.toString(16).padStart(16, "0")
+  return `fp_${hash.toString(16).padStart(16, "0")}`
 }

@@ -73,7 +73,9 @@ export const startServer = async (): Promise<ScriptedServer> => {
       queue.length = 0
       requests.length = 0
     },
-    fallback: (reply) => void (fallback = reply),
+    fallback: (reply) => {
+      fallback = reply
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy()

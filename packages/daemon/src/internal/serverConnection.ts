@@ -43,7 +43,7 @@ export const serve = (socket: Socket, options: ConnectionOptions): void => {
   const reply = (answer: Protocol.Reply, then: "destroy" | "linger") => {
     if (socket.destroyed || !socket.writable) return
     // Destroying once the reply is flushed also covers clients that never half-close after reading it.
-    socket.end(JSON.stringify(answer) + "\n", then === "destroy" ? () => socket.destroy() : undefined)
+    socket.end(`${JSON.stringify(answer)}\n`, then === "destroy" ? () => socket.destroy() : undefined)
   }
 
   const tooLarge = () => {

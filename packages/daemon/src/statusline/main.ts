@@ -179,7 +179,7 @@ const readStdin = (source: Source, maxMs: number): Promise<unknown> =>
     const chunks: Array<Buffer> = []
     let size = 0
     let settled = false
-    let doc: unknown = undefined
+    let doc: unknown 
     let stop: () => void = () => {}
     const finish = (): void => {
       if (settled) return
@@ -192,12 +192,18 @@ const readStdin = (source: Source, maxMs: number): Promise<unknown> =>
       if (settled) return
       chunks.push(chunk)
       size += chunk.length
-      if (size > MAX_STDIN_BYTES) return finish()
+      if (size > MAX_STDIN_BYTES) {
+        finish()
+        return
+      }
       // Parsing only when the text could end a document keeps reading linear; a
       // whitespace-only chunk cannot turn a failed parse into a good one.
       if (lastSignificant(chunk) === CLOSE_BRACE) {
         doc = tryParse(Buffer.concat(chunks, size).toString("utf8"))
-        if (doc !== undefined) return finish()
+        if (doc !== undefined) {
+          finish()
+          return
+        }
       }
       // One timer for both limits: the idle wait, cut short by the overall one.
       clearTimeout(timer)

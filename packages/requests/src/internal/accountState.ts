@@ -123,7 +123,7 @@ export const readFile = async (path: string): Promise<StoreFile> => {
  */
 export const writeFile = async (path: string, file: StoreFile): Promise<void> => {
   await PrivateDirectory.ensure(dirname(path))
-  await AtomicFile.write(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600, durable: false })
+  await AtomicFile.write(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, durable: false })
 }
 
 /** The lock timings; tests shorten them. */
@@ -173,7 +173,7 @@ const writeFileSync = (path: string, file: StoreFile): void => {
   const fd = openSync(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)
   try {
     fchmodSync(fd, 0o600)
-    const bytes = Buffer.from(JSON.stringify(file, null, 2) + "\n", "utf8")
+    const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`, "utf8")
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset)
   } finally {
     closeSync(fd)
@@ -275,7 +275,10 @@ function onSigterm(): void {
     detach()
     if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM")
   }
-  if (acquiring.size === 0) return end()
+  if (acquiring.size === 0) {
+    end()
+    return
+  }
   const timer = setTimeout(end, TERM_WAIT_MS)
   void Promise.allSettled([...acquiring]).then(() => {
     clearTimeout(timer)

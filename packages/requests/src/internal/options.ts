@@ -111,12 +111,18 @@ export const validate = (options: unknown, env: Readonly<Record<string, string |
   const list = Either.isRight(top) ? (top.right.accounts ?? []) : Array.isArray(options["accounts"]) ? options["accounts"] : []
   const accounts: Array<AuthorizedFetch.Login> = []
   const home = env["HOME"] || homedir()
-  list.forEach((entry, i) => {
+  for (const [i, entry] of list.entries()) {
     const where = `accounts[${i}]`
-    if (!isObject(entry)) return void problems.push(`${where} must be an object such as { "type": "api", "keyEnv": "NAME" }`)
+    if (!isObject(entry)) {
+      problems.push(`${where} must be an object such as { "type": "api", "keyEnv": "NAME" }`)
+      continue
+    }
     const type = entry["type"]
     const allowed = typeof type === "string" && Object.hasOwn(ACCOUNT_KEYS, type) ? ACCOUNT_KEYS[type] : undefined
-    if (allowed === undefined) return void problems.push(typeProblem(where, entry["type"]))
+    if (allowed === undefined) {
+      problems.push(typeProblem(where, entry["type"]))
+      continue
+    }
     const extra = Object.keys(entry).filter((k) => !allowed.has(k))
     for (const k of extra) {
       const name = named(k)
@@ -128,7 +134,10 @@ export const validate = (options: unknown, env: Readonly<Record<string, string |
     }
     const decoded: Either.Either<Account, ParseResult.ParseError> =
       type === "api" ? Schema.decodeUnknownEither(ApiAccount)(entry) : Schema.decodeUnknownEither(ClaudeCodeAccount)(entry)
-    if (Either.isLeft(decoded)) return void problems.push(...issues(where, decoded.left))
+    if (Either.isLeft(decoded)) {
+      problems.push(...issues(where, decoded.left))
+      continue
+    }
     const account: Account = decoded.right
     if (account.type === "claude-code") {
       const dir = account.configDir.trim().replace(/^~(?=\/|$)/, home)
@@ -136,29 +145,32 @@ export const validate = (options: unknown, env: Readonly<Record<string, string |
         type: "claude-code",
         location: StoreLocation.resolve({ CLAUDE_CONFIG_DIR: dir, HOME: home, USER: env["USER"] })
       })
-      return
+      continue
     }
     if (account.key !== undefined && account.keyEnv !== undefined) {
-      return void problems.push(`${where} has both "key" and "keyEnv": keep one (prefer "keyEnv")`)
+      problems.push(`${where} has both "key" and "keyEnv": keep one (prefer "keyEnv")`)
+      continue
     }
     if (account.keyEnv !== undefined) {
       const name = account.keyEnv.trim()
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        return void problems.push(`${where}.keyEnv must name an environment variable (letters, digits, _), not hold the key`)
+        problems.push(`${where}.keyEnv must name an environment variable (letters, digits, _), not hold the key`)
+        continue
       }
       const value = env[name]
       if (value === undefined || value.trim() === "") {
-        return void problems.push(`${where}.keyEnv: the environment variable ${name} is not set`)
+        problems.push(`${where}.keyEnv: the environment variable ${name} is not set`)
+        continue
       }
       accounts.push({ type: "api", key: value.trim() })
-      return
+      continue
     }
     if (account.key !== undefined) {
       accounts.push({ type: "api", key: account.key.trim() })
-      return
+      continue
     }
     problems.push(`${where} needs "keyEnv" (an environment variable holding the API key) or "key"`)
-  })
+  }
   return { accounts, problems }
 }
 
