@@ -140,7 +140,13 @@ const checkPublint = async (pkgDir) => {
 const attwBin = join(root, "node_modules", ".bin", "attw")
 
 /** A subpath pattern (`./*`, `./internal/*`) as a RegExp over subpaths; `*` spans `/` as in Node. */
-const patternOf = (key) => new RegExp(`^${key.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("(.+)")}$`)
+const patternOf = (key) =>
+  new RegExp(
+    `^${key
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join("(.+)")}$`
+  )
 
 /**
  * The subpaths `exports` wildcards open on the files the tarball holds (attw checks a `./*` entry only as
@@ -151,7 +157,11 @@ const wildcardEntrypoints = async (pkgDir, exportsField) => {
   if (exportsField === null || typeof exportsField !== "object") return []
   const keys = Object.keys(exportsField).filter((k) => k.startsWith("."))
   const target = (value) =>
-    typeof value === "string" ? value : value && typeof value === "object" ? target(value.import ?? value.default) : null
+    typeof value === "string"
+      ? value
+      : value && typeof value === "object"
+        ? target(value.import ?? value.default)
+        : null
   const blocked = keys.filter((k) => exportsField[k] === null && k.includes("*")).map(patternOf)
   const files = (await walk(pkgDir)).map((f) => `./${relative(pkgDir, f)}`)
   const found = new Set()
@@ -171,14 +181,19 @@ const wildcardEntrypoints = async (pkgDir, exportsField) => {
 }
 const checkAttw = async (tarball, pkgDir) => {
   const pkg = JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8"))
-  const typed = pkg.types !== undefined || pkg.typings !== undefined || JSON.stringify(pkg.exports ?? {}).includes('"types"')
+  const typed =
+    pkg.types !== undefined || pkg.typings !== undefined || JSON.stringify(pkg.exports ?? {}).includes('"types"')
   // A package that ships no types (the CLI: a bin, nothing to import) has nothing for attw to resolve.
   if (!typed) return { reasons: [], summary: "n/a (no types)", skipped: true }
   const extra = await wildcardEntrypoints(pkgDir, pkg.exports)
   const include = extra.length ? ["--include-entrypoints", ...extra] : []
-  const { stdout } = await run(attwBin, [tarball, "--profile", "esm-only", "--format", "json", "--no-color", ...include], {
-    maxBuffer: 64 * 1024 * 1024
-  }).catch((error) => ({ stdout: error.stdout ?? "", stderr: error.stderr }))
+  const { stdout } = await run(
+    attwBin,
+    [tarball, "--profile", "esm-only", "--format", "json", "--no-color", ...include],
+    {
+      maxBuffer: 64 * 1024 * 1024
+    }
+  ).catch((error) => ({ stdout: error.stdout ?? "", stderr: error.stderr }))
   let result
   try {
     result = JSON.parse(stdout)
@@ -223,7 +238,13 @@ try {
         row.build = `ok ${((Date.now() - started) / 1000).toFixed(0)}s`
       } catch (error) {
         row.build = "FAIL"
-        fail("build", [String(error.stdout || error.stderr || error.message).trim().split("\n").slice(0, 10).join("\n")])
+        fail("build", [
+          String(error.stdout || error.stderr || error.message)
+            .trim()
+            .split("\n")
+            .slice(0, 10)
+            .join("\n")
+        ])
         row.deps = row.publint = row.attw = "-"
         continue
       }
@@ -259,7 +280,11 @@ try {
     for (const note of lint.notes) notes.push(`${name} publint ${note}`)
 
     const types = await checkAttw(tarball, pkgDir)
-    row.attw = types.reasons.length ? `FAIL (${types.reasons.length})` : types.skipped ? types.summary : `ok ${types.summary}`
+    row.attw = types.reasons.length
+      ? `FAIL (${types.reasons.length})`
+      : types.skipped
+        ? types.summary
+        : `ok ${types.summary}`
     fail("attw", types.reasons)
   }
 } finally {
@@ -275,7 +300,9 @@ console.log(widths.map((w) => "-".repeat(w)).join("  "))
 for (const row of rows) console.log(line(row))
 if (notes.length) console.log(`\n${notes.join("\n")}`)
 if (failures.length) {
-  console.log(`\n${failures.length} failure${failures.length === 1 ? "" : "s"}:\n${failures.map((f) => `  ${f}`).join("\n")}`)
+  console.log(
+    `\n${failures.length} failure${failures.length === 1 ? "" : "s"}:\n${failures.map((f) => `  ${f}`).join("\n")}`
+  )
   process.exit(1)
 }
 console.log("\nevery package passes")

@@ -37,7 +37,8 @@ const FROM_WORKTREE = SOURCE_MODE !== "head"
 const WORKTREE = SOURCE_MODE.startsWith("/") ? SOURCE_MODE : SOURCE
 const started = performance.now()
 const secrets = []
-const say = (line) => process.stdout.write(`[release-test +${((performance.now() - started) / 1000).toFixed(0)}s] ${line}\n`)
+const say = (line) =>
+  process.stdout.write(`[release-test +${((performance.now() - started) / 1000).toFixed(0)}s] ${line}\n`)
 
 // Read before anything is redirected: where this machine's npm and pnpm get packages from.
 const hostConfig = (command, args) => {
@@ -74,12 +75,22 @@ const steps = [
       const head = hostConfig("git", ["rev-parse", "--short", "HEAD"])
       if (FROM_WORKTREE) {
         // Tracked and untracked-but-not-ignored files as they are on disk: uncommitted work, before committing it.
-        const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: WORKTREE })
-        const files = listed.toString("utf8").split("\0").filter((f) => f !== "" && existsSync(join(WORKTREE, f)))
-        for (const file of files) await cp(join(WORKTREE, file), join(repo, file), { recursive: true, verbatimSymlinks: true })
+        const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+          cwd: WORKTREE
+        })
+        const files = listed
+          .toString("utf8")
+          .split("\0")
+          .filter((f) => f !== "" && existsSync(join(WORKTREE, f)))
+        for (const file of files)
+          await cp(join(WORKTREE, file), join(repo, file), { recursive: true, verbatimSymlinks: true })
         return `${files.length} files of the working tree of ${WORKTREE === SOURCE ? "this checkout" : WORKTREE} (RELEASE_TEST_SOURCE=${SOURCE_MODE})`
       }
-      await runOk("git clone", "git", ["clone", "--quiet", "--no-hardlinks", SOURCE, repo], { cwd: root, env, timeoutMs: 60_000 })
+      await runOk("git clone", "git", ["clone", "--quiet", "--no-hardlinks", SOURCE, repo], {
+        cwd: root,
+        env,
+        timeoutMs: 60_000
+      })
       return `git clone --no-hardlinks of ${head || "HEAD"}`
     }
   },
@@ -92,9 +103,14 @@ const steps = [
       const args = ["install", "--frozen-lockfile", "--config.confirmModulesPurge=false", "--reporter=append-only"]
       if (STORE) args.push("--store-dir", STORE)
       const offline = await run("pnpm", [...args, "--offline"], { cwd: repo, env, timeoutMs })
-      if (offline.code === 0 && !offline.timedOut) return `offline from the pnpm store (${(offline.ms / 1000).toFixed(0)} s)`
+      if (offline.code === 0 && !offline.timedOut)
+        return `offline from the pnpm store (${(offline.ms / 1000).toFixed(0)} s)`
       say("offline install failed; retrying online")
-      const online = await runOk("pnpm install (online)", "pnpm", [...args, "--registry", UPSTREAM], { cwd: repo, env, timeoutMs })
+      const online = await runOk("pnpm install (online)", "pnpm", [...args, "--registry", UPSTREAM], {
+        cwd: repo,
+        env,
+        timeoutMs
+      })
       return `online (offline failed: ${tail(offline.stderr || offline.stdout, 1)}) (${(online.ms / 1000).toFixed(0)} s)`
     }
   },
@@ -121,11 +137,16 @@ const steps = [
     needs: ["version"],
     timeoutMs: 240_000,
     run: async ({ timeoutMs }) => {
-      const r = await runOk("pnpm -r build", "pnpm", ["-r", "--workspace-concurrency=2", "--reporter=append-only", "build"], {
-        cwd: repo,
-        env,
-        timeoutMs
-      })
+      const r = await runOk(
+        "pnpm -r build",
+        "pnpm",
+        ["-r", "--workspace-concurrency=2", "--reporter=append-only", "build"],
+        {
+          cwd: repo,
+          env,
+          timeoutMs
+        }
+      )
       return `built in ${(r.ms / 1000).toFixed(0)} s`
     }
   },
@@ -134,12 +155,20 @@ const steps = [
     title: "Verdaccio on 127.0.0.1",
     timeoutMs: 60_000,
     run: async ({ timeoutMs }) => {
-      ctx.registry = await startRegistry({ repoRoot: SOURCE, dir: join(root, "registry"), env, upstream: UPSTREAM, timeoutMs })
+      ctx.registry = await startRegistry({
+        repoRoot: SOURCE,
+        dir: join(root, "registry"),
+        env,
+        upstream: UPSTREAM,
+        timeoutMs
+      })
       const token = await createUser(ctx.registry.url, "release-test", `pw-${Math.random().toString(36).slice(2)}`)
       secrets.push(token)
       const host = ctx.registry.url.replace(/^http:/, "")
       // The temp userconfig every child reads: the loopback registry for everything, and its token.
-      await writeFile(env.npm_config_userconfig, `registry=${ctx.registry.url}\n${host}:_authToken=${token}\n`, { mode: 0o600 })
+      await writeFile(env.npm_config_userconfig, `registry=${ctx.registry.url}\n${host}:_authToken=${token}\n`, {
+        mode: 0o600
+      })
       return `verdaccio ${ctx.registry.version} at ${ctx.registry.url}; @tollgate/* local only, the rest proxied to ${UPSTREAM}`
     }
   },
@@ -150,11 +179,16 @@ const steps = [
     timeoutMs: 180_000,
     run: async ({ timeoutMs }) => {
       const url = ctx.registry.url
-      await runOk("pnpm publish -r", "pnpm", ["publish", "-r", "--no-git-checks", "--access", "public", "--registry", url], {
-        cwd: repo,
-        env,
-        timeoutMs
-      })
+      await runOk(
+        "pnpm publish -r",
+        "pnpm",
+        ["publish", "-r", "--no-git-checks", "--access", "public", "--registry", url],
+        {
+          cwd: repo,
+          env,
+          timeoutMs
+        }
+      )
       const missing = []
       for (const p of ctx.packages) {
         const doc = await packument(url, p.name)
@@ -162,8 +196,11 @@ const steps = [
         else p.manifest = doc.versions[p.version]
       }
       if (missing.length > 0) throw new StepError(`not in the registry after publishing: ${missing.join(", ")}`)
-      const leaked = ctx.packages.filter((p) => /"(workspace|catalog):/.test(JSON.stringify(p.manifest))).map((p) => p.name)
-      if (leaked.length > 0) throw new StepError(`published manifests still say workspace:/catalog:: ${leaked.join(", ")}`)
+      const leaked = ctx.packages
+        .filter((p) => /"(workspace|catalog):/.test(JSON.stringify(p.manifest)))
+        .map((p) => p.name)
+      if (leaked.length > 0)
+        throw new StepError(`published manifests still say workspace:/catalog:: ${leaked.join(", ")}`)
       return `${ctx.packages.length} packages published`
     }
   },
@@ -173,12 +210,18 @@ const steps = [
     needs: ["publish"],
     timeoutMs: 180_000,
     run: async ({ timeoutMs }) => {
-      const r = await runOk("npm i -g @tollgate/cli", "npm", ["i", "-g", "@tollgate/cli", "--registry", ctx.registry.url], {
-        cwd: dirs.HOME,
-        env,
-        timeoutMs
-      })
-      if (!existsSync(ctx.tollgate)) throw new StepError(`no ${ctx.tollgate} after the install`, tail(r.stdout + r.stderr))
+      const r = await runOk(
+        "npm i -g @tollgate/cli",
+        "npm",
+        ["i", "-g", "@tollgate/cli", "--registry", ctx.registry.url],
+        {
+          cwd: dirs.HOME,
+          env,
+          timeoutMs
+        }
+      )
+      if (!existsSync(ctx.tollgate))
+        throw new StepError(`no ${ctx.tollgate} after the install`, tail(r.stdout + r.stderr))
       const lib = await diskUsage(join(prefix, "lib", "node_modules"))
       ctx.cliFootprint = lib
       return `${mb(lib.bytes)} (${lib.bytes} bytes apparent, ${lib.allocated} allocated, ${lib.files} files) under ${"<prefix>/lib/node_modules"}, ${(r.ms / 1000).toFixed(0)} s`
@@ -191,12 +234,15 @@ const steps = [
     timeoutMs: 10_000,
     run: async () => {
       const installed = await readdir(join(prefix, "lib", "node_modules"), { recursive: true })
-      const deps = installed.filter((p) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@]+$/.test(p) && !p.startsWith("@tollgate/cli/node_modules/.bin"))
+      const deps = installed.filter(
+        (p) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@]+$/.test(p) && !p.startsWith("@tollgate/cli/node_modules/.bin")
+      )
       const manifest = ctx.packages.find((p) => p.name === "@tollgate/cli")?.manifest ?? {}
       const declared = Object.keys(manifest.dependencies ?? {})
       const why = []
       if (declared.length > 0) why.push(`declares dependencies: ${declared.join(", ")}`)
-      if (ctx.cliFootprint.bytes > CLI_MAX_BYTES) why.push(`install is ${mb(ctx.cliFootprint.bytes)} > ${mb(CLI_MAX_BYTES)}`)
+      if (ctx.cliFootprint.bytes > CLI_MAX_BYTES)
+        why.push(`install is ${mb(ctx.cliFootprint.bytes)} > ${mb(CLI_MAX_BYTES)}`)
       if (why.length > 0) throw new StepError(`apps/cli/package.json: ${why.join("; ")}`, deps.slice(0, 20).join("\n"))
       return `no dependencies, ${mb(ctx.cliFootprint.bytes)}`
     }
@@ -218,7 +264,11 @@ const steps = [
     needs: ["cli-install"],
     timeoutMs: 30_000,
     run: async ({ timeoutMs }) => {
-      const r = await runOk("tollgate doctor --json", ctx.tollgate, ["doctor", "--json"], { cwd: dirs.HOME, env, timeoutMs })
+      const r = await runOk("tollgate doctor --json", ctx.tollgate, ["doctor", "--json"], {
+        cwd: dirs.HOME,
+        env,
+        timeoutMs
+      })
       try {
         JSON.parse(r.stdout)
       } catch {
@@ -233,24 +283,33 @@ const steps = [
     needs: ["cli-install"],
     timeoutMs: 120_000,
     run: async ({ timeoutMs }) => {
-      await runOk("tollgate statusline install", ctx.tollgate, ["statusline", "install"], { cwd: dirs.HOME, env, timeoutMs })
+      await runOk("tollgate statusline install", ctx.tollgate, ["statusline", "install"], {
+        cwd: dirs.HOME,
+        env,
+        timeoutMs
+      })
       const settingsPath = join(dirs.HOME, ".claude", "settings.json")
       const settings = JSON.parse(await readFile(settingsPath, "utf8"))
       const line = settings?.statusLine?.command
       if (typeof line !== "string") throw new StepError(`no statusLine.command in $HOME/.claude/settings.json`)
       const why = []
       if (/tsx|\/src\/|\.ts\b/.test(line)) why.push("it runs TypeScript sources / tsx")
-      if (!line.includes(join(prefix, "lib", "node_modules", "@tollgate", "cli"))) why.push("it does not run the installed package")
+      if (!line.includes(join(prefix, "lib", "node_modules", "@tollgate", "cli")))
+        why.push("it does not run the installed package")
       if (why.length > 0) throw new StepError(`statusline install wrote \`${line}\`: ${why.join("; ")}`)
       const sample = statuslineSample()
       const once = await run("/bin/sh", ["-c", line], { cwd: dirs.HOME, env, input: sample, timeoutMs: 10_000 })
       if (once.code !== 0 || once.stdout.trim() === "") {
-        throw new StepError(`the written command exited ${once.code} with ${once.stdout.trim() === "" ? "no" : "some"} output`, tail(once.stdout + once.stderr))
+        throw new StepError(
+          `the written command exited ${once.code} with ${once.stdout.trim() === "" ? "no" : "some"} output`,
+          tail(once.stdout + once.stderr)
+        )
       }
       const t = interleavedStartup({ line, env, cwd: dirs.HOME, input: sample, rounds: 15 })
       ctx.statusline = t
       const measured = `${t.ratio.toFixed(2)}× (${t.commandMs.toFixed(1)} ms vs node -e 0 ${t.baselineMs.toFixed(1)} ms, medians of ${t.rounds} interleaved rounds)`
-      if (t.ratio > STATUSLINE_MAX_RATIO) throw new StepError(`statusline render ${measured} > ${STATUSLINE_MAX_RATIO}×`, `command: ${line}`)
+      if (t.ratio > STATUSLINE_MAX_RATIO)
+        throw new StepError(`statusline render ${measured} > ${STATUSLINE_MAX_RATIO}×`, `command: ${line}`)
       return `\`${line.replace(root, "<tmp>")}\` renders "${once.stdout.trim().split("\n")[0].slice(0, 60)}"; ${measured}`
     }
   },
@@ -260,11 +319,17 @@ const steps = [
     needs: ["cli-install"],
     timeoutMs: 30_000,
     run: async ({ timeoutMs }) => {
-      const r = await runOk("tollgate daemon install --dry-run", ctx.tollgate, ["daemon", "install", "--dry-run"], { cwd: dirs.HOME, env, timeoutMs })
+      const r = await runOk("tollgate daemon install --dry-run", ctx.tollgate, ["daemon", "install", "--dry-run"], {
+        cwd: dirs.HOME,
+        env,
+        timeoutMs
+      })
       const out = r.stdout + r.stderr
       const installed = join(prefix, "lib", "node_modules", "@tollgate", "cli", "dist", "tollgate.js")
-      if (/tsx|\/src\/[^\s]*\.ts/.test(out)) throw new StepError("the unit it would write runs TypeScript sources / tsx", tail(out))
-      if (!out.includes(installed)) throw new StepError("the unit it would write does not run the installed dist/tollgate.js", tail(out))
+      if (/tsx|\/src\/[^\s]*\.ts/.test(out))
+        throw new StepError("the unit it would write runs TypeScript sources / tsx", tail(out))
+      if (!out.includes(installed))
+        throw new StepError("the unit it would write does not run the installed dist/tollgate.js", tail(out))
       const exec = /^ExecStart=(.*)$/m.exec(out)?.[1] ?? /<string>([^<]*tollgate\.js)<\/string>/.exec(out)?.[1] ?? ""
       return `prints a unit running \`${exec.replace(root, "<tmp>")}\``
     }
@@ -320,7 +385,8 @@ async function publicPackages(dir) {
       const path = join(dir, group, name, "package.json")
       if (!existsSync(path)) continue
       const manifest = JSON.parse(await readFile(path, "utf8"))
-      if (manifest.private !== true) found.push({ name: manifest.name, version: manifest.version, dir: join(group, name) })
+      if (manifest.private !== true)
+        found.push({ name: manifest.name, version: manifest.version, dir: join(group, name) })
     }
   }
   return found
@@ -338,7 +404,10 @@ function statuslineSample() {
     version: "2.1.330",
     cost: { total_cost_usd: 0.42, total_duration_ms: 1000 },
     context_window: { used_percentage: 12 },
-    rate_limits: { five_hour: { used_percentage: 42, resets_at: later(3) }, seven_day: { used_percentage: 13, resets_at: later(100) } }
+    rate_limits: {
+      five_hour: { used_percentage: 42, resets_at: later(3) },
+      seven_day: { used_percentage: 13, resets_at: later(100) }
+    }
   })
 }
 
@@ -349,9 +418,16 @@ function statuslineSample() {
 async function probeImport(p, timeoutMs) {
   const project = await mkdtemp(join(dirs.TMPDIR, "import-probe-"))
   try {
-    await writeFile(join(project, "package.json"), JSON.stringify({ name: "import-probe", version: "0.0.0", private: true }))
+    await writeFile(
+      join(project, "package.json"),
+      JSON.stringify({ name: "import-probe", version: "0.0.0", private: true })
+    )
     const spec = `${p.name}@${p.version}`
-    await runOk(`npm i ${spec}`, "npm", ["i", spec, "--prefer-offline", "--registry", ctx.registry.url], { cwd: project, env, timeoutMs })
+    await runOk(`npm i ${spec}`, "npm", ["i", spec, "--prefer-offline", "--registry", ctx.registry.url], {
+      cwd: project,
+      env,
+      timeoutMs
+    })
     const size = await diskUsage(join(project, "node_modules"))
     if (p.name === "@tollgate/opencode") ctx.opencodeFootprint = size
     const m = p.manifest ?? {}
@@ -360,11 +436,19 @@ async function probeImport(p, timeoutMs) {
     if (m.exports === undefined && m.main === undefined && m.module === undefined) {
       const bins = typeof m.bin === "string" ? [p.name.split("/").pop()] : Object.keys(m.bin ?? {})
       if (bins.length === 0) throw new StepError(`${spec} has neither an entry point nor a bin`)
-      await runOk(`${bins[0]} --help`, join(project, "node_modules", ".bin", bins[0]), ["--help"], { cwd: project, env, timeoutMs: 30_000 })
+      await runOk(`${bins[0]} --help`, join(project, "node_modules", ".bin", bins[0]), ["--help"], {
+        cwd: project,
+        env,
+        timeoutMs: 30_000
+      })
       return { name: p.name, detail: `bin only: \`${bins[0]} --help\` runs; ${footprint}` }
     }
     const code = `await import(${JSON.stringify(p.name)})`
-    await runOk(`import('${p.name}')`, process.execPath, ["--input-type=module", "-e", code], { cwd: project, env, timeoutMs: 30_000 })
+    await runOk(`import('${p.name}')`, process.execPath, ["--input-type=module", "-e", code], {
+      cwd: project,
+      env,
+      timeoutMs: 30_000
+    })
     return { name: p.name, detail: `imports; ${footprint}` }
   } finally {
     await rm(project, { recursive: true, force: true })
@@ -380,11 +464,16 @@ const cleanup = async () => {
   killAll()
   await ctx.registry?.stop().catch(() => {})
   // Retries: a child killed a moment ago may still be writing into the tree.
-  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch((e) => say(`could not remove ${root}: ${e.message}`))
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch((e) =>
+    say(`could not remove ${root}: ${e.message}`)
+  )
 }
 
 const summary = () => {
-  const lines = ["", `release test summary (${((performance.now() - started) / 1000).toFixed(0)} s, limit ${TOTAL_MS / 1000} s)`]
+  const lines = [
+    "",
+    `release test summary (${((performance.now() - started) / 1000).toFixed(0)} s, limit ${TOTAL_MS / 1000} s)`
+  ]
   let ok = true
   for (const step of steps) {
     const o = outcome.get(step.id) ?? { status: "not run", detail: finished ? "" : "(time limit reached)" }
@@ -396,9 +485,18 @@ const summary = () => {
   }
   if (ctx.cliFootprint || ctx.opencodeFootprint || ctx.statusline) {
     lines.push("  measured:")
-    if (ctx.cliFootprint) lines.push(`    install footprint @tollgate/cli (npm i -g): ${ctx.cliFootprint.bytes} bytes (${mb(ctx.cliFootprint.bytes)})`)
-    if (ctx.opencodeFootprint) lines.push(`    install footprint @tollgate/opencode (npm i, with its dependencies): ${ctx.opencodeFootprint.bytes} bytes (${mb(ctx.opencodeFootprint.bytes)})`)
-    if (ctx.statusline) lines.push(`    statusline render / node -e 0: ${ctx.statusline.ratio.toFixed(2)}× (target ≤ ${STATUSLINE_MAX_RATIO}×)`)
+    if (ctx.cliFootprint)
+      lines.push(
+        `    install footprint @tollgate/cli (npm i -g): ${ctx.cliFootprint.bytes} bytes (${mb(ctx.cliFootprint.bytes)})`
+      )
+    if (ctx.opencodeFootprint)
+      lines.push(
+        `    install footprint @tollgate/opencode (npm i, with its dependencies): ${ctx.opencodeFootprint.bytes} bytes (${mb(ctx.opencodeFootprint.bytes)})`
+      )
+    if (ctx.statusline)
+      lines.push(
+        `    statusline render / node -e 0: ${ctx.statusline.ratio.toFixed(2)}× (target ≤ ${STATUSLINE_MAX_RATIO}×)`
+      )
   }
   lines.push(ok ? "release test: PASS" : "release test: FAIL")
   process.stdout.write(`${redact(lines.join("\n"), secrets)}\n`)
@@ -442,7 +540,12 @@ for (const step of steps) {
     if (aborting) await new Promise(() => {})
     const message = error instanceof Error ? error.message : String(error)
     const output = error instanceof StepError ? error.output : error?.stack
-    outcome.set(step.id, { status: "fail", detail: redact(message, secrets), output: output ? redact(output, secrets) : "", ms: performance.now() - t0 })
+    outcome.set(step.id, {
+      status: "fail",
+      detail: redact(message, secrets),
+      output: output ? redact(output, secrets) : "",
+      ms: performance.now() - t0
+    })
     say(`FAILED: ${redact(message, secrets)}`)
   }
 }

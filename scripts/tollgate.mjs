@@ -20,7 +20,9 @@ const builtAt = (() => {
 })()
 
 if (builtAt < sourcesNewestAt(root)) {
-  process.stderr.write(builtAt < 0 ? "tollgate: building the CLI (first run)…\n" : "tollgate: sources changed; rebuilding the CLI…\n")
+  process.stderr.write(
+    builtAt < 0 ? "tollgate: building the CLI (first run)…\n" : "tollgate: sources changed; rebuilding the CLI…\n"
+  )
   const { buildCli } = await import("../apps/cli/build.mjs")
   await buildCli()
 }

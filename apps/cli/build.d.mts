@@ -8,4 +8,8 @@ export declare const SLIM: ReadonlyArray<string>
 /** Every command's name, one per module in src/commands/. */
 export declare const commandNames: () => Promise<Array<string>>
 /** Command lines with an entry of their own (dist/cli/<bundle>.cjs from `source`), run without the CLI. */
-export declare const ENTRIES: ReadonlyArray<{ readonly args: ReadonlyArray<string>; readonly bundle: string; readonly source: string }>
+export declare const ENTRIES: ReadonlyArray<{
+  readonly args: ReadonlyArray<string>
+  readonly bundle: string
+  readonly source: string
+}>

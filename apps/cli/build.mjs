@@ -53,7 +53,8 @@ const builtinsByRequire = {
 
 const noImportLeft = (file, text) => {
   const at = text.search(/(?<![\w$.])import\(/)
-  if (at >= 0) throw new Error(`build.mjs: ${file} still calls import() (${text.slice(at, at + 60)}…), which vm.Script cannot run`)
+  if (at >= 0)
+    throw new Error(`build.mjs: ${file} still calls import() (${text.slice(at, at + 60)}…), which vm.Script cannot run`)
 }
 
 /** The commands with a bundle of their own (each has a handler module in src/handlers/). */
@@ -64,7 +65,10 @@ export const ENTRIES = [{ args: ["daemon", "run"], bundle: "daemon-run", source:
 
 /** Every command's name, one per module in src/commands/: what the dispatcher may take for a command. */
 export const commandNames = async () =>
-  (await readdir(here("./src/commands"))).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3)).sort()
+  (await readdir(here("./src/commands")))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => f.slice(0, -3))
+    .sort()
 
 // In the bundle for `command`, every other command's `import("../handlers/<name>.js")` becomes a module that
 // fails with a clear message: the dispatcher never sends that command here, so it is never reached.
@@ -93,9 +97,15 @@ const renderRootHelp = async (index) => {
   const home = await mkdtemp(join(tmpdir(), "tollgate-build-help-"))
   try {
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: home, FORCE_COLOR: "1" }
-    for (const name of ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"]) env[name] = join(home, name)
-    const { stdout } = await promisify(execFile)(process.execPath, [index, "--help"], { env, cwd: home, timeout: 60_000 })
-    if (!stdout.includes("USAGE")) throw new Error(`build.mjs: \`${index} --help\` printed no help: ${stdout.slice(0, 200)}`)
+    for (const name of ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"])
+      env[name] = join(home, name)
+    const { stdout } = await promisify(execFile)(process.execPath, [index, "--help"], {
+      env,
+      cwd: home,
+      timeout: 60_000
+    })
+    if (!stdout.includes("USAGE"))
+      throw new Error(`build.mjs: \`${index} --help\` printed no help: ${stdout.slice(0, 200)}`)
     return stdout
   } finally {
     await rm(home, { recursive: true, force: true })
@@ -150,12 +160,20 @@ const buildInto = async (outDir) => {
   const bundles = await Promise.all([
     build({ ...cli, outfile: join(outDir, "cli", "index.cjs") }),
     ...SLIM.map((command) =>
-      build({ ...cli, outfile: join(outDir, "cli", `${command}.cjs`), plugins: [builtinsByRequire, onlyHandler(command)] })
+      build({
+        ...cli,
+        outfile: join(outDir, "cli", `${command}.cjs`),
+        plugins: [builtinsByRequire, onlyHandler(command)]
+      })
     ),
-    ...ENTRIES.map(({ bundle, source }) => build({ ...cli, entryPoints: [here(source)], outfile: join(outDir, "cli", `${bundle}.cjs`) }))
+    ...ENTRIES.map(({ bundle, source }) =>
+      build({ ...cli, entryPoints: [here(source)], outfile: join(outDir, "cli", `${bundle}.cjs`) })
+    )
   ])
   for (const { outputFiles } of bundles) for (const file of outputFiles) noImportLeft(file.path, file.text)
-  await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((file) => writeFile(file.path, file.contents))))
+  await Promise.all(
+    bundles.flatMap(({ outputFiles }) => outputFiles.map((file) => writeFile(file.path, file.contents)))
+  )
   await writeFile(join(outDir, "cli", "help.txt"), await renderRootHelp(join(outDir, "cli", "index.cjs")))
 
   const dispatcher = await build({

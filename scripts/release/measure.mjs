@@ -36,10 +36,18 @@ const median = (values) => {
 
 const timeShell = (line, { env, cwd, input }) => {
   const started = process.hrtime.bigint()
-  const result = spawnSync("/bin/sh", ["-c", line], { env, cwd, input, stdio: ["pipe", "pipe", "pipe"], timeout: 10_000 })
+  const result = spawnSync("/bin/sh", ["-c", line], {
+    env,
+    cwd,
+    input,
+    stdio: ["pipe", "pipe", "pipe"],
+    timeout: 10_000
+  })
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   if (result.status !== 0) {
-    throw new Error(`\`${line}\` exited ${result.status ?? result.signal} during timing: ${String(result.stderr).slice(0, 400)}`)
+    throw new Error(
+      `\`${line}\` exited ${result.status ?? result.signal} during timing: ${String(result.stderr).slice(0, 400)}`
+    )
   }
   return ms
 }

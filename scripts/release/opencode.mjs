@@ -21,7 +21,9 @@ const loadTs = async (repo) => {
   const require = createRequire(join(repo, "package.json"))
   const manifestPath = require.resolve("tsx/package.json")
   const manifest = JSON.parse(await readFile(manifestPath, "utf8"))
-  const api = await import(pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"].import.default)).href)
+  const api = await import(
+    pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"].import.default)).href
+  )
   const namespace = api.register({ namespace: "tollgate-release-test" })
   return (file) => namespace.import(pathToFileURL(join(repo, file)).href, import.meta.url)
 }
@@ -87,7 +89,9 @@ export const opencodeLoadsPublishedPlugin = async ({ repo, registryUrl, version,
     // package published both ways): without `main` the plugin is skipped without a word in its output.
     const noMain = manifests.find((m) => m.version === version && typeof m.main !== "string")
     if (noMain !== undefined) {
-      why.push("the published @tollgate/opencode has no `main` (opencode 1.18 loads npm plugins by `main` only): packages/opencode/package.json publishConfig")
+      why.push(
+        "the published @tollgate/opencode has no `main` (opencode 1.18 loads npm plugins by `main` only): packages/opencode/package.json publishConfig"
+      )
     }
     if (!run.stdout.includes(REPLY)) why.push("the simulator's reply is not on stdout")
     if (messages.length === 0) why.push("no request reached the simulator's /v1/messages (plugin not loaded?)")

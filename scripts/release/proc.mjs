@@ -20,7 +20,9 @@ export const sandboxDirs = (root) => ({
 const NETWORK = ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
 export const network = () =>
   Object.fromEntries(
-    NETWORK.flatMap((name) => [name, name.toLowerCase()]).flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))
+    NETWORK.flatMap((name) => [name, name.toLowerCase()]).flatMap((name) =>
+      process.env[name] ? [[name, process.env[name]]] : []
+    )
   )
 
 /**
@@ -131,9 +133,13 @@ export const run = (command, args, { cwd, env, input, timeoutMs = 120_000 }) =>
 export const runOk = async (label, command, args, options) => {
   const result = await run(command, args, options)
   if (result.timedOut) {
-    throw new StepError(`${label}: timed out after ${options.timeoutMs ?? 120_000} ms`, tail(result.stdout + result.stderr))
+    throw new StepError(
+      `${label}: timed out after ${options.timeoutMs ?? 120_000} ms`,
+      tail(result.stdout + result.stderr)
+    )
   }
-  if (result.code !== 0) throw new StepError(`${label}: exit ${result.code}`, tail(`${result.stdout}\n${result.stderr}`))
+  if (result.code !== 0)
+    throw new StepError(`${label}: exit ${result.code}`, tail(`${result.stdout}\n${result.stderr}`))
   return result
 }
 

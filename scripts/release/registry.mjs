@@ -94,7 +94,8 @@ export const startRegistry = async ({ repoRoot, dir, env, upstream, timeoutMs = 
 
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (exited !== null) throw new StepError(`verdaccio ${bin.version} exited (${exited}) before answering`, tail(output))
+    if (exited !== null)
+      throw new StepError(`verdaccio ${bin.version} exited (${exited}) before answering`, tail(output))
     try {
       const response = await fetch(new URL("-/ping", url), { signal: AbortSignal.timeout(2_000) })
       if (response.ok) return { url, version: bin.version, stop, output: () => output }

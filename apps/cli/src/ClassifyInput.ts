@@ -15,7 +15,8 @@ const show = (value: unknown): string => {
   if (value === null) return "null"
   if (typeof value === "number" || typeof value === "boolean") return String(value)
   // Short words (an endpoint name) help; anything token-sized is never echoed.
-  if (typeof value === "string") return value.length <= 24 && !/^sk-ant/i.test(value) ? JSON.stringify(value) : "a string"
+  if (typeof value === "string")
+    return value.length <= 24 && !/^sk-ant/i.test(value) ? JSON.stringify(value) : "a string"
   return Array.isArray(value) ? "an array" : "an object"
 }
 

@@ -72,19 +72,26 @@ const frame = (data: Buffer): Buffer => {
 }
 
 const unframe = (file: Buffer): Buffer | undefined => {
-  if (file.length < HEADER || file.readUInt32LE(0) !== MAGIC || file.readUInt32LE(8) !== file.length - HEADER) return undefined
+  if (file.length < HEADER || file.readUInt32LE(0) !== MAGIC || file.readUInt32LE(8) !== file.length - HEADER)
+    return undefined
   const data = file.subarray(HEADER)
   return crc32(data) === file.readUInt32LE(4) ? data : undefined
 }
 
 /** Where the cache lives for this user, or undefined when turned off or there is no home. No file system access. */
-export const directory = (env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string | undefined): string | undefined => {
+export const directory = (
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+  home: string | undefined
+): string | undefined => {
   const off = env["TOLLGATE_COMPILE_CACHE"]?.trim().toLowerCase()
   if (off === "0" || off === "off" || off === "false") return undefined
   const xdg = env["XDG_CACHE_HOME"]
   if (xdg?.startsWith("/")) return join(xdg, "tollgate", "compile")
   if (home === undefined || !home.startsWith("/")) return undefined
-  return platform === "darwin" ? join(home, "Library", "Caches", "tollgate", "compile") : join(home, ".cache", "tollgate", "compile")
+  return platform === "darwin"
+    ? join(home, "Library", "Caches", "tollgate", "compile")
+    : join(home, ".cache", "tollgate", "compile")
 }
 
 const uid = (): number | undefined => process.getuid?.()
@@ -125,7 +132,7 @@ const readCache = (file: string): Buffer | "damaged" | undefined => {
     if (!info.isFile() || info.size > MAX_BYTES) return undefined
     if (uid() !== undefined && info.uid !== uid()) return undefined
     const data = readAll(fd, info.size)
-    return data === undefined ? undefined : unframe(data) ?? "damaged"
+    return data === undefined ? undefined : (unframe(data) ?? "damaged")
   } catch {
     return undefined
   } finally {
@@ -220,7 +227,10 @@ export const load = (
   // No importModuleDynamically: on Node 20 it warns on every run and is lost for a script compiled from cached
   // data; build.mjs makes sure no bundle calls import().
   const cachedData = cached instanceof Buffer ? cached : undefined
-  const script = new vm.Script(Module.wrap(source), { filename: file, ...(cachedData !== undefined ? { cachedData } : {}) })
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file,
+    ...(cachedData !== undefined ? { cachedData } : {})
+  })
   const outcome: Outcome =
     dir === undefined || name === undefined
       ? "off"
@@ -242,7 +252,9 @@ export const load = (
   }
   const module = new Module(file)
   module.filename = file
-  module.paths = (Module as unknown as { _nodeModulePaths: (from: string) => Array<string> })._nodeModulePaths(dirname(file))
+  module.paths = (Module as unknown as { _nodeModulePaths: (from: string) => Array<string> })._nodeModulePaths(
+    dirname(file)
+  )
   const wrapper = script.runInThisContext() as (
     exports: unknown,
     require: NodeJS.Require,

@@ -14,11 +14,14 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /** An install could not go ahead; nothing was written. */
-export class InstallRefused extends Schema.TaggedError<InstallRefused>("@tollgate/cli/InstallRefused")("InstallRefused", {
-  command: Schema.String,
-  path: Schema.String,
-  detail: Schema.String
-}) {
+export class InstallRefused extends Schema.TaggedError<InstallRefused>("@tollgate/cli/InstallRefused")(
+  "InstallRefused",
+  {
+    command: Schema.String,
+    path: Schema.String,
+    detail: Schema.String
+  }
+) {
   override get message(): string {
     return `${this.command}: ${this.detail}`
   }
@@ -72,7 +75,9 @@ export const replace = <E>(found: Found, text: string, newFileMode: number, fail
       yield* fs.chmod(backup, mode).pipe(Effect.mapError(failed("back up")))
       yield* Console.log(`Backup: ${backup}`)
     } else {
-      yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(Effect.mapError(failed("create the directory of")))
+      yield* fs
+        .makeDirectory(path.dirname(target), { recursive: true })
+        .pipe(Effect.mapError(failed("create the directory of")))
     }
     // Root (sudo) editing a user's settings must leave them the user's.
     const owner =

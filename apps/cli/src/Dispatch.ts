@@ -16,7 +16,9 @@ export const pick = (
   slim: ReadonlyArray<string>,
   entries: ReadonlyArray<{ readonly args: ReadonlyArray<string>; readonly bundle: string }>
 ): { readonly bundle: string; readonly command: string } => {
-  const exact = entries.find((entry) => entry.args.length === args.length && entry.args.every((arg, i) => arg === args[i]))
+  const exact = entries.find(
+    (entry) => entry.args.length === args.length && entry.args.every((arg, i) => arg === args[i])
+  )
   if (exact !== undefined) return { bundle: exact.bundle, command: exact.bundle }
   const command = args.find((arg) => commands.includes(arg)) ?? "index"
   return { bundle: slim.includes(command) ? command : "index", command }

@@ -20,7 +20,16 @@
  * what was there.
  */
 import * as Either from "effect/Either"
-import { applyEdits, type Edit, type JSONPath, modify, parseTree, findNodeAtLocation, type ParseError, parse } from "jsonc-parser"
+import {
+  applyEdits,
+  type Edit,
+  type JSONPath,
+  modify,
+  parseTree,
+  findNodeAtLocation,
+  type ParseError,
+  parse
+} from "jsonc-parser"
 import * as YAML from "yaml"
 
 /** The plugin's name: its directory under `$HERMES_HOME/plugins/` and its `plugins.enabled` entry. */
@@ -69,7 +78,13 @@ const yamlOptions = (text: string): YAML.ToStringOptions => ({
 // untouched line whose words are unchanged gets its original bytes back.
 const spacing = (line: string): string => {
   const indent = /^[ \t]*/.exec(line)![0]
-  return indent + line.slice(indent.length).replace(/[ \t]+/g, " ").trimEnd()
+  return (
+    indent +
+    line
+      .slice(indent.length)
+      .replace(/[ \t]+/g, " ")
+      .trimEnd()
+  )
 }
 
 const keepSpacing = (original: string, printed: string): string => {
@@ -84,7 +99,8 @@ const keepSpacing = (original: string, printed: string): string => {
     .join("\n")
 }
 
-const print = (doc: YAML.Document.Parsed, original: string): string => keepSpacing(original, doc.toString(yamlOptions(original)))
+const print = (doc: YAML.Document.Parsed, original: string): string =>
+  keepSpacing(original, doc.toString(yamlOptions(original)))
 
 const parseYaml = (text: string): Either.Either<YAML.Document.Parsed, string> => {
   const doc = YAML.parseDocument(text, { keepSourceTokens: false })
@@ -105,13 +121,20 @@ export const planConfig = (text: string | null, url: string): Either.Either<Plan
     const source = text ?? ""
     const doc = yield* parseYaml(source)
     const model = doc.get("model", true)
-    if (model !== undefined && model !== null && !YAML.isMap(model) && !(YAML.isScalar(model) && (model.value === null || typeof model.value === "string"))) {
+    if (
+      model !== undefined &&
+      model !== null &&
+      !YAML.isMap(model) &&
+      !(YAML.isScalar(model) && (model.value === null || typeof model.value === "string"))
+    ) {
       return yield* Either.left("its `model` is neither a mapping nor a model name")
     }
     const plugins = doc.get("plugins", true)
-    if (plugins !== undefined && plugins !== null && !YAML.isMap(plugins)) return yield* Either.left("its `plugins` is not a mapping")
+    if (plugins !== undefined && plugins !== null && !YAML.isMap(plugins))
+      return yield* Either.left("its `plugins` is not a mapping")
     const enabled = doc.getIn(["plugins", "enabled"], true)
-    if (enabled !== undefined && enabled !== null && !YAML.isSeq(enabled)) return yield* Either.left("its `plugins.enabled` is not a list")
+    if (enabled !== undefined && enabled !== null && !YAML.isSeq(enabled))
+      return yield* Either.left("its `plugins.enabled` is not a list")
     const listed = YAML.isSeq(enabled) && enabled.items.some((item) => scalarString(item) === PLUGIN)
     const previous: ConfigPrevious = {
       modelExisted: model !== undefined,
@@ -136,7 +159,11 @@ export const planConfig = (text: string | null, url: string): Either.Either<Plan
   })
 
 /** Undoes {@link planConfig} in a file changed since: `null` when there is nothing of ours left. */
-export const revertConfig = (text: string, url: string, previous: ConfigPrevious): Either.Either<string | null, string> =>
+export const revertConfig = (
+  text: string,
+  url: string,
+  previous: ConfigPrevious
+): Either.Either<string | null, string> =>
   Either.gen(function* () {
     const doc = yield* parseYaml(text)
     let changed = false
@@ -151,7 +178,12 @@ export const revertConfig = (text: string, url: string, previous: ConfigPrevious
       restore("provider", "anthropic", previous.provider)
       restore("base_url", url, previous.baseUrl)
       const keys = model.items.map((pair) => scalarString(pair.key))
-      if (previous.modelString !== null && keys.length === 1 && keys[0] === "default" && scalarString(model.get("default", true)) === previous.modelString) {
+      if (
+        previous.modelString !== null &&
+        keys.length === 1 &&
+        keys[0] === "default" &&
+        scalarString(model.get("default", true)) === previous.modelString
+      ) {
         doc.set("model", previous.modelString)
       } else if (!previous.modelExisted && model.items.length === 0) {
         doc.delete("model")
@@ -214,7 +246,8 @@ const parseAuth = (text: string): Either.Either<Record<string, unknown>, string>
   const errors: Array<ParseError> = []
   const value: unknown = parse(text, errors, { allowTrailingComma: false, disallowComments: true })
   if (errors.length > 0) return Either.left("it is not valid JSON")
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return Either.left("its top level is not an object")
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return Either.left("its top level is not an object")
   return Either.right(value as Record<string, unknown>)
 }
 
@@ -227,16 +260,27 @@ export const planAuth = (text: string | null): Either.Either<Planned<AuthPreviou
     const { provider, source } = SUPPRESSED
     if (text === null) {
       const fresh = { version: 1, providers: {}, suppressed_sources: { [provider]: [source] } }
-      return { text: `${JSON.stringify(fresh, null, 2)}\n`, previous: { suppressedExisted: false, providerExisted: false, listed: false } }
+      return {
+        text: `${JSON.stringify(fresh, null, 2)}\n`,
+        previous: { suppressedExisted: false, providerExisted: false, listed: false }
+      }
     }
     const store = yield* parseAuth(text)
     const suppressed = store["suppressed_sources"]
-    if (suppressed !== undefined && (typeof suppressed !== "object" || suppressed === null || Array.isArray(suppressed))) {
+    if (
+      suppressed !== undefined &&
+      (typeof suppressed !== "object" || suppressed === null || Array.isArray(suppressed))
+    ) {
       return yield* Either.left("its `suppressed_sources` is not an object")
     }
     const list = (suppressed as Record<string, unknown> | undefined)?.[provider]
-    if (list !== undefined && !Array.isArray(list)) return yield* Either.left(`its \`suppressed_sources.${provider}\` is not a list`)
-    const previous: AuthPrevious = { suppressedExisted: suppressed !== undefined, providerExisted: list !== undefined, listed: Array.isArray(list) && list.includes(source) }
+    if (list !== undefined && !Array.isArray(list))
+      return yield* Either.left(`its \`suppressed_sources.${provider}\` is not a list`)
+    const previous: AuthPrevious = {
+      suppressedExisted: suppressed !== undefined,
+      providerExisted: list !== undefined,
+      listed: Array.isArray(list) && list.includes(source)
+    }
     if (previous.listed) return { text: null, previous }
     const next = Array.isArray(list)
       ? edit(text, ["suppressed_sources", provider, -1], source, { isArrayInsertion: true })
@@ -257,9 +301,14 @@ export const revertAuth = (text: string, previous: AuthPrevious): Either.Either<
     let next = edit(text, ["suppressed_sources", provider, at], undefined)
     const store = yield* parseAuth(next)
     const suppressed = store["suppressed_sources"] as Record<string, unknown>
-    if (!previous.providerExisted && Array.isArray(suppressed[provider]) && (suppressed[provider] as Array<unknown>).length === 0) {
+    if (
+      !previous.providerExisted &&
+      Array.isArray(suppressed[provider]) &&
+      (suppressed[provider] as Array<unknown>).length === 0
+    ) {
       next = edit(next, ["suppressed_sources", provider], undefined)
-      if (!previous.suppressedExisted && Object.keys(suppressed).length === 1) next = edit(next, ["suppressed_sources"], undefined)
+      if (!previous.suppressedExisted && Object.keys(suppressed).length === 1)
+        next = edit(next, ["suppressed_sources"], undefined)
     }
     return next
   })

@@ -165,7 +165,15 @@ export const install = async (options: InstallOptions): Promise<void> => {
   const pluginChanged = plugin.some(([, text], i) => pluginCurrent[i] !== text)
 
   const verb = (changes: boolean, exists: boolean) =>
-    !changes ? "unchanged" : options.dryRun ? (exists ? "would change" : "would create") : exists ? "changed" : "created"
+    !changes
+      ? "unchanged"
+      : options.dryRun
+        ? exists
+          ? "would change"
+          : "would create"
+        : exists
+          ? "changed"
+          : "created"
   const prev = config.previous
   log(`Hermes home: ${options.home}`)
   log(`${p.config}: ${verb(config.text !== null, found.config.text !== null)}`)
@@ -174,10 +182,19 @@ export const install = async (options: InstallOptions): Promise<void> => {
   log(`  plugins.enabled: ${prev.pluginEnabled ? "lists" : "add"} ${HermesConfig.PLUGIN}`)
   const envChanges = env.text !== null || (found.env.mode !== null && found.env.mode !== envMode)
   log(`${p.env}: ${verb(envChanges, found.env.text !== null)} (mode 0600)`)
-  log(`  ${HermesConfig.ENV_VAR}: ${env.previous.hadVar ? "replaced by" : "set to"} the gateway key (${options.key === null ? `a new one, created in ${options.keyFile}` : options.keyFile})`)
+  log(
+    `  ${HermesConfig.ENV_VAR}: ${env.previous.hadVar ? "replaced by" : "set to"} the gateway key (${options.key === null ? `a new one, created in ${options.keyFile}` : options.keyFile})`
+  )
   log(`${p.auth}: ${verb(auth.text !== null, found.auth.text !== null)}`)
-  log(`  suppressed_sources.${HermesConfig.SUPPRESSED.provider}: ${auth.previous.listed ? "lists" : "add"} ${HermesConfig.SUPPRESSED.source}`)
-  log(`${p.plugin}/: ${verb(pluginChanged, pluginCurrent.some((t) => t !== null))} (plugin.yaml, __init__.py, config.json)`)
+  log(
+    `  suppressed_sources.${HermesConfig.SUPPRESSED.provider}: ${auth.previous.listed ? "lists" : "add"} ${HermesConfig.SUPPRESSED.source}`
+  )
+  log(
+    `${p.plugin}/: ${verb(
+      pluginChanged,
+      pluginCurrent.some((t) => t !== null)
+    )} (plugin.yaml, __init__.py, config.json)`
+  )
   log(`  runs: ${options.command.join(" ")} token --json [--if-token FINGERPRINT]`)
   if (options.dryRun) {
     log("Dry run: nothing written.")
@@ -185,11 +202,19 @@ export const install = async (options: InstallOptions): Promise<void> => {
   }
   if (options.key === null) throw new Refused("no gateway key")
 
-  const record = (kind: FileKind, f: Found, text: string | null, backup: string | null, previous: unknown): FileRecord => {
+  const record = (
+    kind: FileKind,
+    f: Found,
+    text: string | null,
+    backup: string | null,
+    previous: unknown
+  ): FileRecord => {
     const earlier = prior?.files[kind]
     const written = sha(text ?? f.text ?? "")
     // The first install's record is what the file held before tollgate; later installs only move `written`.
-    return earlier !== undefined ? { ...earlier, written } : { path: f.path, existed: f.text !== null, backup, mode: f.mode, written, previous }
+    return earlier !== undefined
+      ? { ...earlier, written }
+      : { path: f.path, existed: f.text !== null, backup, mode: f.mode, written, previous }
   }
 
   await mkdir(p.plugin, { recursive: true, mode: 0o700 })
@@ -229,9 +254,17 @@ export interface UninstallOptions {
 const revert = async (kind: FileKind, rec: FileRecord, baseUrl: string, current: string): Promise<string | null> => {
   switch (kind) {
     case "config":
-      return refuseIf(HermesConfig.revertConfig(current, baseUrl, rec.previous as HermesConfig.ConfigPrevious), rec.path, "restoring")
+      return refuseIf(
+        HermesConfig.revertConfig(current, baseUrl, rec.previous as HermesConfig.ConfigPrevious),
+        rec.path,
+        "restoring"
+      )
     case "auth":
-      return refuseIf(HermesConfig.revertAuth(current, rec.previous as HermesConfig.AuthPrevious), rec.path, "restoring")
+      return refuseIf(
+        HermesConfig.revertAuth(current, rec.previous as HermesConfig.AuthPrevious),
+        rec.path,
+        "restoring"
+      )
     case "env": {
       const key = /^ANTHROPIC_TOKEN=(tollgate-gw-[A-Za-z0-9_-]+)$/m.exec(current)?.[1]
       if (key === undefined) return null
@@ -246,7 +279,10 @@ export const uninstall = async (options: UninstallOptions): Promise<void> => {
   const { log, dryRun } = options
   const p = paths(options.home)
   const rec = await readRecord(p.file("install"))
-  const pluginThere = await stat(p.plugin).then(() => true, () => false)
+  const pluginThere = await stat(p.plugin).then(
+    () => true,
+    () => false
+  )
   if (rec === null && !pluginThere) {
     log(`Not installed: there is no ${p.plugin}.`)
     return
@@ -272,7 +308,8 @@ export const uninstall = async (options: UninstallOptions): Promise<void> => {
         continue
       }
       if (backup !== null) {
-        if (!dryRun) await AtomicFile.write(found.real, backup, { mode: file.mode ?? found.mode ?? 0o600, durable: true })
+        if (!dryRun)
+          await AtomicFile.write(found.real, backup, { mode: file.mode ?? found.mode ?? 0o600, durable: true })
         log(`${file.path}: ${would("restored from", "would be restored from")} ${file.backup}`)
         continue
       }
@@ -287,7 +324,9 @@ export const uninstall = async (options: UninstallOptions): Promise<void> => {
       const backup = await writeWithBackup(found, text, found.mode ?? 0o600, options.now)
       if (backup !== null) log(`Backup: ${backup}`)
     }
-    log(`${file.path}: ${would("tollgate's settings removed", "tollgate's settings would be removed")} (changed since install, so not restored from the backup)`)
+    log(
+      `${file.path}: ${would("tollgate's settings removed", "tollgate's settings would be removed")} (changed since install, so not restored from the backup)`
+    )
   }
   if (!dryRun) {
     for (const name of Object.keys(HermesPlugin.FILES) as Array<keyof typeof HermesPlugin.FILES>) {

@@ -35,13 +35,20 @@ const readJson = async (file: string): Promise<Record<string, unknown> | null> =
 export const gather: Effect.Effect<HermesFacts> = Effect.promise(async () => {
   const paths = HermesInstall.paths(HermesInstall.hermesHome(process.env))
   const installed = (await readJson(paths.file("install"))) !== null
-  const present = await stat(paths.plugin).then(() => true, () => false)
-  if (!installed && !present) return { hermes: { home: paths.home, installed: false, plugin: null, reason: null, loadedAt: null } }
+  const present = await stat(paths.plugin).then(
+    () => true,
+    () => false
+  )
+  if (!installed && !present)
+    return { hermes: { home: paths.home, installed: false, plugin: null, reason: null, loadedAt: null } }
   const state = await readJson(paths.file("state"))
   const loadedAt = typeof state?.["at"] === "number" ? state["at"] : null
   if (state === null) return { hermes: { home: paths.home, installed, plugin: "not-loaded", reason: null, loadedAt } }
   if (state["active"] === true) {
-    const reason = state["commandFound"] === false ? `the tollgate command in ${paths.file("config")} is missing; run \`tollgate hermes install\` again` : null
+    const reason =
+      state["commandFound"] === false
+        ? `the tollgate command in ${paths.file("config")} is missing; run \`tollgate hermes install\` again`
+        : null
     return { hermes: { home: paths.home, installed, plugin: "active", reason, loadedAt } }
   }
   const reason = typeof state["reason"] === "string" ? state["reason"] : "unknown"
@@ -67,6 +74,11 @@ export const render = (facts: HermesFacts): ReadonlyArray<readonly [string, stri
   })()
   return [
     ["hermes home", hermes.home],
-    ["hermes", hermes.installed || hermes.plugin === null ? status : `${status} (no install record: run \`tollgate hermes install\` again)`]
+    [
+      "hermes",
+      hermes.installed || hermes.plugin === null
+        ? status
+        : `${status} (no install record: run \`tollgate hermes install\` again)`
+    ]
   ]
 }

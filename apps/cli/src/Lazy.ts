@@ -10,5 +10,7 @@
  */
 import * as Effect from "effect/Effect"
 
-export const handler = <M, A, E, R>(load: () => Promise<M>, use: (module: M) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.promise(load), use)
+export const handler = <M, A, E, R>(
+  load: () => Promise<M>,
+  use: (module: M) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => Effect.flatMap(Effect.promise(load), use)

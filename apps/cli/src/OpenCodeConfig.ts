@@ -27,7 +27,12 @@ export const GLOBAL_NAMES = ["opencode.jsonc", "opencode.json", "config.json"] a
 export const GLOBAL_NEW = "opencode.jsonc"
 
 /** The project config files, relative to the project directory, in the order opencode's own editor picks them. */
-export const PROJECT_NAMES = ["opencode.json", "opencode.jsonc", ".opencode/opencode.json", ".opencode/opencode.jsonc"] as const
+export const PROJECT_NAMES = [
+  "opencode.json",
+  "opencode.jsonc",
+  ".opencode/opencode.json",
+  ".opencode/opencode.jsonc"
+] as const
 
 /** The file a project install creates when there is none. */
 export const PROJECT_NEW = "opencode.json"
@@ -276,7 +281,8 @@ export const plan = (parsed: Parsed | null, spec: string): Either.Either<Plan, s
       const specNode = node.type === "array" ? node.children![0]! : node
       if (specNode.value !== spec) edits.push({ offset: specNode.offset, length: specNode.length, content: quoted })
       // A further tollgate entry goes with the separator before it (the previous item stays as it was).
-      for (const i of extra) edits.push({ offset: end(items[i - 1]!), length: end(items[i]!) - end(items[i - 1]!), content: "" })
+      for (const i of extra)
+        edits.push({ offset: end(items[i - 1]!), length: end(items[i]!) - end(items[i - 1]!), content: "" })
     }
   }
   const next = Jsonc.applyEdits(text, edits)

@@ -33,7 +33,11 @@ export interface OpenCodeFacts {
 
 const specOf = (entry: unknown): unknown => (Array.isArray(entry) ? entry[0] : entry)
 
-const listings = async (scope: Listing["scope"], dir: string, names: ReadonlyArray<string>): Promise<Array<Listing>> => {
+const listings = async (
+  scope: Listing["scope"],
+  dir: string,
+  names: ReadonlyArray<string>
+): Promise<Array<Listing>> => {
   const out: Array<Listing> = []
   for (const name of names) {
     const path = join(dir, name)

@@ -36,7 +36,10 @@ const empty: State = { version: 1, backoff: {}, last: null }
 export const directory = Effect.gen(function* () {
   const path = yield* Path.Path
   const xdg = yield* Config.option(Config.string("XDG_STATE_HOME"))
-  const base = Option.isSome(xdg) && xdg.value.trim() !== "" ? xdg.value : path.join(yield* Config.string("HOME"), ".local", "state")
+  const base =
+    Option.isSome(xdg) && xdg.value.trim() !== ""
+      ? xdg.value
+      : path.join(yield* Config.string("HOME"), ".local", "state")
   return path.join(base, "tollgate")
 })
 
@@ -62,7 +65,9 @@ export const load = Effect.gen(function* () {
     Effect.catchAll((error) => (UnsafePath.isUnsafePath(error) ? Effect.fail(error) : Effect.succeed(false)))
   )
   if (!present) return empty
-  const text = yield* Effect.promise(() => SafeRead.readText(target, { maxBytes: MAX_BYTES, mustBeOurs: true }).catch(() => null))
+  const text = yield* Effect.promise(() =>
+    SafeRead.readText(target, { maxBytes: MAX_BYTES, mustBeOurs: true }).catch(() => null)
+  )
   if (text === null) return empty
   return yield* Schema.decodeUnknown(Schema.parseJson(State))(text).pipe(Effect.orElseSucceed(() => empty))
 })
@@ -83,6 +88,8 @@ export const save = (state: State) =>
         await AtomicFile.write(target, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, durable: true })
       },
       catch: (error) =>
-        UnsafePath.isUnsafePath(error) ? error : new Error(`cannot save ${target} (${(error as { code?: string }).code ?? "error"})`)
+        UnsafePath.isUnsafePath(error)
+          ? error
+          : new Error(`cannot save ${target} (${(error as { code?: string }).code ?? "error"})`)
     })
   })

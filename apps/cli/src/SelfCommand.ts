@@ -69,7 +69,11 @@ export const locate = (running: Running = process): Either.Either<Self, string> 
   } catch {
     return Either.left(`the tollgate entry ${entry} cannot be resolved; ${HINT}`)
   }
-  const found = (dispatcher: string): Self => ({ node: running.execPath, dispatcher, argv: [running.execPath, dispatcher] })
+  const found = (dispatcher: string): Self => ({
+    node: running.execPath,
+    dispatcher,
+    argv: [running.execPath, dispatcher]
+  })
 
   if (!SOURCE.test(real)) {
     // The dispatcher itself, or a command's bundle below it (dist/cli/<command>.cjs run directly).

@@ -43,7 +43,9 @@ const lockWords = (locks: RefreshLock.LockState): string => {
   if (locks.owner?.alive === false && locks.owner.pid !== null) {
     return `left by a process that no longer runs (pid ${locks.owner.pid}); the next refresh takes it over at once`
   }
-  const who = locks.owner?.pid ? `pid ${locks.owner.pid}${locks.owner.alive === false ? ", which is gone" : locks.owner.alive ? ", running" : ""}` : "an unknown process"
+  const who = locks.owner?.pid
+    ? `pid ${locks.owner.pid}${locks.owner.alive === false ? ", which is gone" : locks.owner.alive ? ", running" : ""}`
+    : "an unknown process"
   const age = locks.ageMs === null ? "" : ` for ${seconds(locks.ageMs)}`
   return locks.stale
     ? `stale: held by ${who}${age} without a heartbeat; the next refresh takes it over`
@@ -52,7 +54,10 @@ const lockWords = (locks: RefreshLock.LockState): string => {
 
 /** Plain-words lines for the doctor's output. */
 export const render = (facts: StoreFacts): ReadonlyArray<readonly [string, string]> => [
-  ["store", facts.store.backend === null ? `unreadable: ${facts.store.why}` : `${facts.store.backend} (${facts.store.why})`],
+  [
+    "store",
+    facts.store.backend === null ? `unreadable: ${facts.store.why}` : `${facts.store.backend} (${facts.store.why})`
+  ],
   ["refresh lock", lockWords(facts.locks)],
   ["storage-write lock", facts.locks.storageWriteHeld ? "held" : "free"],
   [

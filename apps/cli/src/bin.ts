@@ -28,14 +28,31 @@ import * as RunMain from "./RunMain.js"
 import * as TerminalColor from "./TerminalColor.js"
 import * as UsageError from "./UsageError.js"
 
-const tollgate = Command.make("tollgate", {}, () =>
-  new UsageError.UsageError({
-    command: "tollgate",
-    detail: "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate refresh`, `tollgate token`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
-  })
+const tollgate = Command.make(
+  "tollgate",
+  {},
+  () =>
+    new UsageError.UsageError({
+      command: "tollgate",
+      detail:
+        "missing command: use `tollgate conformance`, `tollgate sim`, `tollgate refresh`, `tollgate token`, `tollgate classify` or `tollgate doctor` (see `tollgate --help`)"
+    })
 ).pipe(
   Command.withDescription("Keeps agent runtimes healthy on Anthropic subscription OAuth."),
-  Command.withSubcommands([conformance, sim, refresh, token, classify, doctor, daemon, gateway, statusline, opencode, hermes, status])
+  Command.withSubcommands([
+    conformance,
+    sim,
+    refresh,
+    token,
+    classify,
+    doctor,
+    daemon,
+    gateway,
+    statusline,
+    opencode,
+    hermes,
+    status
+  ])
 )
 
 const run = Command.run(tollgate, { name: "tollgate", version: pkg.version })
@@ -67,10 +84,6 @@ const report = (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
 }
 
 RunMain.run(
-  run(process.argv).pipe(
-    Effect.tapErrorCause(report),
-    TerminalColor.applyPolicy,
-    Effect.provide(NodeContext.layer)
-  ),
+  run(process.argv).pipe(Effect.tapErrorCause(report), TerminalColor.applyPolicy, Effect.provide(NodeContext.layer)),
   exitCode
 )

@@ -20,7 +20,7 @@ describe("ClassifyInput.parse", () => {
       'transportError: expected one of "connect", "reset", "timeout", "aborted", "other", got "dns"'
     )
     expect(complaint({ endpoint: "usage", status: 200, credential: { scopes: ["a", 1] } })).toBe(
-      'credential.scopes: expected an array of scope strings, got an array'
+      "credential.scopes: expected an array of scope strings, got an array"
     )
     expect(complaint({ endpoint: "usage", status: 200, headers: { "retry-after": true } })).toBe(
       "headers.retry-after: expected a string, a number or an array of strings, got true"
@@ -62,7 +62,9 @@ describe("ClassifyInput.parse", () => {
       "headers: nested deeper than 64 levels (at character 110)"
     )
     // A key that is not a field may be anything, a pasted token included: not echoed.
-    expect(complaint(`{"sk-ant-oat01-SECRET":${deep(100)}}`)).toBe("the input is nested deeper than 64 levels (at character 86)")
+    expect(complaint(`{"sk-ant-oat01-SECRET":${deep(100)}}`)).toBe(
+      "the input is nested deeper than 64 levels (at character 86)"
+    )
     expect(complaint(deep(100_000))).toBe("the input is nested deeper than 64 levels (at character 64)")
     // Brackets inside strings are not nesting; a body string holding deep JSON is a valid body.
     expect(complaint({ endpoint: "messages", status: 500, body: deep(100_000) })).toBe("accepted")

@@ -30,7 +30,8 @@ describe.concurrent("the built tollgate (dist/tollgate.js + dist/cli/*.cjs)", { 
   it("--help lists every command", async ({ sandbox }) => {
     const run = await built(sandbox, ["--help"])
     expect(run.code, run.stderr).toBe(0)
-    for (const command of ["conformance", "token", "gateway", "hermes", "opencode", "daemon", "statusline"]) expect(run.stdout).toContain(command)
+    for (const command of ["conformance", "token", "gateway", "hermes", "opencode", "daemon", "statusline"])
+      expect(run.stdout).toContain(command)
   })
 
   it("gateway key and doctor --json (effect, @effect/cli, the gateway)", async ({ sandbox }) => {
@@ -44,7 +45,14 @@ describe.concurrent("the built tollgate (dist/tollgate.js + dist/cli/*.cjs)", { 
 
   it("opencode install --project --dry-run (jsonc-parser)", async ({ sandbox }) => {
     await writeFile(join(dir, "plugin.js"), "export default {}\n")
-    const run = await built(sandbox, ["opencode", "install", "--project", "--dry-run", "--plugin", join(dir, "plugin.js")])
+    const run = await built(sandbox, [
+      "opencode",
+      "install",
+      "--project",
+      "--dry-run",
+      "--plugin",
+      join(dir, "plugin.js")
+    ])
     expect(run.stderr).not.toMatch(/Cannot find module/)
     expect(run.code, run.stderr).toBe(0)
   })
@@ -70,13 +78,19 @@ describe.concurrent("tollgate --help from the help build.mjs rendered", { timeou
     return "FORCE_COLOR" in env && !("NO_COLOR" in env) ? { ...rest, ...env } : { ...sandbox.env, ...env }
   }
   const live = (sandbox: Sandbox, env: Record<string, string>) =>
-    collect(process.execPath, [join(dir, "dist", "cli", "index.cjs"), "--help"], sandbox.root, envOf(sandbox, env), { timeoutMs: 30_000 })
+    collect(process.execPath, [join(dir, "dist", "cli", "index.cjs"), "--help"], sandbox.root, envOf(sandbox, env), {
+      timeoutMs: 30_000
+    })
   const through = (sandbox: Sandbox, args: ReadonlyArray<string>, env: Record<string, string>, bin = dispatcher) =>
     collect(process.execPath, [bin, ...args], sandbox.root, envOf(sandbox, env), { timeoutMs: 30_000 })
   const colour = { FORCE_COLOR: "1" }
 
   it("--help and -h print exactly what the CLI prints, plain without a terminal", async ({ sandbox }) => {
-    const [expected, help, h] = await Promise.all([live(sandbox, {}), through(sandbox, ["--help"], {}), through(sandbox, ["-h"], {})])
+    const [expected, help, h] = await Promise.all([
+      live(sandbox, {}),
+      through(sandbox, ["--help"], {}),
+      through(sandbox, ["-h"], {})
+    ])
     expect(expected.code, expected.stderr).toBe(0)
     expect(expected.stdout).toMatch(/USAGE[\s\S]*COMMANDS/)
     expect(expected.stdout).not.toContain("\u001b")
@@ -105,7 +119,10 @@ describe.concurrent("tollgate --help from the help build.mjs rendered", { timeou
     const copy = join(dir, "dist-without-help")
     await cp(join(dir, "dist"), copy, { recursive: true })
     await rm(join(copy, "cli", "help.txt"))
-    const [expected, run] = await Promise.all([live(sandbox, {}), through(sandbox, ["--help"], {}, join(copy, "tollgate.js"))])
+    const [expected, run] = await Promise.all([
+      live(sandbox, {}),
+      through(sandbox, ["--help"], {}, join(copy, "tollgate.js"))
+    ])
     expect(run).toEqual(expected)
   })
 })

@@ -98,7 +98,9 @@ describe.concurrent("tollgate classify on deeply nested input", () => {
 
   it("a body string holding deeply nested JSON is classified", async ({ expect, sandbox }) => {
     const body = `{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited.","details":${nested(30_000)}}}`
-    const run = await tollgate(sandbox, ["classify"], { stdin: JSON.stringify({ endpoint: "messages", status: 429, body }) })
+    const run = await tollgate(sandbox, ["classify"], {
+      stdin: JSON.stringify({ endpoint: "messages", status: 429, body })
+    })
     expect(run).toMatchObject({ code: 0, stderr: "" })
     expect(parse(run.stdout)).toMatchObject({ tag: "RateLimited", endpoint: "messages" })
   })

@@ -284,7 +284,11 @@ describe("CompileCache.load", { timeout: 60_000 }, () => {
 
   it("TOLLGATE_COMPILE_CACHE=0 turns it off", async () => {
     const box = sandbox()
-    expect(await once(box, { TOLLGATE_COMPILE_CACHE: "0" })).toMatchObject({ code: 0, stdout: EXPECTED, outcome: "off" })
+    expect(await once(box, { TOLLGATE_COMPILE_CACHE: "0" })).toMatchObject({
+      code: 0,
+      stdout: EXPECTED,
+      outcome: "off"
+    })
     expect(caches(box)).toEqual([])
   })
 

@@ -17,7 +17,10 @@ const identity = async () => {
 }
 
 describe.concurrent("tollgate doctor and the refresh lock", () => {
-  it("a lock whose recorded owner no longer runs is called left behind, not Claude Code refreshing", async ({ expect, sandbox }) => {
+  it("a lock whose recorded owner no longer runs is called left behind, not Claude Code refreshing", async ({
+    expect,
+    sandbox
+  }) => {
     const dir = join(sandbox.home, ".claude")
     await mkdir(join(dir, ".oauth_refresh.lock"), { recursive: true, mode: 0o700 })
     // A pid that provably existed and has exited.
@@ -28,10 +31,16 @@ describe.concurrent("tollgate doctor and the refresh lock", () => {
     const [text, json] = await Promise.all([tollgate(sandbox, ["doctor"]), tollgate(sandbox, ["doctor", "--json"])])
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toMatch(
-      new RegExp(`\\n  refresh lock +left by a process that no longer runs \\(pid ${dead}\\); the next refresh takes it over at once\\n`)
+      new RegExp(
+        `\\n  refresh lock +left by a process that no longer runs \\(pid ${dead}\\); the next refresh takes it over at once\\n`
+      )
     )
     expect(text.stdout).not.toContain("probably Claude Code")
-    expect(JSON.parse(json.stdout).locks).toMatchObject({ held: true, stale: false, owner: { pid: dead, alive: false } })
+    expect(JSON.parse(json.stdout).locks).toMatchObject({
+      held: true,
+      stale: false,
+      owner: { pid: dead, alive: false }
+    })
   })
 
   it("a lock whose owner runs is still described as held", async ({ expect, sandbox }) => {

@@ -5,7 +5,15 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { describe, expect } from "vitest"
-import { builtDispatcher, expectFastCommand, type Sandbox, start, test as it, tollgate, tollgateBuilt } from "./tollgate.js"
+import {
+  builtDispatcher,
+  expectFastCommand,
+  type Sandbox,
+  start,
+  test as it,
+  tollgate,
+  tollgateBuilt
+} from "./tollgate.js"
 
 const claudeStore = async (sandbox: Sandbox, sim: Simulator.Simulator) => {
   const dir = join(sandbox.home, ".claude")
@@ -39,7 +47,12 @@ const ask = (port: string, key: string, stream = false) =>
   fetch(`http://127.0.0.1:${port}/v1/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": key, "anthropic-version": "2023-06-01" },
-    body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, stream, messages: [{ role: "user", content: "hi" }] })
+    body: JSON.stringify({
+      model: "claude-sonnet-4-5",
+      max_tokens: 16,
+      stream,
+      messages: [{ role: "user", content: "hi" }]
+    })
   })
 
 describe("tollgate gateway", () => {
@@ -55,13 +68,22 @@ describe("tollgate gateway", () => {
     expect((await stat(join(sandbox.home, ".config", "tollgate"))).mode & 0o777).toBe(0o700)
   })
 
-  it("run: serves the Claude Code login on --port 0, status reports it, SIGTERM lets a stream finish and exits 0; no secret in its log", async ({ sandbox }) => {
+  it("run: serves the Claude Code login on --port 0, status reports it, SIGTERM lets a stream finish and exits 0; no secret in its log", async ({
+    sandbox
+  }) => {
     const sim = await Simulator.start({ ttlMs: 120_000 })
     try {
       await claudeStore(sandbox, sim)
       const key = (await tollgate(sandbox, ["gateway", "key"])).stdout.trim()
       const portFile = join(sandbox.root, "gateway.port")
-      const child = start({ ...sandbox, env: { ...sandbox.env, ...sim.env } }, ["gateway", "run", "--port", "0", "--port-file", portFile])
+      const child = start({ ...sandbox, env: { ...sandbox.env, ...sim.env } }, [
+        "gateway",
+        "run",
+        "--port",
+        "0",
+        "--port-file",
+        portFile
+      ])
       let log = ""
       child.stderr.setEncoding("utf8").on("data", (c: string) => (log += c))
       const port = await waitForFile(portFile)
@@ -69,9 +91,15 @@ describe("tollgate gateway", () => {
       const answer = await ask(port, key)
       expect(answer.status).toBe(200)
       const status = await tollgate(sandbox, ["gateway", "status", "--json", "--port", port])
-      const report = JSON.parse(status.stdout) as { running: boolean; gateway: { accounts: Array<{ type: string; store: string }> }; seen: Array<{ verdict: string }> }
+      const report = JSON.parse(status.stdout) as {
+        running: boolean
+        gateway: { accounts: Array<{ type: string; store: string }> }
+        seen: Array<{ verdict: string }>
+      }
       expect(report.running).toBe(true)
-      expect(report.gateway.accounts).toEqual([{ index: 0, type: "claude-code", store: join(sandbox.home, ".claude", ".credentials.json") }])
+      expect(report.gateway.accounts).toEqual([
+        { index: 0, type: "claude-code", store: join(sandbox.home, ".claude", ".credentials.json") }
+      ])
       expect(report.seen[0]?.verdict).toBe("ok")
 
       sim.setStreamPace(200)
@@ -83,16 +111,23 @@ describe("tollgate gateway", () => {
       const [code] = await exited
       expect(code).toBe(0)
       expect(log).toMatch(/stopped/)
-      for (const secret of [key, sim.account.accessToken, sim.account.refreshToken]) expect(log.includes(secret!)).toBe(false)
+      for (const secret of [key, sim.account.accessToken, sim.account.refreshToken])
+        expect(log.includes(secret!)).toBe(false)
       expect(status.stdout.includes(key)).toBe(false)
     } finally {
       await sim.close()
     }
   }, 90_000)
 
-  it("quota through forwarded headers: after one request through the gateway, the daemon's statusline shows its numbers without another usage call", async ({ sandbox }) => {
+  it("quota through forwarded headers: after one request through the gateway, the daemon's statusline shows its numbers without another usage call", async ({
+    sandbox
+  }) => {
     const sim = await Simulator.start({
-      scenario: { name: "gateway-quota", summary: "the usage endpoint's numbers", account: { utilization: { fiveHour: 10, sevenDay: 20 } } },
+      scenario: {
+        name: "gateway-quota",
+        summary: "the usage endpoint's numbers",
+        account: { utilization: { fiveHour: 10, sevenDay: 20 } }
+      },
       ttlMs: 120_000
     })
     const env = { ...sandbox.env, ...sim.env }
@@ -104,7 +139,12 @@ describe("tollgate gateway", () => {
       children.push(daemon)
       const socket = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock")
       const until = Date.now() + 45_000
-      while (!(await stat(socket).then(() => true, () => false))) {
+      while (
+        !(await stat(socket).then(
+          () => true,
+          () => false
+        ))
+      ) {
         if (Date.now() > until) throw new Error("the daemon did not start")
         await new Promise((r) => setTimeout(r, 100))
       }
@@ -136,7 +176,15 @@ describe("tollgate gateway", () => {
           "anthropic-ratelimit-unified-5h-reset": reset,
           "anthropic-ratelimit-unified-7d-reset": reset
         },
-        body: JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: "m", content: [{ type: "text", text: "hi" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } })
+        body: JSON.stringify({
+          id: "msg_1",
+          type: "message",
+          role: "assistant",
+          model: "m",
+          content: [{ type: "text", text: "hi" }],
+          stop_reason: "end_turn",
+          usage: { input_tokens: 1, output_tokens: 1 }
+        })
       })
       expect((await ask(port, key)).status).toBe(200)
       await new Promise((r) => setTimeout(r, 300))

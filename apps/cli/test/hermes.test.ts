@@ -6,7 +6,15 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promis
 import { join } from "node:path"
 import { Credential } from "@tollgate/core"
 import { describe, expect } from "vitest"
-import { builtDispatcher, collect, expectFastCommand, type Sandbox, test as it, tollgate, tollgateBuilt } from "./tollgate.js"
+import {
+  builtDispatcher,
+  collect,
+  expectFastCommand,
+  type Sandbox,
+  test as it,
+  tollgate,
+  tollgateBuilt
+} from "./tollgate.js"
 import { hermesWorld, type HermesWorld, MODES, PYTHON, runHermes, tokenPosts } from "./support/hermes.js"
 
 const PORT = 47433
@@ -27,7 +35,9 @@ const withWorld = async (sandbox: Sandbox, body: (world: HermesWorld) => Promise
 }
 
 describe("Hermes's own paths against the simulator", () => {
-  it("without tollgate, every Hermes path refreshes Claude Code's login itself (so the judge below can fail)", async ({ sandbox }) => {
+  it("without tollgate, every Hermes path refreshes Claude Code's login itself (so the judge below can fail)", async ({
+    sandbox
+  }) => {
     for (const mode of MODES) {
       const sub = { ...sandbox, root: join(sandbox.root, mode) }
       await mkdir(sub.root, { recursive: true })
@@ -42,7 +52,9 @@ describe("Hermes's own paths against the simulator", () => {
     }
   }, 120_000)
 
-  it("after `tollgate hermes install`: 0 token POSTs of Hermes's own on every path, runtime at the gateway, the login whole", async ({ sandbox }) => {
+  it("after `tollgate hermes install`: 0 token POSTs of Hermes's own on every path, runtime at the gateway, the login whole", async ({
+    sandbox
+  }) => {
     for (const mode of MODES) {
       const sub = { ...sandbox, root: join(sandbox.root, mode) }
       await mkdir(sub.root, { recursive: true })
@@ -60,13 +72,16 @@ describe("Hermes's own paths against the simulator", () => {
         expect(posts.tollgate, `${mode}: tollgate's token POSTs`).toBe(mode === "force" || mode === "aux401" ? 1 : 0)
         const stored = (await world.stored()).claudeAiOauth
         expect(stored, mode).toMatchObject({ subscriptionType: "max", rateLimitTier: "default_claude_max_20x" })
-        if (mode === "runtime") expect(runtime).toMatchObject({ provider: "anthropic", api_mode: "anthropic_messages", base_url: GATEWAY })
+        if (mode === "runtime")
+          expect(runtime).toMatchObject({ provider: "anthropic", api_mode: "anthropic_messages", base_url: GATEWAY })
         if (mode === "force") expect(result?.token_fp === null).toBe(false)
       })
     }
   }, 180_000)
 
-  it("a Hermes without a function the plugin wraps: the plugin changes nothing, warns once, and doctor says why", async ({ sandbox }) => {
+  it("a Hermes without a function the plugin wraps: the plugin changes nothing, warns once, and doctor says why", async ({
+    sandbox
+  }) => {
     await withWorld(sandbox, async (world) => {
       expect((await install(world)).code).toBe(0)
       // One the force path does not need, so Hermes itself still works without it.
@@ -76,7 +91,9 @@ describe("Hermes's own paths against the simulator", () => {
       expect(plugins["tollgate"]?.enabled).toBe(true)
       const warnings = run.stderr.split("\n").filter((line) => /tollgate/.test(line))
       expect(warnings, run.stderr).toHaveLength(1)
-      expect(warnings[0]).toMatch(/WARNING tollgate: this Hermes lacks agent\.credential_pool:CredentialPool\._mark_exhausted; the plugin leaves Hermes alone/)
+      expect(warnings[0]).toMatch(
+        /WARNING tollgate: this Hermes lacks agent\.credential_pool:CredentialPool\._mark_exhausted; the plugin leaves Hermes alone/
+      )
       // Left alone: Hermes's own refresh runs (and POSTs) as before.
       const force = await runHermes(world, "force", hidden)
       expect(force.result?.ok, force.run.stderr).toBe(true)
@@ -88,13 +105,16 @@ describe("Hermes's own paths against the simulator", () => {
         reason: "this Hermes lacks agent.credential_pool:CredentialPool._mark_exhausted"
       })
       const words = await tollgate(world.sandbox, ["doctor"], { env: world.env })
-      expect(words.stdout).toMatch(/hermes +installed, plugin inactive: this Hermes lacks agent\.credential_pool:CredentialPool\._mark_exhausted/)
+      expect(words.stdout).toMatch(
+        /hermes +installed, plugin inactive: this Hermes lacks agent\.credential_pool:CredentialPool\._mark_exhausted/
+      )
     })
   }, 60_000)
 
   it("doctor: not installed, installed but not loaded yet, plugin active", async ({ sandbox }) => {
     await withWorld(sandbox, async (world) => {
-      const facts = async () => JSON.parse((await tollgate(world.sandbox, ["doctor", "--json"], { env: world.env })).stdout).hermes
+      const facts = async () =>
+        JSON.parse((await tollgate(world.sandbox, ["doctor", "--json"], { env: world.env })).stdout).hermes
       expect(await facts()).toMatchObject({ home: world.hermesHome, installed: false, plugin: null })
       await install(world)
       expect(await facts()).toMatchObject({ installed: true, plugin: "not-loaded" })
@@ -106,17 +126,30 @@ describe("Hermes's own paths against the simulator", () => {
   it("the plugin's fingerprint is tollgate's (Python and TypeScript agree)", async ({ sandbox }) => {
     await withWorld(sandbox, async (world) => {
       expect((await install(world)).code).toBe(0)
-      const samples = ["", "a", "sk-ant-oat01-abcdefghijklmnopqrstuvwxyz0123456789_-", "ünïcödé", "emoji 🚦 and 𝄞", "\u0000\uffff"]
+      const samples = [
+        "",
+        "a",
+        "sk-ant-oat01-abcdefghijklmnopqrstuvwxyz0123456789_-",
+        "ünïcödé",
+        "emoji 🚦 and 𝄞",
+        "\u0000\uffff"
+      ]
       const script = [
         "import importlib.util, json, sys",
         "spec = importlib.util.spec_from_file_location('tg', sys.argv[1])",
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
         "print(json.dumps([m.fingerprint(s) for s in json.loads(sys.stdin.read())]))"
       ].join("\n")
-      const run = await collect(PYTHON, ["-c", script, join(world.hermesHome, "plugins", "tollgate", "__init__.py")], world.sandbox.root, world.env, {
-        stdin: JSON.stringify(samples),
-        timeoutMs: 20_000
-      })
+      const run = await collect(
+        PYTHON,
+        ["-c", script, join(world.hermesHome, "plugins", "tollgate", "__init__.py")],
+        world.sandbox.root,
+        world.env,
+        {
+          stdin: JSON.stringify(samples),
+          timeoutMs: 20_000
+        }
+      )
       expect(run.code, run.stderr).toBe(0)
       expect(JSON.parse(run.stdout)).toEqual(samples.map((s) => Credential.fingerprint(s)))
     })
@@ -170,7 +203,9 @@ const homeOf = async (sandbox: Sandbox, files: { config?: string; env?: string; 
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const path = join(dir, entry.name)
         if (entry.isDirectory()) await walk(path)
-        else out[path.slice(home.length)] = `${((await stat(path)).mode & 0o777).toString(8)} ${await readFile(path, "utf8")}`
+        else
+          out[path.slice(home.length)] =
+            `${((await stat(path)).mode & 0o777).toString(8)} ${await readFile(path, "utf8")}`
       }
     }
     await walk(home)
@@ -179,10 +214,13 @@ const homeOf = async (sandbox: Sandbox, files: { config?: string; env?: string; 
   return { home, run, read, snapshot }
 }
 
-const keyOf = async (sandbox: Sandbox) => (await readFile(join(sandbox.home, ".config", "tollgate", "gateway.key"), "utf8")).trim()
+const keyOf = async (sandbox: Sandbox) =>
+  (await readFile(join(sandbox.home, ".config", "tollgate", "gateway.key"), "utf8")).trim()
 
 describe("tollgate hermes install / uninstall: the files", () => {
-  it("edits only what it owns: comments and other keys byte for byte, .env 0600 with other lines, auth.json merged, backups; never prints the key", async ({ sandbox }) => {
+  it("edits only what it owns: comments and other keys byte for byte, .env 0600 with other lines, auth.json merged, backups; never prints the key", async ({
+    sandbox
+  }) => {
     const h = await homeOf(sandbox, { config: CONFIG, env: ENV, auth: AUTH })
     const result = await h.run("install", "--port", String(PORT))
     expect(result.code, result.stderr).toBe(0)
@@ -213,7 +251,9 @@ describe("tollgate hermes install / uninstall: the files", () => {
     expect(await h.read(backup(".env")[0]!)).toBe(ENV)
     expect((await stat(join(h.home, backup(".env")[0]!))).mode & 0o777).toBe(0o600)
     expect(await h.read(backup("auth.json")[0]!)).toBe(AUTH)
-    expect(await readdir(join(h.home, "plugins", "tollgate"))).toEqual(expect.arrayContaining(["plugin.yaml", "__init__.py", "config.json"]))
+    expect(await readdir(join(h.home, "plugins", "tollgate"))).toEqual(
+      expect.arrayContaining(["plugin.yaml", "__init__.py", "config.json"])
+    )
     const command = JSON.parse(await h.read("plugins/tollgate/config.json")).command as Array<string>
     expect(command).toHaveLength(2)
     expectFastCommand(command, await builtDispatcher(), [])
@@ -264,7 +304,9 @@ describe("tollgate hermes install / uninstall: the files", () => {
     expect((await h.run("uninstall")).stdout).toMatch(/Not installed/)
   })
 
-  it("uninstall after Hermes changed the files: only tollgate's settings come out, Hermes's changes stay", async ({ sandbox }) => {
+  it("uninstall after Hermes changed the files: only tollgate's settings come out, Hermes's changes stay", async ({
+    sandbox
+  }) => {
     const h = await homeOf(sandbox, { config: CONFIG, env: ENV })
     expect((await h.run("install")).code).toBe(0)
     const key = await keyOf(sandbox)

@@ -20,7 +20,15 @@ import * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as Gateway from "@tollgate/gateway/Gateway"
 import * as GatewayKey from "@tollgate/gateway/GatewayKey"
 import { describe, expect } from "vitest"
-import { bundleTollgate, HERMES_TOKEN_UA, type HermesResult, hermesWorld, type HermesWorld, type Mode, startHermes } from "./support/hermes.js"
+import {
+  bundleTollgate,
+  HERMES_TOKEN_UA,
+  type HermesResult,
+  hermesWorld,
+  type HermesWorld,
+  type Mode,
+  startHermes
+} from "./support/hermes.js"
 import { collect, test as it } from "./tollgate.js"
 
 const WITH_ADAPTER_ROUNDS = 50
@@ -48,7 +56,12 @@ interface Round {
   readonly index: number
   readonly modes: readonly [Mode, Mode]
   readonly ms: number
-  readonly posts: ReadonlyArray<{ readonly who: Who; readonly atMs: number; readonly outcome: RecordedRequest["outcome"]; readonly invalidGrant: boolean }>
+  readonly posts: ReadonlyArray<{
+    readonly who: Who
+    readonly atMs: number
+    readonly outcome: RecordedRequest["outcome"]
+    readonly invalidGrant: boolean
+  }>
   readonly goMs: number
   readonly gatewayMs: number
   /** The store does not hold the server's current tokens: the next refresh would be invalid_grant. */
@@ -70,8 +83,12 @@ const GATEWAY_TOKEN_UA = `${OAuthConfig.make().userAgent.token} tollgate-gateway
 // proxy (Host platform.claude.com or console.anthropic.com) from Hermes's urllib and from Claude Code.
 const whoPosted = (r: RecordedRequest, simHost: string): Who =>
   r.host === simHost
-    ? r.userAgent === GATEWAY_TOKEN_UA ? "gateway" : "tollgate token"
-    : r.userAgent === HERMES_TOKEN_UA ? "hermes" : "claude"
+    ? r.userAgent === GATEWAY_TOKEN_UA
+      ? "gateway"
+      : "tollgate token"
+    : r.userAgent === HERMES_TOKEN_UA
+      ? "hermes"
+      : "claude"
 
 // The simulator answers a spent or unknown refresh token with 400 invalid_grant (its only 400 for a refresh grant).
 const isInvalidGrant = (r: RecordedRequest) =>
@@ -107,7 +124,10 @@ const reExpire = async (race: Race) => {
   race.setSkew(Math.max(race.skew(), issued.expiresAt - Date.now() + 1_000))
   const document = await readStore(world)
   const held = oauthOf(document)
-  const whole = held["accessToken"] === issued.accessToken && held["refreshToken"] === issued.refreshToken && held["subscriptionType"] === "max"
+  const whole =
+    held["accessToken"] === issued.accessToken &&
+    held["refreshToken"] === issued.refreshToken &&
+    held["subscriptionType"] === "max"
   const record = whole
     ? { ...held, expiresAt: Date.now() - 1_000 }
     : {
@@ -169,11 +189,14 @@ const runRound = async (race: Race, arm: Arm, index: number): Promise<Round> => 
     const name = `hermes ${modes[i]}`
     if (h.result?.ok !== true) empty.push(name)
     if (h.run.code !== 0) failures.push(`${name} exited ${h.run.code}: ${h.run.stderr.slice(-300)}`)
-    if (arm === "with adapter" && /tollgate/.test(h.run.stderr)) failures.push(`${name} warned: ${h.run.stderr.slice(-300)}`)
+    if (arm === "with adapter" && /tollgate/.test(h.run.stderr))
+      failures.push(`${name} warned: ${h.run.stderr.slice(-300)}`)
   })
   statuses.forEach((s: AuthStatus, i) => {
-    if (s.exitCode !== 0 || s.json?.["loggedIn"] !== true) empty.push(`claude #${i} (exit ${s.exitCode}, loggedIn ${String(s.json?.["loggedIn"])})`)
-    if (s.json !== null && s.json["subscriptionType"] !== "max") failures.push(`claude #${i} saw subscriptionType ${String(s.json["subscriptionType"])}`)
+    if (s.exitCode !== 0 || s.json?.["loggedIn"] !== true)
+      empty.push(`claude #${i} (exit ${s.exitCode}, loggedIn ${String(s.json?.["loggedIn"])})`)
+    if (s.json !== null && s.json["subscriptionType"] !== "max")
+      failures.push(`claude #${i} saw subscriptionType ${String(s.json["subscriptionType"])}`)
   })
   if (reply.status !== 200) empty.push(`gateway (${reply.status}: ${reply.text.slice(0, 200)})`)
 
@@ -190,14 +213,18 @@ const runRound = async (race: Race, arm: Arm, index: number): Promise<Round> => 
 
 const lossesOf = (round: Round) => [
   ...(round.posts.length !== 1 ? [`${round.posts.length} token POSTs`] : []),
-  ...(round.posts.some((p) => p.invalidGrant) ? [`${round.posts.filter((p) => p.invalidGrant).length} invalid_grant`] : []),
+  ...(round.posts.some((p) => p.invalidGrant)
+    ? [`${round.posts.filter((p) => p.invalidGrant).length} invalid_grant`]
+    : []),
   ...(round.loggedOut ? ["logged out"] : []),
   ...(round.subscriptionKept ? [] : ["subscriptionType lost"]),
   ...round.empty.map((who) => `no token: ${who}`)
 ]
 
 const describeRound = (round: Round) => {
-  const posts = round.posts.map((p) => `${p.who}@${p.atMs}→${p.outcome}${p.invalidGrant ? " invalid_grant" : ""}`).join(", ") || "none"
+  const posts =
+    round.posts.map((p) => `${p.who}@${p.atMs}→${p.outcome}${p.invalidGrant ? " invalid_grant" : ""}`).join(", ") ||
+    "none"
   const lost = [...lossesOf(round), ...round.failures]
   return (
     `${round.arm} round ${String(round.index + 1).padStart(2)} [${round.modes.join("+")}, go +${round.goMs}, gateway +${round.gatewayMs}]: ${String(round.ms).padStart(5)} ms, token POSTs: ${posts}` +
@@ -227,53 +254,70 @@ const summary = (arm: Arm, rounds: ReadonlyArray<Round>) => {
 }
 
 describe("Hermes judge: the race on one expiring Claude Code login", () => {
-  it(
-    `2 Hermes + 2 claude + 1 gateway client: ${WITHOUT_ADAPTER_ROUNDS} rounds without the adapter lose, ${WITH_ADAPTER_ROUNDS} rounds after \`tollgate hermes install\` are one token POST each`,
-    async ({ sandbox }) => {
-      const cli = await bundleTollgate(sandbox.root)
-      let skew = 0
-      const world = await hermesWorld(sandbox, -60_000, { ttlMs: 600_000, now: () => Date.now() + skew })
-      // In-process and alive across rounds, as a user's gateway is: it reads the store on every request, so its
-      // memory of the last round's token is part of what is judged. Its locks are files, so being in this process
-      // does not make it a friendlier racer than a separate one.
-      const key = await GatewayKey.ensure(join(sandbox.home, ".config", "tollgate", "gateway.key"))
-      const gateway = await Gateway.listen({
-        accounts: [{ type: "claude-code", location: StoreLocation.resolve({ HOME: sandbox.home }) }],
-        key,
-        settings: OAuthConfig.make({ apiBaseUrl: world.sim.url, oauthBaseUrl: world.sim.url, userAgent: { ...OAuthConfig.make().userAgent, token: GATEWAY_TOKEN_UA } }),
-        port: 0
-      })
-      const race: Race = { world, gateway, key, setSkew: (ms) => (skew = ms), skew: () => skew }
-      try {
-        const arms: Record<Arm, Array<Round>> = { "without adapter": [], "with adapter": [] }
-        const play = async (arm: Arm, count: number) => {
-          for (let i = 0; i < count; i++) {
-            const round = await runRound(race, arm, i)
-            arms[arm].push(round)
-            console.log(describeRound(round))
-          }
+  it(`2 Hermes + 2 claude + 1 gateway client: ${WITHOUT_ADAPTER_ROUNDS} rounds without the adapter lose, ${WITH_ADAPTER_ROUNDS} rounds after \`tollgate hermes install\` are one token POST each`, async ({
+    sandbox
+  }) => {
+    const cli = await bundleTollgate(sandbox.root)
+    let skew = 0
+    const world = await hermesWorld(sandbox, -60_000, { ttlMs: 600_000, now: () => Date.now() + skew })
+    // In-process and alive across rounds, as a user's gateway is: it reads the store on every request, so its
+    // memory of the last round's token is part of what is judged. Its locks are files, so being in this process
+    // does not make it a friendlier racer than a separate one.
+    const key = await GatewayKey.ensure(join(sandbox.home, ".config", "tollgate", "gateway.key"))
+    const gateway = await Gateway.listen({
+      accounts: [{ type: "claude-code", location: StoreLocation.resolve({ HOME: sandbox.home }) }],
+      key,
+      settings: OAuthConfig.make({
+        apiBaseUrl: world.sim.url,
+        oauthBaseUrl: world.sim.url,
+        userAgent: { ...OAuthConfig.make().userAgent, token: GATEWAY_TOKEN_UA }
+      }),
+      port: 0
+    })
+    const race: Race = { world, gateway, key, setSkew: (ms) => (skew = ms), skew: () => skew }
+    try {
+      const arms: Record<Arm, Array<Round>> = { "without adapter": [], "with adapter": [] }
+      const play = async (arm: Arm, count: number) => {
+        for (let i = 0; i < count; i++) {
+          const round = await runRound(race, arm, i)
+          arms[arm].push(round)
+          console.log(describeRound(round))
         }
-        await play("without adapter", WITHOUT_ADAPTER_ROUNDS)
-        // Installed by a built tollgate, so the plugin runs that one (see bundleTollgate).
-        const installed = await collect(process.execPath, [cli, "hermes", "install", "--port", String(gateway.port)], sandbox.root, world.env, { timeoutMs: 20_000 })
-        expect(installed.code, installed.stderr).toBe(0)
-        await play("with adapter", WITH_ADAPTER_ROUNDS)
-
-        const without = summary("without adapter", arms["without adapter"])
-        const withAdapter = summary("with adapter", arms["with adapter"])
-        console.log(`Hermes race — ${without.text}. ${withAdapter.text}.`)
-
-        // Without the adapter: at least one loss, or this test could not fail.
-        expect(without.roundsNotOnePost + without.invalidGrant + without.subscriptionLost + without.loggedOut, without.text).toBeGreaterThan(0)
-        // With it: every rotation one token POST, nothing lost, everyone served.
-        const bad = arms["with adapter"].filter((r) => lossesOf(r).length > 0 || r.failures.length > 0).map(describeRound)
-        expect(bad).toEqual([])
-        expect(withAdapter).toMatchObject({ tokenPosts: WITH_ADAPTER_ROUNDS, invalidGrant: 0, loggedOut: 0, subscriptionLost: 0, noToken: 0 })
-      } finally {
-        await gateway.close(1_000)
-        await world.close()
       }
-    },
-    280_000
-  )
+      await play("without adapter", WITHOUT_ADAPTER_ROUNDS)
+      // Installed by a built tollgate, so the plugin runs that one (see bundleTollgate).
+      const installed = await collect(
+        process.execPath,
+        [cli, "hermes", "install", "--port", String(gateway.port)],
+        sandbox.root,
+        world.env,
+        { timeoutMs: 20_000 }
+      )
+      expect(installed.code, installed.stderr).toBe(0)
+      await play("with adapter", WITH_ADAPTER_ROUNDS)
+
+      const without = summary("without adapter", arms["without adapter"])
+      const withAdapter = summary("with adapter", arms["with adapter"])
+      console.log(`Hermes race — ${without.text}. ${withAdapter.text}.`)
+
+      // Without the adapter: at least one loss, or this test could not fail.
+      expect(
+        without.roundsNotOnePost + without.invalidGrant + without.subscriptionLost + without.loggedOut,
+        without.text
+      ).toBeGreaterThan(0)
+      // With it: every rotation one token POST, nothing lost, everyone served.
+      const bad = arms["with adapter"].filter((r) => lossesOf(r).length > 0 || r.failures.length > 0).map(describeRound)
+      expect(bad).toEqual([])
+      expect(withAdapter).toMatchObject({
+        tokenPosts: WITH_ADAPTER_ROUNDS,
+        invalidGrant: 0,
+        loggedOut: 0,
+        subscriptionLost: 0,
+        noToken: 0
+      })
+    } finally {
+      await gateway.close(1_000)
+      await world.close()
+    }
+  }, 280_000)
 })

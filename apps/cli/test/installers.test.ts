@@ -34,18 +34,24 @@ describe("SelfCommand.locate", () => {
     await file(join(root, "lib/node_modules/@tollgate/cli/dist/cli/doctor.cjs"), T0)
     await mkdir(join(root, "bin"))
     await symlink(dispatcher, join(root, "bin/tollgate"))
-    expect(locate(join(root, "bin/tollgate"))).toEqual(Either.right({ node: NODE, dispatcher, argv: [NODE, dispatcher] }))
-    // A command's bundle run directly points at the dispatcher above it.
-    expect(Either.map(locate(join(root, "lib/node_modules/@tollgate/cli/dist/cli/doctor.cjs")), (s) => s.dispatcher)).toEqual(
-      Either.right(dispatcher)
+    expect(locate(join(root, "bin/tollgate"))).toEqual(
+      Either.right({ node: NODE, dispatcher, argv: [NODE, dispatcher] })
     )
+    // A command's bundle run directly points at the dispatcher above it.
+    expect(
+      Either.map(locate(join(root, "lib/node_modules/@tollgate/cli/dist/cli/doctor.cjs")), (s) => s.dispatcher)
+    ).toEqual(Either.right(dispatcher))
   })
 
   it("from the TypeScript sources: the checkout's build when it is current, else refused saying what to run", async () => {
     const checkout = join(root, "checkout")
     const entry = await file(join(checkout, "apps/cli/src/main.ts"), T0)
     const missing = locate(entry)
-    expect(Either.getLeft(missing)).toEqual(expect.objectContaining({ value: expect.stringMatching(/not built; .*`pnpm tollgate …`.*npm i -g @tollgate\/cli/) }))
+    expect(Either.getLeft(missing)).toEqual(
+      expect.objectContaining({
+        value: expect.stringMatching(/not built; .*`pnpm tollgate …`.*npm i -g @tollgate\/cli/)
+      })
+    )
 
     const dispatcher = await file(join(checkout, "apps/cli/dist/tollgate.js"), T0 + 1000)
     await file(join(checkout, "packages/core/src/Classify.ts"), T0)
@@ -53,7 +59,9 @@ describe("SelfCommand.locate", () => {
 
     // A package source edited after the build: the build is stale, so nothing is written.
     await file(join(checkout, "packages/core/src/Classify.ts"), T0 + 2000)
-    expect(Either.getLeft(locate(entry))).toEqual(expect.objectContaining({ value: expect.stringMatching(/older than them; .*pnpm tollgate/) }))
+    expect(Either.getLeft(locate(entry))).toEqual(
+      expect.objectContaining({ value: expect.stringMatching(/older than them; .*pnpm tollgate/) })
+    )
     // Tests and other builds do not count.
     await file(join(checkout, "packages/core/src/Classify.ts"), T0)
     await file(join(checkout, "packages/core/test/Classify.test.ts"), T0 + 5000)
@@ -69,7 +77,9 @@ describe("SelfCommand.locate", () => {
 const CHECKOUT_DISPATCHER = fileURLToPath(new URL("../dist/tollgate.js", import.meta.url))
 
 describe.concurrent("daemon install writes the built command", { timeout: 90_000 }, () => {
-  it("from the built CLI: --dry-run prints, install writes, ExecStart = this node + the dispatcher", async ({ sandbox }) => {
+  it("from the built CLI: --dry-run prints, install writes, ExecStart = this node + the dispatcher", async ({
+    sandbox
+  }) => {
     const dispatcher = await builtDispatcher()
     const dry = await tollgateBuilt(sandbox, ["daemon", "install", "--dry-run", "--platform", "linux"])
     expect(dry.code, dry.stderr).toBe(0)
@@ -83,13 +93,23 @@ describe.concurrent("daemon install writes the built command", { timeout: 90_000
     const mac = await tollgateBuilt(sandbox, ["daemon", "install", "--dry-run", "--platform", "darwin"])
     expect(mac.code, mac.stderr).toBe(0)
     const args = [...mac.stdout.matchAll(/<string>([^<]*)<\/string>/g)].map((m) => m[1])
-    expect(args.slice(args.indexOf(process.execPath), args.indexOf(process.execPath) + 4)).toEqual([process.execPath, dispatcher, "daemon", "run"])
+    expect(args.slice(args.indexOf(process.execPath), args.indexOf(process.execPath) + 4)).toEqual([
+      process.execPath,
+      dispatcher,
+      "daemon",
+      "run"
+    ])
     expect(mac.stdout).not.toMatch(/tsx|\.[cm]?ts</)
   })
 
-  it("from the sources under tsx: the checkout's current build, or refused with what to run; never a tsx command", async ({ sandbox }) => {
+  it("from the sources under tsx: the checkout's current build, or refused with what to run; never a tsx command", async ({
+    sandbox
+  }) => {
     // Which of the two depends on whether this checkout's dist/ is current; either way no tsx command comes out.
-    const expected = SelfCommand.locate({ execPath: process.execPath, argv: [process.execPath, fileURLToPath(new URL("../src/main.ts", import.meta.url))] })
+    const expected = SelfCommand.locate({
+      execPath: process.execPath,
+      argv: [process.execPath, fileURLToPath(new URL("../src/main.ts", import.meta.url))]
+    })
     const run = await tollgate(sandbox, ["daemon", "install", "--dry-run", "--platform", "linux"])
     expect(run.stdout).not.toMatch(/tsx|\.[cm]?ts\b/)
     if (Either.isRight(expected)) {
@@ -97,7 +117,9 @@ describe.concurrent("daemon install writes the built command", { timeout: 90_000
       expectFastCommand(/^ExecStart=(.*)$/m.exec(run.stdout)?.[1] ?? "", CHECKOUT_DISPATCHER, ["daemon", "run"])
     } else {
       expect(run.code).toBe(1)
-      expect(run.stderr).toMatch(/^tollgate: daemon install: running from the TypeScript sources and .*dist\/tollgate\.js is (not built|older than them); run it as `pnpm tollgate …`/)
+      expect(run.stderr).toMatch(
+        /^tollgate: daemon install: running from the TypeScript sources and .*dist\/tollgate\.js is (not built|older than them); run it as `pnpm tollgate …`/
+      )
       expect(run.stdout).toBe("")
     }
   })

@@ -40,7 +40,9 @@ describe("tollgate opencode install", () => {
     expect(await readdir(project)).toEqual(["opencode.json"])
   })
 
-  it("--project keeps every other key and plugin, backs up the old file; a second run changes nothing", async ({ sandbox }) => {
+  it("--project keeps every other key and plugin, backs up the old file; a second run changes nothing", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const project = await projectOf(sandbox)
     const file = join(project, "opencode.json")
@@ -62,7 +64,9 @@ describe("tollgate opencode install", () => {
     expect(await backups(project)).toHaveLength(1)
   })
 
-  it("--global creates $XDG_CONFIG_HOME/opencode/opencode.jsonc (the name opencode itself creates)", async ({ sandbox }) => {
+  it("--global creates $XDG_CONFIG_HOME/opencode/opencode.jsonc (the name opencode itself creates)", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const xdg = join(sandbox.root, "xdg-elsewhere")
     const env = { ...sandbox.env, XDG_CONFIG_HOME: xdg }
@@ -75,7 +79,9 @@ describe("tollgate opencode install", () => {
     await expect(stat(join(sandbox.root, "opencode.json"))).rejects.toThrow()
   })
 
-  it("refuses a file that is not a JSON object, or whose plugin is not a list, and leaves it untouched", async ({ sandbox }) => {
+  it("refuses a file that is not a JSON object, or whose plugin is not a list, and leaves it untouched", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const project = await projectOf(sandbox)
     const file = join(project, "opencode.json")
@@ -83,7 +89,9 @@ describe("tollgate opencode install", () => {
       await writeFile(file, text)
       const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--plugin", plugin])
       expect(run.code).toBe(1)
-      expect(run.stderr).toMatch(/not changing .*opencode\.json: (it parses, but is not an object|its "plugin" is not a list)/)
+      expect(run.stderr).toMatch(
+        /not changing .*opencode\.json: (it parses, but is not an object|its "plugin" is not a list)/
+      )
       expect(await readFile(file, "utf8")).toBe(text)
       expect(await readdir(project)).toEqual(["opencode.json"])
     }
@@ -91,7 +99,12 @@ describe("tollgate opencode install", () => {
 
   it("a missing bundle is refused with how to build it", async ({ sandbox }) => {
     const project = await projectOf(sandbox)
-    const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--plugin", join(sandbox.root, "nope.js")])
+    const run = await tollgateIn(project, sandbox.env, [
+      "opencode",
+      "install",
+      "--plugin",
+      join(sandbox.root, "nope.js")
+    ])
     expect(run.code).toBe(1)
     expect(run.stderr).toContain("does not exist")
     expect(await readdir(project)).toEqual([])
@@ -102,10 +115,15 @@ const PACKAGE = `@tollgate/opencode@${pkg.version}`
 const CHECKOUT_BUNDLE = fileURLToPath(new URL("../../../packages/opencode/dist/tollgate-opencode.js", import.meta.url))
 
 describe("tollgate opencode install: the package by name, a bundle on request", () => {
-  it("by default writes @tollgate/opencode pinned to this CLI's version, replacing a file:// bundle", async ({ sandbox }) => {
+  it("by default writes @tollgate/opencode pinned to this CLI's version, replacing a file:// bundle", async ({
+    sandbox
+  }) => {
     const project = await projectOf(sandbox)
     const file = join(project, "opencode.json")
-    await writeFile(file, JSON.stringify({ plugin: ["a", "file:///old/checkout/packages/opencode/dist/tollgate-opencode.js"] }))
+    await writeFile(
+      file,
+      JSON.stringify({ plugin: ["a", "file:///old/checkout/packages/opencode/dist/tollgate-opencode.js"] })
+    )
     const run = await tollgateIn(project, sandbox.env, ["opencode", "install"])
     expect(run.code, run.stderr).toBe(0)
     expect(PACKAGE).toMatch(/^@tollgate\/opencode@\d+\.\d+\.\d+/)
@@ -114,7 +132,9 @@ describe("tollgate opencode install: the package by name, a bundle on request", 
     expect(again.stdout).toContain("Already installed")
   })
 
-  it("--from-checkout writes this checkout's bundle as a file:// URL, or is refused saying how to build it", async ({ sandbox }) => {
+  it("--from-checkout writes this checkout's bundle as a file:// URL, or is refused saying how to build it", async ({
+    sandbox
+  }) => {
     // Which one depends on whether packages/opencode is built in this checkout; both are checked to the byte.
     const project = await projectOf(sandbox)
     const run = await tollgateIn(project, sandbox.env, ["opencode", "install", "--from-checkout"])
@@ -123,7 +143,9 @@ describe("tollgate opencode install: the package by name, a bundle on request", 
       expect((await readJson(join(project, "opencode.json")))["plugin"]).toEqual([pathToFileURL(CHECKOUT_BUNDLE).href])
     } else {
       expect(run.code).toBe(1)
-      expect(run.stderr).toContain(`--from-checkout needs this checkout's built plugin at ${CHECKOUT_BUNDLE}, which does not exist`)
+      expect(run.stderr).toContain(
+        `--from-checkout needs this checkout's built plugin at ${CHECKOUT_BUNDLE}, which does not exist`
+      )
       expect(run.stderr).toContain("pnpm --filter @tollgate/opencode build")
       expect(await readdir(project)).toEqual([])
     }
@@ -131,7 +153,13 @@ describe("tollgate opencode install: the package by name, a bundle on request", 
 
   it("--from-checkout with --plugin, or --project with --global, is a usage error", async ({ sandbox }) => {
     const plugin = await fakePlugin(sandbox)
-    const both = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "install", "--from-checkout", "--plugin", plugin])
+    const both = await tollgateIn(sandbox.root, sandbox.env, [
+      "opencode",
+      "install",
+      "--from-checkout",
+      "--plugin",
+      plugin
+    ])
     expect(both.code).toBe(2)
     expect(both.stderr).toContain("give --from-checkout or --plugin, not both")
     const scopes = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "uninstall", "--project", "--global"])
@@ -140,13 +168,16 @@ describe("tollgate opencode install: the package by name, a bundle on request", 
 })
 
 describe("tollgate opencode uninstall", () => {
-  it("takes out the package and any bundle from every project file, other plugins and comments kept, a backup each", async ({ sandbox }) => {
+  it("takes out the package and any bundle from every project file, other plugins and comments kept, a backup each", async ({
+    sandbox
+  }) => {
     const project = await projectOf(sandbox)
     const json = join(project, "opencode.json")
     const jsonc = join(project, ".opencode", "opencode.jsonc")
     await mkdir(join(project, ".opencode"))
     await writeFile(json, JSON.stringify({ plugin: [PACKAGE, "opencode-other"] }, null, 2))
-    const commented = '{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x/tollgate-opencode.js", { "a": 1 }]\n  ]\n}\n'
+    const commented =
+      '{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x/tollgate-opencode.js", { "a": 1 }]\n  ]\n}\n'
     await writeFile(jsonc, commented)
 
     const dry = await tollgateIn(project, sandbox.env, ["opencode", "uninstall", "--dry-run"])

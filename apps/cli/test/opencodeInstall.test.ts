@@ -12,7 +12,14 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, expect } from "vitest"
 import * as OpenCodeConfig from "../src/OpenCodeConfig.js"
-import { collect, fakePlugin, type Run, test as it, tollgateIn as tollgateInWithin, withOpenCodeWorld } from "./tollgate.js"
+import {
+  collect,
+  fakePlugin,
+  type Run,
+  test as it,
+  tollgateIn as tollgateInWithin,
+  withOpenCodeWorld
+} from "./tollgate.js"
 
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url))
 /** How long one spawned `tollgate` or `pnpm` may take here. */
@@ -34,14 +41,17 @@ const SPEC = "file:///new/packages/opencode/dist/tollgate-opencode.js"
 describe("OpenCodeConfig.plan: edits only the plugin list, every other byte kept", () => {
   it("adds a plugin key on its own line, after a trailing comment, keeping tabs and CRLF", () => {
     const text = '{\n\t// my model\n\t"model": "anthropic/x", // the best one\n}\n'
-    expect(planText(text, SPEC)).toBe(`{\n\t// my model\n\t"model": "anthropic/x", // the best one\n\t"plugin": ["${SPEC}"]\n}\n`)
+    expect(planText(text, SPEC)).toBe(
+      `{\n\t// my model\n\t"model": "anthropic/x", // the best one\n\t"plugin": ["${SPEC}"]\n}\n`
+    )
     const crlf = '{\r\n  "a": 1 /* one */\r\n}\r\n'
     expect(planText(crlf, SPEC)).toBe(`{\r\n  "a": 1, /* one */\r\n  "plugin": ["${SPEC}"]\r\n}\r\n`)
     expect(planText('{"a":1}', SPEC)).toBe(`{"a":1, "plugin": ["${SPEC}"]}`)
   })
 
   it("appends to a list, keeps other plugins and their comments; a second plan changes nothing", () => {
-    const text = '{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x.js", { "a": 1 }] /* and me */\n  ]\n}\n'
+    const text =
+      '{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x.js", { "a": 1 }] /* and me */\n  ]\n}\n'
     const once = planText(text, SPEC)!
     expect(once).toBe(
       `{\n  "plugin": [\n    "opencode-other", // keep me\n    ["file:///x.js", { "a": 1 }], /* and me */\n    "${SPEC}"\n  ]\n}\n`
@@ -74,7 +84,8 @@ describe("OpenCodeConfig.planRemove: every tollgate entry out, every other byte 
     expect(removed('{ "plugin": ["@tollgate/opencode@0.1.0", "b"] }')).toBe('{ "plugin": ["b"] }')
     expect(removed('{ "plugin": ["a", ["file:///x/tollgate-opencode.js", { "x": 1 }]] }')).toBe('{ "plugin": ["a"] }')
     expect(removed('{ "plugin": ["@tollgate/opencode@0.1.0"] }')).toBe('{ "plugin": [] }')
-    const text = '{\n  // mine\n  "plugin": [\n    "a", // keep\n    "@tollgate/opencode@1.0.0",\n    "file:///x/tollgate-opencode.js" // ours\n  ]\n}\n'
+    const text =
+      '{\n  // mine\n  "plugin": [\n    "a", // keep\n    "@tollgate/opencode@1.0.0",\n    "file:///x/tollgate-opencode.js" // ours\n  ]\n}\n'
     expect(removed(text)).toBe('{\n  // mine\n  "plugin": [\n    "a" // keep\n  ]\n}\n')
   })
   it("nothing to do without a tollgate entry or a plugin list", () => {
@@ -123,7 +134,9 @@ const GLOBAL_JSONC = `{
 `
 
 describe("tollgate opencode install: which file", () => {
-  it("--global edits the opencode.jsonc opencode reads (not a new opencode.json beside it), comments kept byte for byte", async ({ sandbox }) => {
+  it("--global edits the opencode.jsonc opencode reads (not a new opencode.json beside it), comments kept byte for byte", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const dir = join(sandbox.home, ".config", "opencode")
     await mkdir(dir, { recursive: true })
@@ -157,7 +170,9 @@ describe("tollgate opencode install: which file", () => {
     expect(await readFile(join(dir, "config.json"), "utf8")).toBe('{ "plugin": ["shadowed"] }')
   })
 
-  it("says when another file opencode reads lists a different tollgate bundle (it would load both)", async ({ sandbox }) => {
+  it("says when another file opencode reads lists a different tollgate bundle (it would load both)", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const dir = join(sandbox.home, ".config", "opencode")
     await mkdir(dir, { recursive: true })
@@ -171,7 +186,9 @@ describe("tollgate opencode install: which file", () => {
     )
   })
 
-  it("--project with INIT_CWD (as pnpm sets it) installs there, not in the cwd, and says which directory", async ({ sandbox }) => {
+  it("--project with INIT_CWD (as pnpm sets it) installs there, not in the cwd, and says which directory", async ({
+    sandbox
+  }) => {
     const checkout = join(sandbox.root, "checkout")
     const project = join(sandbox.root, "my-project")
     await mkdir(checkout)
@@ -193,7 +210,9 @@ describe("tollgate opencode install: which file", () => {
     expect(config.plugin).toEqual([pathToFileURL(join(project, "vendor", "tollgate-opencode.js")).href])
   })
 
-  it("`pnpm --dir <checkout> tollgate opencode install --project` (the README's line) installs into the directory it is run from", async ({ sandbox }) => {
+  it("`pnpm --dir <checkout> tollgate opencode install --project` (the README's line) installs into the directory it is run from", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const project = join(sandbox.root, "my-project")
     await mkdir(project)
@@ -206,7 +225,9 @@ describe("tollgate opencode install: which file", () => {
     )
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain(`project directory: ${project}`)
-    expect(JSON.parse(await readFile(join(project, "opencode.json"), "utf8")).plugin).toEqual([pathToFileURL(plugin).href])
+    expect(JSON.parse(await readFile(join(project, "opencode.json"), "utf8")).plugin).toEqual([
+      pathToFileURL(plugin).href
+    ])
     await expect(stat(join(CHECKOUT, "my-project"))).rejects.toThrow()
   })
 
@@ -226,7 +247,9 @@ describe("tollgate opencode install: which file", () => {
     }
   })
 
-  it("a config that does not parse is refused, named, and left byte-identical with nothing beside it", async ({ sandbox }) => {
+  it("a config that does not parse is refused, named, and left byte-identical with nothing beside it", async ({
+    sandbox
+  }) => {
     const plugin = await fakePlugin(sandbox)
     const broken = '{\n  // half edited\n  "plugin": ["opencode-other",\n'
     const global = join(sandbox.home, ".config", "opencode")
@@ -234,7 +257,9 @@ describe("tollgate opencode install: which file", () => {
     await writeFile(join(global, "opencode.jsonc"), broken)
     const g = await tollgateIn(sandbox.root, sandbox.env, ["opencode", "install", "--global", "--plugin", plugin])
     expect(g.code).toBe(1)
-    expect(g.stderr).toContain(`not changing ${join(global, "opencode.jsonc")}: it does not parse as JSON with comments`)
+    expect(g.stderr).toContain(
+      `not changing ${join(global, "opencode.jsonc")}: it does not parse as JSON with comments`
+    )
     expect(await readFile(join(global, "opencode.jsonc"), "utf8")).toBe(broken)
     expect(await readdir(global)).toEqual(["opencode.jsonc"])
 
@@ -287,7 +312,10 @@ describe("opencode is the judge: the plugin installed into a commented config lo
         const project = await tollgateIn(home.project, env, ["opencode", "install", "--project", "--plugin", plugin])
         expect(project.code, project.stderr).toBe(0)
         expect(await readFile(projectFile, "utf8")).toBe(
-          commented.replace(`${JSON.stringify(config["model"])}\n`, `${JSON.stringify(config["model"])},\n  "plugin": ["${spec}"]\n`)
+          commented.replace(
+            `${JSON.stringify(config["model"])}\n`,
+            `${JSON.stringify(config["model"])},\n  "plugin": ["${spec}"]\n`
+          )
         )
         const again = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
         expect(again.exitCode, `${again.text}\n${await home.readLogs()}`).toBe(0)

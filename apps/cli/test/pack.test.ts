@@ -24,9 +24,17 @@ let bin = ""
 
 beforeAll(async () => {
   dir = realpathSync(await mkdtemp(join(tmpdir(), "tollgate-cli-pack-")))
-  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: join(dir, "home"), npm_config_cache: join(dir, "npm-cache") }
+  const env = {
+    PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+    HOME: join(dir, "home"),
+    npm_config_cache: join(dir, "npm-cache")
+  }
   await mkdir(env.HOME)
-  await run("pnpm", ["pack", "--pack-destination", dir], { cwd: APP, env: { ...process.env, ...env }, timeout: 120_000 })
+  await run("pnpm", ["pack", "--pack-destination", dir], {
+    cwd: APP,
+    env: { ...process.env, ...env },
+    timeout: 120_000
+  })
   tarball = join(dir, (await readdir(dir)).find((name) => name.endsWith(".tgz")) ?? "missing.tgz")
   const prefix = join(dir, "prefix")
   await run("npm", ["install", "--global", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", tarball], {
@@ -57,14 +65,29 @@ const tollgate = (sandbox: Sandbox, args: ReadonlyArray<string>, stdin?: string)
 describe.concurrent("@tollgate/cli packed and installed with npm i -g", { timeout: 60_000 }, () => {
   it("the manifest declares no dependency, and the tarball holds only what runs", async () => {
     const manifest = JSON.parse(await readFile(join(installed, "package.json"), "utf8")) as Record<string, unknown>
-    for (const key of ["dependencies", "optionalDependencies", "peerDependencies", "bundleDependencies", "bundledDependencies"]) {
+    for (const key of [
+      "dependencies",
+      "optionalDependencies",
+      "peerDependencies",
+      "bundleDependencies",
+      "bundledDependencies"
+    ]) {
       expect(manifest[key], key).toBeUndefined()
     }
     expect(manifest["bin"]).toEqual({ tollgate: "./dist/tollgate.js" })
     const { stdout } = await run("tar", ["-tzf", tarball])
-    const files = stdout.trim().split("\n").map((f) => f.replace(/^package\//, "")).sort()
+    const files = stdout
+      .trim()
+      .split("\n")
+      .map((f) => f.replace(/^package\//, ""))
+      .sort()
     expect(files.filter((f) => !/^(README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual(
-      [...["index", ...ENTRIES.map((e) => e.bundle), ...SLIM].map((bundle) => `dist/cli/${bundle}.cjs`), "dist/package.json", "dist/tollgate.js", "package.json"].sort()
+      [
+        ...["index", ...ENTRIES.map((e) => e.bundle), ...SLIM].map((bundle) => `dist/cli/${bundle}.cjs`),
+        "dist/package.json",
+        "dist/tollgate.js",
+        "package.json"
+      ].sort()
     )
   })
 
@@ -76,27 +99,35 @@ describe.concurrent("@tollgate/cli packed and installed with npm i -g", { timeou
       expect(readdirSync(up), `${up} must hold no node_modules`).not.toContain("node_modules")
     }
     const size = await bytes(installed)
-    console.log(`@tollgate/cli installed: ${size} bytes (${(size / 1_048_576).toFixed(2)} MiB), tarball ${(await stat(tarball)).size} bytes`)
+    console.log(
+      `@tollgate/cli installed: ${size} bytes (${(size / 1_048_576).toFixed(2)} MiB), tarball ${(await stat(tarball)).size} bytes`
+    )
     expect(size).toBeLessThanOrEqual(LIMIT)
   })
 
   it("tollgate --help and doctor --json run from the install", async ({ sandbox }) => {
     const help = await tollgate(sandbox, ["--help"])
     expect(help.code, help.stderr).toBe(0)
-    for (const command of ["doctor", "statusline", "opencode", "daemon", "gateway", "hermes"]) expect(help.stdout).toContain(command)
+    for (const command of ["doctor", "statusline", "opencode", "daemon", "gateway", "hermes"])
+      expect(help.stdout).toContain(command)
     const doctor = await tollgate(sandbox, ["doctor", "--json"])
     expect(doctor.code === 0 || doctor.code === 1, doctor.stderr).toBe(true)
     expect(doctor.stderr).not.toMatch(/Cannot find (module|package)/)
     expect(JSON.parse(doctor.stdout)).toBeTypeOf("object")
   })
 
-  it("statusline install writes the installed dispatcher by its real path, and that command renders", async ({ sandbox }) => {
+  it("statusline install writes the installed dispatcher by its real path, and that command renders", async ({
+    sandbox
+  }) => {
     const install = await tollgate(sandbox, ["statusline", "install"])
     expect(install.code, install.stderr).toBe(0)
     const settings = JSON.parse(await readFile(join(sandbox.home, ".claude", "settings.json"), "utf8"))
     const dispatcher = join(installed, "dist", "tollgate.js")
     expectFastCommand(settings.statusLine.command, dispatcher, ["statusline"])
-    const line = await collect("/bin/sh", ["-c", settings.statusLine.command], sandbox.root, sandbox.env, { stdin: "{}", timeoutMs: 30_000 })
+    const line = await collect("/bin/sh", ["-c", settings.statusLine.command], sandbox.root, sandbox.env, {
+      stdin: "{}",
+      timeoutMs: 30_000
+    })
     expect(line.code, line.stderr).toBe(0)
     expect(line.stdout).toMatch(/^🚦 /)
 
@@ -105,14 +136,18 @@ describe.concurrent("@tollgate/cli packed and installed with npm i -g", { timeou
     expectFastCommand(/^ExecStart=(.*)$/m.exec(daemon.stdout)?.[1] ?? "", dispatcher, ["daemon", "run"])
   })
 
-  it("opencode install names the package at this version; --from-checkout is refused outside a checkout", async ({ sandbox }) => {
+  it("opencode install names the package at this version; --from-checkout is refused outside a checkout", async ({
+    sandbox
+  }) => {
     const { version } = JSON.parse(await readFile(join(installed, "package.json"), "utf8")) as { version: string }
     const byName = await tollgate(sandbox, ["opencode", "install", "--project", "--dry-run"])
     expect(byName.code, byName.stderr).toBe(0)
     expect(byName.stdout).toContain(`plugin after:  ["@tollgate/opencode@${version}"]`)
     const checkout = await tollgate(sandbox, ["opencode", "install", "--project", "--from-checkout"])
     expect(checkout.code).toBe(1)
-    expect(checkout.stderr).toMatch(/^tollgate: opencode install: --from-checkout needs this checkout's built plugin at .* which does not exist/)
+    expect(checkout.stderr).toMatch(
+      /^tollgate: opencode install: --from-checkout needs this checkout's built plugin at .* which does not exist/
+    )
     expect(await readdir(sandbox.root)).not.toContain("opencode.json")
   })
 })

@@ -9,7 +9,11 @@ import * as Simulator from "@tollgate/conformance/Simulator"
 import { describe, expect } from "vitest"
 import { type Sandbox, test as it, tollgate } from "./tollgate.js"
 
-const setup = async (sandbox: Sandbox, configDir: string, document: (login: Simulator.Issued) => Record<string, unknown>) => {
+const setup = async (
+  sandbox: Sandbox,
+  configDir: string,
+  document: (login: Simulator.Issued) => Record<string, unknown>
+) => {
   const sim = await Simulator.start({ scenario: "expired-access-token", ttlMs: 120_000 })
   const certs = join(sandbox.root, "certs")
   await mkdir(certs, { recursive: true })
@@ -61,7 +65,9 @@ const variants: ReadonlyArray<{
 
 describe("tollgate refresh, judged by the real claude", () => {
   for (const variant of variants) {
-    it(`${variant.name}: refreshed once, then claude auth status says loggedIn with the same plan`, async ({ sandbox }) => {
+    it(`${variant.name}: refreshed once, then claude auth status says loggedIn with the same plan`, async ({
+      sandbox
+    }) => {
       const configDir = variant.customDir ? join(sandbox.root, "custom-claude") : join(sandbox.home, ".claude")
       const extra: Record<string, string> = variant.customDir ? { CLAUDE_CONFIG_DIR: configDir } : {}
       const { sim, proxy, before, close } = await setup(sandbox, configDir, variant.document)
@@ -91,7 +97,9 @@ describe("tollgate refresh, judged by the real claude", () => {
     }, 60_000)
   }
 
-  it("an empty HOME: a clear message and exit 1; doctor then reports that outcome, the backend and a held lock", async ({ sandbox }) => {
+  it("an empty HOME: a clear message and exit 1; doctor then reports that outcome, the backend and a held lock", async ({
+    sandbox
+  }) => {
     const run = await tollgate(sandbox, ["refresh"])
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/No Claude Code login in .*\.credentials\.json; run `claude` and log in\./)
@@ -105,7 +113,9 @@ describe("tollgate refresh, judged by the real claude", () => {
   })
 
   // Issue 11: `tollgate/` as a symlink put refresh.json anywhere. Refused before the token is spent.
-  it("a symlinked state directory: one line, exit 1, no token spent, nothing written through the link", async ({ sandbox }) => {
+  it("a symlinked state directory: one line, exit 1, no token spent, nothing written through the link", async ({
+    sandbox
+  }) => {
     const sim = await Simulator.start({ scenario: "expired-access-token", ttlMs: 60_000 })
     try {
       const configDir = join(sandbox.home, ".claude")

@@ -25,7 +25,14 @@ afterEach(() => rm(root, { recursive: true, force: true }))
 const run = <A, E>(effect: Effect.Effect<A, E, NodeContext.NodeContext>) =>
   Effect.runPromiseExit(
     effect.pipe(
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", join(root, "home")], ["XDG_STATE_HOME", join(root, "state")]]))),
+      Effect.withConfigProvider(
+        ConfigProvider.fromMap(
+          new Map([
+            ["HOME", join(root, "home")],
+            ["XDG_STATE_HOME", join(root, "state")]
+          ])
+        )
+      ),
       Effect.provide(NodeContext.layer)
     )
   )
@@ -38,7 +45,8 @@ describe("refresh.json", () => {
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const victim = join(root, "victim")
     await writeFile(victim, "root-only\n", { mode: 0o600 })
-    for (const name of [`refresh.json.${process.pid}.tmp`, "refresh.json.tmp", ".refresh.json.tmp"]) await symlink(victim, join(dir, name))
+    for (const name of [`refresh.json.${process.pid}.tmp`, "refresh.json.tmp", ".refresh.json.tmp"])
+      await symlink(victim, join(dir, name))
     expect(Exit.isSuccess(await run(RefreshState.save(state)))).toBe(true)
     expect(await readFile(victim, "utf8")).toBe("root-only\n")
     expect(JSON.parse(await readFile(join(dir, "refresh.json"), "utf8"))).toEqual(state)
@@ -52,7 +60,8 @@ describe("refresh.json", () => {
     const dir = join(root, "state", "tollgate")
     await symlink(elsewhere, dir)
     const why = `${dir} is a symlink; refusing to follow it`
-    const failure = (exit: Exit.Exit<unknown, unknown>) => (Exit.isFailure(exit) && exit.cause._tag === "Fail" ? (exit.cause.error as Error).message : exit)
+    const failure = (exit: Exit.Exit<unknown, unknown>) =>
+      Exit.isFailure(exit) && exit.cause._tag === "Fail" ? (exit.cause.error as Error).message : exit
     expect(failure(await run(RefreshState.load))).toBe(why)
     expect(failure(await run(RefreshState.save(state)))).toBe(why)
     expect(await readdir(elsewhere)).toEqual([])
@@ -79,7 +88,9 @@ describe("config files the installers edit", () => {
     await symlink(victim, join(dir, `.settings.json.tollgate-${process.pid}.tmp`))
     const { failed } = ConfigFile.refusals("tollgate statusline install", target)
     const exit = await run(
-      Effect.flatMap(ConfigFile.read(target, failed), (found) => ConfigFile.replace(found, '{"theme":"dark","statusLine":{}}\n', 0o600, failed))
+      Effect.flatMap(ConfigFile.read(target, failed), (found) =>
+        ConfigFile.replace(found, '{"theme":"dark","statusLine":{}}\n', 0o600, failed)
+      )
     )
     expect(Exit.isSuccess(exit), String(exit)).toBe(true)
     expect(await readFile(victim, "utf8")).toBe("root-only\n")

@@ -21,14 +21,27 @@ describe("tollgate sim", () => {
     expect(run.stdout).toMatch(/retry-after-zero-persists/)
   })
 
-  it("serves on 127.0.0.1, prints the base URLs, writes the port and the login, and stops at its TTL", async ({ sandbox }) => {
+  it("serves on 127.0.0.1, prints the base URLs, writes the port and the login, and stops at its TTL", async ({
+    sandbox
+  }) => {
     const portFile = join(sandbox.root, "port")
     const credentialsDir = join(sandbox.home, ".claude")
-    const child = start(sandbox, ["sim", "--scenario", "missing-profile-scope", "--ttl", "3", "--port-file", portFile, "--credentials-dir", credentialsDir])
+    const child = start(sandbox, [
+      "sim",
+      "--scenario",
+      "missing-profile-scope",
+      "--ttl",
+      "3",
+      "--port-file",
+      portFile,
+      "--credentials-dir",
+      credentialsDir
+    ])
     let stdout = ""
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
     const exited = once(child, "close")
-    while (!/TOLLGATE_OAUTH_BASE_URL/.test(stdout) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+    while (!/TOLLGATE_OAUTH_BASE_URL/.test(stdout) && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 50))
     const url = /TOLLGATE_API_BASE_URL=(\S+)/.exec(stdout)?.[1]
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(`http://127.0.0.1:${(await readFile(portFile, "utf8")).trim()}`).toBe(url)
@@ -61,25 +74,39 @@ describe("tollgate sim", () => {
       const exited = once(child, "close")
       const dist = await mkdtemp(join(tmpdir(), "tollgate-cli-sim-opencode-"))
       try {
-        while (!/TOLLGATE_OAUTH_BASE_URL/.test(stdout) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+        while (!/TOLLGATE_OAUTH_BASE_URL/.test(stdout) && child.exitCode === null)
+          await new Promise((r) => setTimeout(r, 50))
         // What a user's shell makes of the lines (comments and quoting included).
-        const { stdout: env } = await promisify(execFile)("sh", ["-c", `${stdout}\nenv`], { env: { PATH: sandbox.env["PATH"] } })
+        const { stdout: env } = await promisify(execFile)("sh", ["-c", `${stdout}\nenv`], {
+          env: { PATH: sandbox.env["PATH"] }
+        })
         const exported = Object.fromEntries(
-          env.split("\n").flatMap((line) => (/^(TOLLGATE_\w+|OPENCODE_CONFIG_CONTENT)=/.test(line) ? [line.split(/=(.*)/s).slice(0, 2)] : []))
+          env
+            .split("\n")
+            .flatMap((line) =>
+              /^(TOLLGATE_\w+|OPENCODE_CONFIG_CONTENT)=/.test(line) ? [line.split(/=(.*)/s).slice(0, 2)] : []
+            )
         ) as Record<string, string>
         const url = exported["TOLLGATE_API_BASE_URL"]!
         expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
         expect(exported["TOLLGATE_OAUTH_BASE_URL"]).toBe(url)
         expect(exported["TOLLGATE_AUTHORIZE_URL"]).toBe(`${url}/oauth/authorize`)
         // The login page the OAuth method opens answers with a code to paste.
-        const page = await fetch(`${exported["TOLLGATE_AUTHORIZE_URL"]}?code_challenge_method=S256&code_challenge=c&state=s`)
+        const page = await fetch(
+          `${exported["TOLLGATE_AUTHORIZE_URL"]}?code_challenge_method=S256&code_challenge=c&state=s`
+        )
         expect(await page.text()).toMatch(/^simcode_\w+#s$/)
 
         const plugin = join(dist, "tollgate-opencode.js")
         await bundle(plugin)
         const login = JSON.parse(await readFile(join(credentialsDir, ".credentials.json"), "utf8")).claudeAiOauth
         // No provider baseURL in any config file: only the exports point opencode at the simulator.
-        const home = await makeOpenCodeHome({ baseURL: "http://127.0.0.1:9/v1", plugin, auth: anthropicOAuth(login), env: exported })
+        const home = await makeOpenCodeHome({
+          baseURL: "http://127.0.0.1:9/v1",
+          plugin,
+          auth: anthropicOAuth(login),
+          env: exported
+        })
         try {
           const config = JSON.parse(await readFile(join(home.project, "opencode.json"), "utf8"))
           delete config.provider
@@ -89,11 +116,21 @@ describe("tollgate sim", () => {
           expect(run.stdout).toContain("Hello from the tollgate simulator.")
           // The plugin's OAuth login follows TOLLGATE_API_BASE_URL alone (its loader sets the baseURL).
           const { OPENCODE_CONFIG_CONTENT: _, ...withoutConfig } = home.env
-          const plain = await opencodeRun({ home: { ...home, env: withoutConfig }, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
+          const plain = await opencodeRun({
+            home: { ...home, env: withoutConfig },
+            prompt: "hi",
+            title: "t",
+            timeoutMs: RUN_TIMEOUT,
+            binary
+          })
           expect(plain.exitCode, `${plain.text}\n${await home.readLogs()}`).toBe(0)
           expect(plain.stdout).toContain("Hello from the tollgate simulator.")
           // An API-key login is opencode's own request path: OPENCODE_CONFIG_CONTENT is what points it here.
-          await writeFile(home.authFile, JSON.stringify({ anthropic: { type: "api", key: "sk-ant-api03-simulator" } }), { mode: 0o600 })
+          await writeFile(
+            home.authFile,
+            JSON.stringify({ anthropic: { type: "api", key: "sk-ant-api03-simulator" } }),
+            { mode: 0o600 }
+          )
           const apiKey = await opencodeRun({ home, prompt: "hi", title: "t", timeoutMs: RUN_TIMEOUT, binary })
           expect(apiKey.exitCode, `${apiKey.text}\n${await home.readLogs()}`).toBe(0)
           expect(apiKey.stdout).toContain("Hello from the tollgate simulator.")
@@ -128,7 +165,9 @@ describe("tollgate sim", () => {
     await symlink(target, join(dir, ".credentials.json"))
     const run = await tollgate(sandbox, ["sim", "--ttl", "2", "--credentials-dir", dir])
     expect(run.code).toBe(2)
-    expect(run.stderr).toBe(`tollgate sim: ${join(dir, ".credentials.json")} is a symlink; refusing to write through it\n`)
+    expect(run.stderr).toBe(
+      `tollgate sim: ${join(dir, ".credentials.json")} is a symlink; refusing to write through it\n`
+    )
     expect(await readdir(dirname(target))).toEqual([])
     expect(await readdir(dir)).toEqual([".credentials.json"])
   })
@@ -152,16 +191,25 @@ describe("tollgate sim", () => {
 })
 
 describe("tollgate conformance", () => {
-  it("runs the matrix on the embedded simulator, writes both reports and exits 0 when all pass", async ({ sandbox }) => {
+  it("runs the matrix on the embedded simulator, writes both reports and exits 0 when all pass", async ({
+    sandbox
+  }) => {
     // The whole matrix (two adapters' Keychain and rotation cases hold a token answer for seconds): more than the
     // 20 s a single command gets, within the test's own 60 s.
-    const run = await tollgateIn(sandbox.root, sandbox.env, ["conformance", "--report-dir", join(sandbox.root, "reports")], 55_000)
+    const run = await tollgateIn(
+      sandbox.root,
+      sandbox.env,
+      ["conformance", "--report-dir", join(sandbox.root, "reports")],
+      55_000
+    )
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/conformance: \d+ passed, 0 failed, \d+ not applicable — \d+ scenarios/)
     const report = JSON.parse(await readFile(join(sandbox.root, "reports/conformance-report.json"), "utf8"))
     expect(report.totals.fail).toBe(0)
     expect(report.totals.pass).toBeGreaterThan(50)
     expect(report.scenarios).toBeGreaterThanOrEqual(30)
-    expect(await readFile(join(sandbox.root, "reports/conformance-report.md"), "utf8")).toMatch(/^# tollgate conformance report/)
+    expect(await readFile(join(sandbox.root, "reports/conformance-report.md"), "utf8")).toMatch(
+      /^# tollgate conformance report/
+    )
   }, 60_000)
 })

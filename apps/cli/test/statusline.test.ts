@@ -199,8 +199,12 @@ describe("plan and command (pure)", () => {
     expect(p._tag === "Right" && p.right.text).toBe(null)
   })
   it("quotes paths that need it; only node and the dispatcher, never loader flags", () => {
-    expect(command({ node: "/usr/bin/node", dispatcher: "/opt/tg/tollgate.js" })).toBe("/usr/bin/node /opt/tg/tollgate.js statusline")
-    expect(command({ node: "/n o/node", dispatcher: "/it's/tollgate.js" })).toBe(`'/n o/node' '/it'\\''s/tollgate.js' statusline`)
+    expect(command({ node: "/usr/bin/node", dispatcher: "/opt/tg/tollgate.js" })).toBe(
+      "/usr/bin/node /opt/tg/tollgate.js statusline"
+    )
+    expect(command({ node: "/n o/node", dispatcher: "/it's/tollgate.js" })).toBe(
+      `'/n o/node' '/it'\\''s/tollgate.js' statusline`
+    )
   })
 })
 
@@ -216,7 +220,14 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
   it("prints the daemon's numbers when one answers on the sandbox socket", async ({ sandbox }) => {
     const dir = join(sandbox.env["XDG_RUNTIME_DIR"] ?? "", "tollgate")
     await mkdir(dir, { recursive: true, mode: 0o700 })
-    const quota = { windows: { fiveHour: { usedPercent: 57, resetsAt: null } }, source: "headers", observedAt: 1, verdict: "MissingScope", until: null, message: null }
+    const quota = {
+      windows: { fiveHour: { usedPercent: 57, resetsAt: null } },
+      source: "headers",
+      observedAt: 1,
+      verdict: "MissingScope",
+      until: null,
+      message: null
+    }
     const server = createServer((socket) => {
       socket.once("data", () => socket.write(`${JSON.stringify({ v: 1, ok: true, op: "status", quota })}\n`))
       socket.on("error", () => {})
@@ -301,7 +312,9 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
       const run = await tollgateBuilt(sandbox, ["statusline", "install"])
       expect(run.code).toBe(1)
       expect(run.stdout).toBe("")
-      expect(run.stderr).toMatch(/^tollgate: statusline install: not changing .*settings\.json: it is (valid JSON but )?not/)
+      expect(run.stderr).toMatch(
+        /^tollgate: statusline install: not changing .*settings\.json: it is (valid JSON but )?not/
+      )
       expect(run.stderr).not.toContain("    at ")
       expect(await readFile(path, "utf8")).toBe(content)
       expect(await backups(join(sandbox.home, ".claude"))).toEqual([])

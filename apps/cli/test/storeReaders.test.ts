@@ -21,7 +21,9 @@ const writeStore = async (sandbox: Sandbox, text: string): Promise<string> => {
 }
 
 const daemonLogin = (sandbox: Sandbox) =>
-  Effect.runPromise(Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", sandbox.home]])))))
+  Effect.runPromise(
+    Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", sandbox.home]]))))
+  )
 
 const login = (issued: Simulator.Issued) => ({
   accessToken: issued.accessToken,
@@ -32,10 +34,16 @@ const login = (issued: Simulator.Issued) => ({
 })
 
 describe("one reader of Claude Code's store", () => {
-  it("a store with a UTF-8 byte order mark: doctor, refresh and the daemon all read it", async ({ expect, sandbox }) => {
+  it("a store with a UTF-8 byte order mark: doctor, refresh and the daemon all read it", async ({
+    expect,
+    sandbox
+  }) => {
     const sim = await Simulator.start({ scenario: "expired-access-token", ttlMs: 120_000 })
     try {
-      const path = await writeStore(sandbox, `\uFEFF${JSON.stringify({ claudeAiOauth: login(sim.account), mcpOAuth: {} }, null, 2)}`)
+      const path = await writeStore(
+        sandbox,
+        `\uFEFF${JSON.stringify({ claudeAiOauth: login(sim.account), mcpOAuth: {} }, null, 2)}`
+      )
       const fingerprint = Credential.fingerprint(sim.account.accessToken)
 
       const doctor = await tollgate(sandbox, ["doctor", "--json"])
@@ -56,17 +64,25 @@ describe("one reader of Claude Code's store", () => {
       expect(document.claudeAiOauth.accessToken === sim.current().accessToken).toBe(true)
       expect(document.mcpOAuth).toEqual({})
       for (const token of [sim.account.accessToken, sim.account.refreshToken ?? "", sim.current().accessToken]) {
-        expect(doctor.stdout.includes(token) || refresh.stdout.includes(token) || refresh.stderr.includes(token)).toBe(false)
+        expect(doctor.stdout.includes(token) || refresh.stdout.includes(token) || refresh.stderr.includes(token)).toBe(
+          false
+        )
       }
     } finally {
       await sim.close()
     }
   }, 60_000)
 
-  it("a store nested 6,000 levels deep in a foreign key: doctor and the daemon refuse it alike", async ({ expect, sandbox }) => {
+  it("a store nested 6,000 levels deep in a foreign key: doctor and the daemon refuse it alike", async ({
+    expect,
+    sandbox
+  }) => {
     const access = "sk-ant-oat01-DeepStoreFixture-0123456789"
     const deep = `${"[".repeat(6_000)}${"]".repeat(6_000)}`
-    await writeStore(sandbox, `{"claudeAiOauth":{"accessToken":"${access}","scopes":["user:inference"]},"foreign":${deep}}`)
+    await writeStore(
+      sandbox,
+      `{"claudeAiOauth":{"accessToken":"${access}","scopes":["user:inference"]},"foreign":${deep}}`
+    )
     const text = await tollgate(sandbox, ["doctor"])
     const json = await tollgate(sandbox, ["doctor", "--json"])
     expect(text.code, text.stderr).toBe(0)

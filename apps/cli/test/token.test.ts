@@ -33,7 +33,8 @@ const setup = async (sandbox: Sandbox, scenario: number | string) => {
   const file = join(configDir, ".credentials.json")
   const mcpOAuth = { "linear|1": { serverName: "linear", accessToken: "mcp-not-ours", expiresAt: 1 } }
   await writeFile(file, JSON.stringify({ claudeAiOauth: record, mcpOAuth }), { mode: 0o600 })
-  const stored = async () => JSON.parse(await readFile(file, "utf8")) as { claudeAiOauth: Record<string, unknown>; mcpOAuth: unknown }
+  const stored = async () =>
+    JSON.parse(await readFile(file, "utf8")) as { claudeAiOauth: Record<string, unknown>; mcpOAuth: unknown }
   const run = (args: ReadonlyArray<string>) => tollgate(sandbox, ["token", ...args], { env: sim.env })
   return { sim, record, mcpOAuth, stored, run }
 }
@@ -69,7 +70,9 @@ describe("tollgate token", () => {
     }
   })
 
-  it("valid for 10 min: left alone at the default 300 s, refreshed once at --min-valid 900, every other field kept", async ({ sandbox }) => {
+  it("valid for 10 min: left alone at the default 300 s, refreshed once at --min-valid 900, every other field kept", async ({
+    sandbox
+  }) => {
     const { sim, record, mcpOAuth, stored, run } = await setup(sandbox, 10 * MINUTE)
     try {
       const first = await run([])
@@ -98,14 +101,19 @@ describe("tollgate token", () => {
     }
   })
 
-  it("--if-token with the stored token's fingerprint refreshes; with an older one prints the newer token with 0 POSTs", async ({ sandbox }) => {
+  it("--if-token with the stored token's fingerprint refreshes; with an older one prints the newer token with 0 POSTs", async ({
+    sandbox
+  }) => {
     const { sim, record, run } = await setup(sandbox, "happy-path")
     try {
       const rejected = await run(["--if-token", Credential.fingerprint(record.accessToken), "--json"])
       expect(rejected.code, rejected.stderr).toBe(0)
       expect(sim.count("token")).toBe(1)
       const fresh = sim.current().accessToken
-      expect(JSON.parse(rejected.stdout)).toMatchObject({ outcome: "Refreshed", fingerprint: Credential.fingerprint(fresh) })
+      expect(JSON.parse(rejected.stdout)).toMatchObject({
+        outcome: "Refreshed",
+        fingerprint: Credential.fingerprint(fresh)
+      })
       expect(JSON.parse(rejected.stdout).accessToken === fresh).toBe(true)
 
       // A second client that also got a 401 with the old token: the store already holds a newer one.
@@ -118,7 +126,9 @@ describe("tollgate token", () => {
     }
   })
 
-  it("5 concurrent `tollgate token --min-valid 999999` on one expiring store: exactly 1 token POST, all print the same token", async ({ sandbox }) => {
+  it("5 concurrent `tollgate token --min-valid 999999` on one expiring store: exactly 1 token POST, all print the same token", async ({
+    sandbox
+  }) => {
     const { sim, record, stored, run } = await setup(sandbox, 2 * MINUTE)
     try {
       const runs = await Promise.all(Array.from({ length: 5 }, () => run(["--min-valid", "999999"])))
@@ -167,7 +177,9 @@ describe("tollgate token", () => {
     }
   })
 
-  it("a token passed to --if-token by mistake: exit 2, one line that does not echo it, no call", async ({ sandbox }) => {
+  it("a token passed to --if-token by mistake: exit 2, one line that does not echo it, no call", async ({
+    sandbox
+  }) => {
     const { sim, record, run } = await setup(sandbox, "happy-path")
     try {
       const result = await run(["--if-token", record.accessToken])
@@ -187,7 +199,9 @@ describe("tollgate token", () => {
     expect(token.code).toBe(1)
     expect(token.code).toBe(refresh.code)
     oneLineError(token)
-    expect(token.stderr).toMatch(/^tollgate token: No Claude Code login in .*\.credentials\.json; run `claude` and log in\.\n$/)
+    expect(token.stderr).toMatch(
+      /^tollgate token: No Claude Code login in .*\.credentials\.json; run `claude` and log in\.\n$/
+    )
     expect(token.stderr.replace("tollgate token:", "")).toBe(refresh.stderr.replace("tollgate refresh:", ""))
   })
 })

@@ -94,10 +94,16 @@ export const tollgate = (
   args: ReadonlyArray<string>,
   options: { readonly stdin?: string; readonly env?: Readonly<Record<string, string>> } = {}
 ): Promise<Run> =>
-  collect(process.execPath, ["--import", TSX_ESM, BIN, ...args], sandbox.root, { ...sandbox.env, ...options.env }, {
-    stdin: options.stdin ?? "",
-    timeoutMs: 20_000
-  })
+  collect(
+    process.execPath,
+    ["--import", TSX_ESM, BIN, ...args],
+    sandbox.root,
+    { ...sandbox.env, ...options.env },
+    {
+      stdin: options.stdin ?? "",
+      timeoutMs: 20_000
+    }
+  )
 
 /** `tollgate <args>` in `cwd` (tollgate.ts's {@link tollgate} always runs in the sandbox root) with exactly `env`, no stdin. */
 export const tollgateIn = (
@@ -134,17 +140,27 @@ export const tollgateBuilt = async (
   args: ReadonlyArray<string>,
   options: { readonly stdin?: string; readonly env?: Readonly<Record<string, string>>; readonly cwd?: string } = {}
 ): Promise<Run> =>
-  collect(process.execPath, [await builtDispatcher(), ...args], options.cwd ?? sandbox.root, { ...sandbox.env, ...options.env }, {
-    stdin: options.stdin ?? "",
-    timeoutMs: 30_000
-  })
+  collect(
+    process.execPath,
+    [await builtDispatcher(), ...args],
+    options.cwd ?? sandbox.root,
+    { ...sandbox.env, ...options.env },
+    {
+      stdin: options.stdin ?? "",
+      timeoutMs: 30_000
+    }
+  )
 
 /**
  * Checks a command an installer wrote (argv, or a shell line) is exactly this
  * node and the built dispatcher, then `rest`: no tsx loader flag, no
  * TypeScript source, nothing relative.
  */
-export const expectFastCommand = (written: ReadonlyArray<string> | string, dispatcher: string, rest: ReadonlyArray<string>) => {
+export const expectFastCommand = (
+  written: ReadonlyArray<string> | string,
+  dispatcher: string,
+  rest: ReadonlyArray<string>
+) => {
   const line = typeof written === "string" ? written : written.join(" ")
   expect(line).not.toMatch(/tsx|--import|--require|--loader|\.[cm]?ts\b/)
   expect(line).toBe([process.execPath, dispatcher, ...rest].join(" "))

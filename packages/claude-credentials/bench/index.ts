@@ -44,7 +44,8 @@ const RESULTS = fileURLToPath(new URL("../bench-results.json", import.meta.url))
 
 const now = () => Number(process.hrtime.bigint()) / 1e6
 const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
-const percentile = (xs: ReadonlyArray<number>, p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!
+const percentile = (xs: ReadonlyArray<number>, p: number) =>
+  xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!
 
 interface Samples {
   /** Tokens in hand → renamed. */
@@ -75,7 +76,14 @@ const storeIn = async (base: string, sim: Simulator.Simulator) => {
       subscriptionType: "max",
       rateLimitTier: "default_claude_max_20x"
     }
-    return JSON.stringify({ claudeAiOauth: login, mcpOAuth: { "linear|1": { serverName: "linear", accessToken: "mcp-token", expiresAt: 1 } } }, null, 2)
+    return JSON.stringify(
+      {
+        claudeAiOauth: login,
+        mcpOAuth: { "linear|1": { serverName: "linear", accessToken: "mcp-token", expiresAt: 1 } }
+      },
+      null,
+      2
+    )
   }
   const baseline = async (into: Samples, text: string) => {
     const t = now()
@@ -103,7 +111,9 @@ const warm = async (base: string, sim: Simulator.Simulator): Promise<Samples> =>
       }
     }),
     Effect.provide(Layer.effect(Backoff.Backoff, Backoff.make())),
-    Effect.provide(OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url })))),
+    Effect.provide(
+      OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url })))
+    ),
     Effect.provide(NodeHttpClient.layerUndici)
   )
   try {
@@ -159,18 +169,55 @@ const main = async () => {
     const p99 = percentile(sorted(judged.window), 99)
     const ok = p99 <= TARGET_P99_MS
     const rows: Array<Array<string>> = []
-    const row = (name: string, xs: ReadonlyArray<number>, baseline: ReadonlyArray<number>, target: string, isMet: string) => {
+    const row = (
+      name: string,
+      xs: ReadonlyArray<number>,
+      baseline: ReadonlyArray<number>,
+      target: string,
+      isMet: string
+    ) => {
       const s = sorted(xs)
-      rows.push([name, percentile(s, 50).toFixed(2), percentile(s, 99).toFixed(2), ratio(percentile(s, 50), percentile(sorted(baseline), 50)), target, isMet])
+      rows.push([
+        name,
+        percentile(s, 50).toFixed(2),
+        percentile(s, 99).toFixed(2),
+        ratio(percentile(s, 50), percentile(sorted(baseline), 50)),
+        target,
+        isMet
+      ])
     }
     const hard = `p99 ≤ ${TARGET_P99_MS} ms (hard)`
-    row(`warm, temp dir (${tmpdir()}): tokens in hand → renamed`, disk.window, disk.baseline, ram ? "informational" : hard, ram ? "—" : met(ok, true))
+    row(
+      `warm, temp dir (${tmpdir()}): tokens in hand → renamed`,
+      disk.window,
+      disk.baseline,
+      ram ? "informational" : hard,
+      ram ? "—" : met(ok, true)
+    )
     if (ram) row(`warm, tmpfs (${RAM_DIR}): tokens in hand → renamed`, ram.window, ram.baseline, hard, met(ok, true))
     row("warm, temp dir: request sent → renamed (incl. the round trip)", disk.sent, disk.baseline, "informational", "—")
-    row(`cold, ${COLD_PROCESSES} fresh processes: tokens in hand → renamed`, fresh.window, fresh.baseline, "informational", "—")
-    row("cold: response headers received → renamed (body read, decoded)", fresh.headers, fresh.baseline, "informational", "—")
+    row(
+      `cold, ${COLD_PROCESSES} fresh processes: tokens in hand → renamed`,
+      fresh.window,
+      fresh.baseline,
+      "informational",
+      "—"
+    )
+    row(
+      "cold: response headers received → renamed (body read, decoded)",
+      fresh.headers,
+      fresh.baseline,
+      "informational",
+      "—"
+    )
     row("cold: request sent → renamed", fresh.sent, fresh.baseline, "informational", "—")
-    row("baseline: one durable atomic write of the same document, temp dir", disk.baseline, disk.baseline, "baseline", "—")
+    row(
+      "baseline: one durable atomic write of the same document, temp dir",
+      disk.baseline,
+      disk.baseline,
+      "baseline",
+      "—"
+    )
     if (ram) row("baseline: the same on tmpfs", ram.baseline, ram.baseline, "baseline", "—")
     console.log(
       section(
@@ -185,7 +232,11 @@ const main = async () => {
         ]
       )
     )
-    const summary = (s: Samples) => ({ medianMs: percentile(sorted(s.window), 50), p99Ms: percentile(sorted(s.window), 99), baselineMedianMs: percentile(sorted(s.baseline), 50) })
+    const summary = (s: Samples) => ({
+      medianMs: percentile(sorted(s.window), 50),
+      p99Ms: percentile(sorted(s.window), 99),
+      baselineMedianMs: percentile(sorted(s.baseline), 50)
+    })
     await writeFile(
       RESULTS,
       `${JSON.stringify({ window: { warmTempDir: summary(disk), warmTmpfs: ram ? summary(ram) : null, cold: summary(fresh), targetP99Ms: TARGET_P99_MS, met: ok } }, null, 2)}\n`

@@ -91,5 +91,10 @@ export const keychain =
  * @since 0.1.0
  */
 export const registrations: ReadonlyArray<Matrix.Registration> = [
-  { adapter: "claude-credentials (file)", suite: "credential-store", factory: file, capabilities: { file: true, claudeLocks: true } }
+  {
+    adapter: "claude-credentials (file)",
+    suite: "credential-store",
+    factory: file,
+    capabilities: { file: true, claudeLocks: true }
+  }
 ]

@@ -31,8 +31,20 @@ export class StoreError extends Schema.TaggedError<StoreError>("@tollgate/claude
   {
     backend: Backend,
     operation: Schema.Literal("read", "write"),
-    reason: Schema.Literal("not_json", "not_an_object", "malformed_login", "symlink", "permission", "io", "keychain",
-      "too_large", "too_deep", "not_regular", "not_serializable", "no_space"),
+    reason: Schema.Literal(
+      "not_json",
+      "not_an_object",
+      "malformed_login",
+      "symlink",
+      "permission",
+      "io",
+      "keychain",
+      "too_large",
+      "too_deep",
+      "not_regular",
+      "not_serializable",
+      "no_space"
+    ),
     /** Where: a path or a Keychain service name. */
     where: Schema.String,
     /** A safe detail: an errno code or the `security` tool's exit status. */

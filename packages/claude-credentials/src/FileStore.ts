@@ -96,7 +96,8 @@ export const make = (location: Location, options: Options = {}): Store => {
         })
         if (stat === null) return { path: file, stat: null }
         if (stat.isSymbolicLink()) {
-          if (!options.followSymlinks) throw new StoreError({ backend: "file", operation, reason: "symlink", where: file })
+          if (!options.followSymlinks)
+            throw new StoreError({ backend: "file", operation, reason: "symlink", where: file })
           const real = await fs.realpath(file)
           return { path: real, stat: await fs.lstat(real) }
         }

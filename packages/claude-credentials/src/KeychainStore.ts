@@ -64,7 +64,9 @@ const encodeDocument = Schema.encodeSync(Credential.Document)
  */
 export const maxDocumentBytes = (location: Pick<Location, "keychainService" | "keychainAccount">): number => {
   const line = Security.commandLine(addCommand(location, ""))
-  return Either.isRight(line) ? Math.max(0, Math.floor((Security.MAX_LINE_BYTES - Buffer.byteLength(line.right)) / 2)) : 0
+  return Either.isRight(line)
+    ? Math.max(0, Math.floor((Security.MAX_LINE_BYTES - Buffer.byteLength(line.right)) / 2))
+    : 0
 }
 
 /**
@@ -135,7 +137,9 @@ export const make = (location: Location, options: Options = {}): Store => {
       const stored = yield* readAs("write")
       const expected: unknown = JSON.parse(json)
       if (Option.isNone(stored) || !isDeepStrictEqual(encodeDocument(stored.value), expected)) {
-        return yield* Effect.fail(fail("write", "keychain", "reading the item back after the write did not return the document written"))
+        return yield* Effect.fail(
+          fail("write", "keychain", "reading the item back after the write did not return the document written")
+        )
       }
     })
 
@@ -144,11 +148,13 @@ export const make = (location: Location, options: Options = {}): Store => {
   const prepare = (template: Credential.Document) =>
     Effect.as(Effect.flatMap(serialize(template), addLine), {
       swap: <E>(decide: (latest: Option.Option<Credential.Document>) => Either.Either<Credential.Document, E>) =>
-        Effect.flatMap(readAs("write"), (latest): Effect.Effect<Credential.Document, StoreError | E> =>
-          Either.match(decide(latest), {
-            onLeft: (refused) => Effect.fail(refused),
-            onRight: (document) => Effect.as(write(document), document)
-          })
+        Effect.flatMap(
+          readAs("write"),
+          (latest): Effect.Effect<Credential.Document, StoreError | E> =>
+            Either.match(decide(latest), {
+              onLeft: (refused) => Effect.fail(refused),
+              onRight: (document) => Effect.as(write(document), document)
+            })
         ),
       settle: Effect.void
     } satisfies Prepared)

@@ -51,14 +51,13 @@ export class LoginDead extends Schema.TaggedError<LoginDead>("@tollgate/claude-c
 }
 
 /** The token endpoint is in backoff for this refresh token. @since 0.1.0 */
-export class RefreshBackedOff extends Schema.TaggedError<RefreshBackedOff>("@tollgate/claude-credentials/RefreshBackedOff")(
-  "RefreshBackedOff",
-  {
-    verdict: Schema.NullOr(Schema.String),
-    /** Epoch ms; `null` while blocked until the login changes. */
-    until: Schema.NullOr(Schema.Number)
-  }
-) {
+export class RefreshBackedOff extends Schema.TaggedError<RefreshBackedOff>(
+  "@tollgate/claude-credentials/RefreshBackedOff"
+)("RefreshBackedOff", {
+  verdict: Schema.NullOr(Schema.String),
+  /** Epoch ms; `null` while blocked until the login changes. */
+  until: Schema.NullOr(Schema.Number)
+}) {
   override get message(): string {
     const why = this.verdict ? ` after ${this.verdict}` : ""
     return this.until === null
@@ -84,8 +83,10 @@ export class RefreshNotPersisted extends Schema.TaggedError<RefreshNotPersisted>
   override get message(): string {
     const what = {
       write_failed: "but the new login could not be written",
-      store_changed: "but another process changed the store meanwhile without taking Claude Code's lock, so the new login was not written over it",
-      response_lacks_inference: "but the new token lacks the user:inference scope Claude Code needs, so it was not written"
+      store_changed:
+        "but another process changed the store meanwhile without taking Claude Code's lock, so the new login was not written over it",
+      response_lacks_inference:
+        "but the new token lacks the user:inference scope Claude Code needs, so it was not written"
     }[this.reason]
     return `REFRESH NOT SAVED: the token endpoint issued a new login ${what} (${this.where}). The old refresh token is now spent; if Claude Code says it is logged out, run \`claude\` and log in again.${this.cause ? ` Cause: ${this.cause}` : ""}`
   }

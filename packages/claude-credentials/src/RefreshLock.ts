@@ -146,7 +146,10 @@ const holdRefresh = (location: Location, options?: Options): Effect.Effect<void,
     const legacy = yield* legacyLockPath(location)
     const [primary, legacyHeld] = yield* acquireAll(
       [
-        { path: path.join(location.configDir, REFRESH_LOCK), abandoned: Owner.abandoned(location.configDir, Owner.OWNER_FILE, "lockBirthtimeMs") },
+        {
+          path: path.join(location.configDir, REFRESH_LOCK),
+          abandoned: Owner.abandoned(location.configDir, Owner.OWNER_FILE, "lockBirthtimeMs")
+        },
         { path: legacy, abandoned: Owner.abandoned(location.configDir, Owner.OWNER_FILE, "legacyLockBirthtimeMs") }
       ],
       t
@@ -159,7 +162,12 @@ const holdRefresh = (location: Location, options?: Options): Effect.Effect<void,
       )
     }
     // Forked last so that on release it stops first, before the locks it touches are removed.
-    yield* Effect.forkScoped(heartbeat([primary, legacyHeld].filter((h) => h !== undefined), t.heartbeatMs))
+    yield* Effect.forkScoped(
+      heartbeat(
+        [primary, legacyHeld].filter((h) => h !== undefined),
+        t.heartbeatMs
+      )
+    )
   })
 
 const holdStorageWrite = (location: Location, options?: Options): Effect.Effect<void, LockError, Scope.Scope> =>
@@ -251,10 +259,7 @@ const exists = (p: string): Effect.Effect<boolean> =>
  *
  * @since 0.1.0
  */
-export const inspect = (
-  location: Location,
-  options?: Pick<Options, "staleMs">
-): Effect.Effect<LockState> =>
+export const inspect = (location: Location, options?: Pick<Options, "staleMs">): Effect.Effect<LockState> =>
   Effect.gen(function* () {
     const staleMs = options?.staleMs ?? refreshDefaults.staleMs
     const lock = yield* statOrNull(path.join(location.configDir, REFRESH_LOCK)).pipe(Effect.orElseSucceed(() => null))

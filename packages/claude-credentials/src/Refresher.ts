@@ -28,13 +28,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { Prepared, Store, StoreError } from "./CredentialStore.js"
-import {
-  LoginDead,
-  NoLogin,
-  NotASubscriptionLogin,
-  RefreshBackedOff,
-  RefreshNotPersisted
-} from "./RefreshErrors.js"
+import { LoginDead, NoLogin, NotASubscriptionLogin, RefreshBackedOff, RefreshNotPersisted } from "./RefreshErrors.js"
 
 /** The lock a phase runs under; the Node adapter passes Claude Code's. @since 0.1.0 */
 export type Lock<E> = <A, E2, R2>(effect: Effect.Effect<A, E2, R2>) => Effect.Effect<A, E | E2, R2>
@@ -111,11 +105,9 @@ export interface RefreshOptions {
 /** @since 0.1.0 */
 export interface Refresher<LE> {
   /** Refreshes; with `ifNeeded`, `minValidMs` or `rejectedFingerprint`, only when needed. */
-  readonly refresh: (options?: RefreshOptions) => Effect.Effect<
-    Outcome,
-    RefreshError<LE>,
-    OAuthClient.OAuthClient | Backoff.Backoff
-  >
+  readonly refresh: (
+    options?: RefreshOptions
+  ) => Effect.Effect<Outcome, RefreshError<LE>, OAuthClient.OAuthClient | Backoff.Backoff>
 }
 
 interface Held extends RefreshCoordinator.Tokens {
@@ -187,7 +179,9 @@ const template = (document: Credential.Document, record: Credential.OAuthRecord)
 /**
  * @since 0.1.0
  */
-export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, never, OAuthClient.OAuthClient | Backoff.Backoff> =>
+export const make = <LE>(
+  options: Options<LE>
+): Effect.Effect<Refresher<LE>, never, OAuthClient.OAuthClient | Backoff.Backoff> =>
   Effect.gen(function* () {
     const client = yield* OAuthClient.OAuthClient
     const backoff = yield* Backoff.Backoff
@@ -239,7 +233,8 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
           if (outcome._tag === "Left") {
             const verdict = outcome.left
             yield* backoff.record(key, fingerprint, verdict)
-            if (verdict._tag !== "RefreshRejected" || verdict.reason !== "invalid_grant") return yield* Effect.fail(verdict)
+            if (verdict._tag !== "RefreshRejected" || verdict.reason !== "invalid_grant")
+              return yield* Effect.fail(verdict)
             // Someone may have rotated it under us without the lock: believe the store, never blank it.
             const reread = yield* load
             if (reread.record.refreshToken !== sent) return reread
@@ -309,14 +304,20 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
     })
 
     const ensured = (opts: RefreshCoordinator.EnsureOptions) =>
-      coordinator.ensure(opts).pipe(
-        Effect.map(({ tokens, outcome }) =>
-          outcomeOf(
-            tokens,
-            outcome === "fresh" ? "NotNeeded" : outcome === "adopted" || tokens.origin === "store" ? "Adopted" : "Refreshed"
+      coordinator
+        .ensure(opts)
+        .pipe(
+          Effect.map(({ tokens, outcome }) =>
+            outcomeOf(
+              tokens,
+              outcome === "fresh"
+                ? "NotNeeded"
+                : outcome === "adopted" || tokens.origin === "store"
+                  ? "Adopted"
+                  : "Refreshed"
+            )
           )
         )
-      )
 
     // The caller's own rule for "needed"; the coordinator's lock phase then refreshes only if the
     // store still holds the token looked at here, and adopts whatever another process wrote instead.
@@ -330,7 +331,9 @@ export const make = <LE>(options: Options<LE>): Effect.Effect<Refresher<LE>, nev
         if (!rejected && !Credential.isExpired(current.expiresAt, now, skew)) return outcomeOf(current, "NotNeeded")
         const result = yield* ensured({ rejected: current.accessToken })
         // Replaced between the two reads: someone else's token, adopted without a call.
-        return result._tag === "NotNeeded" && result.fingerprint !== seen ? { ...result, _tag: "Adopted" as const } : result
+        return result._tag === "NotNeeded" && result.fingerprint !== seen
+          ? { ...result, _tag: "Adopted" as const }
+          : result
       })
 
     return {

@@ -34,24 +34,40 @@ const hasLogin = (document: Option.Option<Credential.Document>) =>
  *
  * @since 0.1.0
  */
-export const resolve = (options: { readonly file: Store; readonly keychain: Store | null }): Effect.Effect<Resolved, StoreError> =>
+export const resolve = (options: {
+  readonly file: Store
+  readonly keychain: Store | null
+}): Effect.Effect<Resolved, StoreError> =>
   Effect.gen(function* () {
     const { file, keychain } = options
     const fileDoc = yield* file.read
     if (keychain === null) {
-      return { store: file, chosen: "file", present: Option.isSome(fileDoc) ? ["file"] : [], why: "the file is the only store on this platform" }
+      return {
+        store: file,
+        chosen: "file",
+        present: Option.isSome(fileDoc) ? ["file"] : [],
+        why: "the file is the only store on this platform"
+      }
     }
     const keychainDoc = yield* keychain.read
     if (!hasLogin(keychainDoc)) {
       return {
         store: file,
         chosen: "file",
-        present: [...(Option.isSome(keychainDoc) ? (["keychain"] as const) : []), ...(Option.isSome(fileDoc) ? (["file"] as const) : [])],
+        present: [
+          ...(Option.isSome(keychainDoc) ? (["keychain"] as const) : []),
+          ...(Option.isSome(fileDoc) ? (["file"] as const) : [])
+        ],
         why: "the Keychain holds no login, so Claude Code falls back to the file"
       }
     }
     if (!hasLogin(fileDoc)) {
-      return { store: keychain, chosen: "keychain", present: ["keychain"], why: "Claude Code on macOS reads the Keychain" }
+      return {
+        store: keychain,
+        chosen: "keychain",
+        present: ["keychain"],
+        why: "Claude Code on macOS reads the Keychain"
+      }
     }
     return {
       store: together(keychain, file),
@@ -80,9 +96,13 @@ export const together = (primary: Store, secondary: Store): Store => {
               before = latest
               return decide(latest)
             })
-            yield* second.swap(() => Either.right(document)).pipe(
-              Effect.tapError(() => (Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void))
-            )
+            yield* second
+              .swap(() => Either.right(document))
+              .pipe(
+                Effect.tapError(() =>
+                  Option.isSome(before) ? primary.write(before.value).pipe(Effect.ignore) : Effect.void
+                )
+              )
             return document
           }),
         settle: Effect.zipRight(first.settle, second.settle)
@@ -96,7 +116,10 @@ export const together = (primary: Store, secondary: Store): Store => {
     write: (document) =>
       Effect.scoped(
         Effect.flatMap(prepare(document), (prepared) =>
-          Effect.zipRight(prepared.swap(() => Either.right(document)), prepared.settle)
+          Effect.zipRight(
+            prepared.swap(() => Either.right(document)),
+            prepared.settle
+          )
         )
       ),
     prepare

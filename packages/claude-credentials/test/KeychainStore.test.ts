@@ -52,7 +52,12 @@ const harness = Effect.acquireRelease(
       security: async (env = {}) => {
         const file = path.join(dir, `bin-${launchers++}`, "security")
         await mkdir(path.dirname(file))
-        const vars = { FAKE_SECURITY_STORE: storeFile, FAKE_SECURITY_LOG: logFile, FAKE_SECURITY_NODE: process.execPath, ...env }
+        const vars = {
+          FAKE_SECURITY_STORE: storeFile,
+          FAKE_SECURITY_LOG: logFile,
+          FAKE_SECURITY_NODE: process.execPath,
+          ...env
+        }
         const exports = Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuote(v)}`)
         await writeFile(file, ["#!/bin/sh", ...exports, `exec ${shellQuote(FAKE_SECURITY)} "$@"`, ""].join("\n"))
         await chmod(file, 0o755)
@@ -70,7 +75,10 @@ const harness = Effect.acquireRelease(
         })
       },
       seed: (service, account, password) =>
-        writeFile(storeFile, JSON.stringify({ items: [{ service, account, hex: Buffer.from(password, "utf8").toString("hex") }] }))
+        writeFile(
+          storeFile,
+          JSON.stringify({ items: [{ service, account, hex: Buffer.from(password, "utf8").toString("hex") }] })
+        )
     }
   }),
   (h) => Effect.promise(() => rm(h.dir, { recursive: true, force: true }))
@@ -153,7 +161,9 @@ describe("KeychainStore against a fake `security`", () => {
       expect(suffixed.keychainService).toMatch(/^Claude Code-credentials-[0-9a-f]{8}$/)
       const original = fullDocument(tokens())
       yield* KeychainStore.make(suffixed, { securityPath }).write(decode(original))
-      expect(Option.map(yield* KeychainStore.make(suffixed, { securityPath }).read, encode)).toEqual(Option.some(original))
+      expect(Option.map(yield* KeychainStore.make(suffixed, { securityPath }).read, encode)).toEqual(
+        Option.some(original)
+      )
       expect(yield* KeychainStore.make(locationIn(h.dir), { securityPath }).read).toEqual(Option.none())
     })
   )
@@ -200,62 +210,65 @@ describe("KeychainStore against a fake `security`", () => {
       const h = yield* harness
       const securityPath = yield* Effect.promise(() => h.security())
       expect(yield* KeychainStore.make(locationIn(h.dir), { securityPath }).read).toEqual(Option.none())
-      yield* Effect.promise(() => h.seed("Claude Code-credentials", "someone else", JSON.stringify(fullDocument(tokens()))))
+      yield* Effect.promise(() =>
+        h.seed("Claude Code-credentials", "someone else", JSON.stringify(fullDocument(tokens())))
+      )
       expect(yield* KeychainStore.make(locationIn(h.dir), { securityPath }).read).toEqual(Option.none())
     })
   )
 
-  it.scopedLive("never puts a token on a command line: not in argv, not in /proc/<pid>/cmdline, not while running", () =>
-    Effect.gen(function* () {
-      const h = yield* harness
-      const t = tokens()
-      // Each fake run sleeps after reading its command, so the parent can look at the live process.
-      const store = KeychainStore.make(locationIn(h.dir), {
-        securityPath: yield* Effect.promise(() => h.security({ FAKE_SECURITY_DELAY_MS: "300" }))
-      })
-      const done = { value: false }
-      const writing = yield* store.write(decode(fullDocument(t))).pipe(
-        Effect.ensuring(Effect.sync(() => (done.value = true))),
-        Effect.fork
-      )
-      const observed: Array<{ pid: number; cmdline: string; environ: string }> = []
-      yield* Effect.promise(async () => {
-        const inspected = new Set<number>()
-        for (let last = false; !last; ) {
-          last = done.value
-          for (const entry of await h.log()) {
-            if (entry.event !== "start" || inspected.has(entry.pid)) continue
-            const [cmdline, environ] = await Promise.all([
-              readFile(`/proc/${entry.pid}/cmdline`, "latin1").catch(() => ""),
-              readFile(`/proc/${entry.pid}/environ`, "latin1").catch(() => "")
-            ])
-            if (!cmdline.includes("fake-security.mjs")) continue // not started yet, or gone
-            inspected.add(entry.pid)
-            observed.push({ pid: entry.pid, cmdline, environ })
+  it.scopedLive(
+    "never puts a token on a command line: not in argv, not in /proc/<pid>/cmdline, not while running",
+    () =>
+      Effect.gen(function* () {
+        const h = yield* harness
+        const t = tokens()
+        // Each fake run sleeps after reading its command, so the parent can look at the live process.
+        const store = KeychainStore.make(locationIn(h.dir), {
+          securityPath: yield* Effect.promise(() => h.security({ FAKE_SECURITY_DELAY_MS: "300" }))
+        })
+        const done = { value: false }
+        const writing = yield* store
+          .write(decode(fullDocument(t)))
+          .pipe(Effect.ensuring(Effect.sync(() => (done.value = true))), Effect.fork)
+        const observed: Array<{ pid: number; cmdline: string; environ: string }> = []
+        yield* Effect.promise(async () => {
+          const inspected = new Set<number>()
+          for (let last = false; !last; ) {
+            last = done.value
+            for (const entry of await h.log()) {
+              if (entry.event !== "start" || inspected.has(entry.pid)) continue
+              const [cmdline, environ] = await Promise.all([
+                readFile(`/proc/${entry.pid}/cmdline`, "latin1").catch(() => ""),
+                readFile(`/proc/${entry.pid}/environ`, "latin1").catch(() => "")
+              ])
+              if (!cmdline.includes("fake-security.mjs")) continue // not started yet, or gone
+              inspected.add(entry.pid)
+              observed.push({ pid: entry.pid, cmdline, environ })
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20))
           }
-          await new Promise((resolve) => setTimeout(resolve, 20))
-        }
-      })
-      yield* Fiber.join(writing)
-      yield* store.read
+        })
+        yield* Fiber.join(writing)
+        yield* store.read
 
-      expect(observed.length).toBeGreaterThanOrEqual(1)
-      for (const live of observed) {
-        expectNoSecret(live.cmdline, t)
-        expectNoSecret(live.environ, t)
-      }
-      const log = yield* Effect.promise(() => h.log())
-      const starts = log.filter((e) => e.event === "start")
-      expect(starts.length).toBe(3) // add, the read-back, the read
-      for (const start of starts) {
-        expect(start.argv?.slice(2)).toEqual(["-i"])
-        expectNoSecret(JSON.stringify(start.argv), t)
-        expectNoSecret(JSON.stringify(start.cmdline), t)
-      }
-      // The positive control: the tokens did travel, as hex on stdin.
-      const lines = log.filter((e) => e.event === "line").map((e) => e.line ?? "")
-      expect(lines.filter((l) => l.startsWith("add-generic-password ")).join("\n")).toContain(secretsOf(t)[2])
-    })
+        expect(observed.length).toBeGreaterThanOrEqual(1)
+        for (const live of observed) {
+          expectNoSecret(live.cmdline, t)
+          expectNoSecret(live.environ, t)
+        }
+        const log = yield* Effect.promise(() => h.log())
+        const starts = log.filter((e) => e.event === "start")
+        expect(starts.length).toBe(3) // add, the read-back, the read
+        for (const start of starts) {
+          expect(start.argv?.slice(2)).toEqual(["-i"])
+          expectNoSecret(JSON.stringify(start.argv), t)
+          expectNoSecret(JSON.stringify(start.cmdline), t)
+        }
+        // The positive control: the tokens did travel, as hex on stdin.
+        const lines = log.filter((e) => e.event === "line").map((e) => e.line ?? "")
+        expect(lines.filter((l) => l.startsWith("add-generic-password ")).join("\n")).toContain(secretsOf(t)[2])
+      })
   )
 
   it.scopedLive("a failing add is a keychain write error that quotes neither token nor the tool's output", () =>
@@ -430,9 +443,10 @@ describe("KeychainStore.isAvailable", () => {
     Effect.gen(function* () {
       const h = yield* harness
       const bin = path.dirname(yield* Effect.promise(() => h.security()))
-      const withPath = (value: string) =>
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["PATH", value]])))
-      expect(yield* KeychainStore.isAvailable().pipe(withPath(`${path.join(h.dir, "empty")}${path.delimiter}${bin}`))).toBe(true)
+      const withPath = (value: string) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["PATH", value]])))
+      expect(
+        yield* KeychainStore.isAvailable().pipe(withPath(`${path.join(h.dir, "empty")}${path.delimiter}${bin}`))
+      ).toBe(true)
       expect(yield* KeychainStore.isAvailable().pipe(withPath(path.join(h.dir, "empty")))).toBe(false)
       expect(yield* KeychainStore.isAvailable().pipe(withPath(""))).toBe(false)
       // A relative PATH entry is ignored rather than resolved against the working directory.

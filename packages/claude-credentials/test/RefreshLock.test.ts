@@ -54,7 +54,13 @@ const tempStore = Effect.acquireRelease(
   (root) => Effect.promise(() => fs.rm(root, { recursive: true, force: true }))
 ).pipe(Effect.flatMap((root) => storeAt(path.join(root, ".claude"), root)))
 
-const exists = (p: string) => Effect.promise(() => fs.lstat(p).then(() => true, () => false))
+const exists = (p: string) =>
+  Effect.promise(() =>
+    fs.lstat(p).then(
+      () => true,
+      () => false
+    )
+  )
 const leftovers = (store: Store) =>
   Effect.all({
     lock: exists(store.lock),
@@ -121,7 +127,13 @@ describe("withRefreshLock", () => {
             Promise.all([fs.lstat(store.lock), fs.lstat(store.legacy), fs.stat(store.owner)])
           )
           const text = yield* Effect.promise(() => fs.readFile(store.owner, "utf8"))
-          return { lock, legacy, ownerMode: ownerStat.mode & 0o777, text, state: yield* RefreshLock.inspect(store.location) }
+          return {
+            lock,
+            legacy,
+            ownerMode: ownerStat.mode & 0o777,
+            text,
+            state: yield* RefreshLock.inspect(store.location)
+          }
         })
       )
       expect(seen.lock.isDirectory() && seen.legacy.isDirectory()).toBe(true)
@@ -173,7 +185,10 @@ describe("withRefreshLock", () => {
       const children = Array.from({ length: 3 }, () => spawnHarness(["count", store.location.configDir, log, "3"]))
       const results = yield* Effect.forEach(children, exited, { concurrency: "unbounded" })
       for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 })
-      const lines = (yield* Effect.promise(() => fs.readFile(log, "utf8"))).trim().split("\n").map((l) => l.split(" "))
+      const lines = (yield* Effect.promise(() => fs.readFile(log, "utf8")))
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" "))
       expect(lines).toHaveLength(18)
       // Strictly enter/exit pairs by the same process: nobody entered while another was inside.
       for (let i = 0; i < lines.length; i += 2) {
@@ -238,7 +253,13 @@ describe("withRefreshLock", () => {
       ).pipe(Effect.flip)
       expect((yield* now) - started).toBeGreaterThanOrEqual(400)
       expect(error).toBeInstanceOf(RefreshLock.LockError)
-      expect(error).toMatchObject({ _tag: "LockError", lock: "refresh", reason: "timeout", where: store.lock, holderPid: 4242 })
+      expect(error).toMatchObject({
+        _tag: "LockError",
+        lock: "refresh",
+        reason: "timeout",
+        where: store.lock,
+        holderPid: 4242
+      })
       expect(error.message).toContain("process 4242 (per its owner record)")
       expect(error.message).toContain("probably Claude Code refreshing the login")
       expect(yield* exists(store.lock)).toBe(true)
@@ -299,7 +320,10 @@ describe("withRefreshLock", () => {
       const mtimes = new Set<number>()
       const times = { aExit: 0, bEnter: 0 }
       const a = yield* Effect.fork(
-        RefreshLock.withRefreshLock(store.location, options)(
+        RefreshLock.withRefreshLock(
+          store.location,
+          options
+        )(
           Effect.gen(function* () {
             for (let i = 0; i < 15; i++) {
               yield* realSleep(100)
@@ -331,25 +355,29 @@ describe("withRefreshLock", () => {
     })
   )
 
-  it.scopedLive("releases everything when interrupted while holding, and leaves nothing when interrupted while waiting", () =>
-    Effect.gen(function* () {
-      const store = yield* tempStore
-      const entered = yield* Deferred.make<void>()
-      const holder = yield* Effect.fork(
-        RefreshLock.withRefreshLock(store.location)(Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never))
-      )
-      yield* Deferred.await(entered)
-      expect(yield* exists(store.owner)).toBe(true)
-      yield* Fiber.interrupt(holder)
-      expect(yield* leftovers(store)).toEqual(nothingLeft)
+  it.scopedLive(
+    "releases everything when interrupted while holding, and leaves nothing when interrupted while waiting",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* tempStore
+        const entered = yield* Deferred.make<void>()
+        const holder = yield* Effect.fork(
+          RefreshLock.withRefreshLock(store.location)(
+            Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)
+          )
+        )
+        yield* Deferred.await(entered)
+        expect(yield* exists(store.owner)).toBe(true)
+        yield* Fiber.interrupt(holder)
+        expect(yield* leftovers(store)).toEqual(nothingLeft)
 
-      yield* Effect.promise(() => fs.mkdir(store.lock))
-      const waiter = yield* Effect.fork(RefreshLock.withRefreshLock(store.location, { retryMs: 10 })(Effect.void))
-      yield* realSleep(100)
-      yield* Fiber.interrupt(waiter)
-      // The other holder's lock stays; nothing of ours does.
-      expect(yield* leftovers(store)).toEqual({ ...nothingLeft, lock: true })
-    })
+        yield* Effect.promise(() => fs.mkdir(store.lock))
+        const waiter = yield* Effect.fork(RefreshLock.withRefreshLock(store.location, { retryMs: 10 })(Effect.void))
+        yield* realSleep(100)
+        yield* Fiber.interrupt(waiter)
+        // The other holder's lock stays; nothing of ours does.
+        expect(yield* leftovers(store)).toEqual({ ...nothingLeft, lock: true })
+      })
   )
 
   const killedHolder = (store: { readonly location: StoreLocation.Location }) =>
@@ -377,16 +405,18 @@ describe("withRefreshLock", () => {
       })
     )
 
-  it.scopedLive("a holder killed with SIGKILL: its owner record proves it dead, so its lock is taken over at once", () =>
-    Effect.gen(function* () {
-      const store = yield* tempStore
-      yield* killedHolder(store)
-      const lastBeat = (yield* Effect.promise(() => fs.lstat(store.lock))).mtimeMs
-      const enteredAt = yield* enterAsUs(store)
-      // Well before the lock could look stale (800 ms after its last heartbeat).
-      expect(enteredAt - lastBeat).toBeLessThan(800)
-      expect(yield* leftovers(store)).toEqual(nothingLeft)
-    })
+  it.scopedLive(
+    "a holder killed with SIGKILL: its owner record proves it dead, so its lock is taken over at once",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* tempStore
+        yield* killedHolder(store)
+        const lastBeat = (yield* Effect.promise(() => fs.lstat(store.lock))).mtimeMs
+        const enteredAt = yield* enterAsUs(store)
+        // Well before the lock could look stale (800 ms after its last heartbeat).
+        expect(enteredAt - lastBeat).toBeLessThan(800)
+        expect(yield* leftovers(store)).toEqual(nothingLeft)
+      })
   )
 
   it.scopedLive("a holder killed with SIGKILL and no owner record left: its lock is taken over once stale", () =>
@@ -406,7 +436,10 @@ describe("withRefreshLock", () => {
   it.scopedLive("fails with io when the config directory does not exist", () =>
     Effect.gen(function* () {
       const store = yield* tempStore
-      const missing = StoreLocation.resolve({ HOME: "/nowhere", CLAUDE_CONFIG_DIR: path.join(store.location.configDir, "missing") })
+      const missing = StoreLocation.resolve({
+        HOME: "/nowhere",
+        CLAUDE_CONFIG_DIR: path.join(store.location.configDir, "missing")
+      })
       const error = yield* RefreshLock.withRefreshLock(missing)(Effect.void).pipe(Effect.flip)
       expect(error).toMatchObject({ lock: "refresh", reason: "io", where: missing.configDir, detail: "ENOENT" })
       expect(error.message).toContain("[ENOENT]")
@@ -443,7 +476,9 @@ describe("withStorageWriteLock", () => {
       yield* RefreshLock.withStorageWriteLock(store.location, { waitMs: 0 })(Effect.void)
       yield* Effect.promise(() => fs.mkdir(store.storageWrite))
       yield* ageDir(store.storageWrite, 10_000)
-      const error = yield* RefreshLock.withStorageWriteLock(store.location, { waitMs: 0 })(Effect.void).pipe(Effect.flip)
+      const error = yield* RefreshLock.withStorageWriteLock(store.location, { waitMs: 0 })(Effect.void).pipe(
+        Effect.flip
+      )
       expect(error).toMatchObject({ lock: "storage-write", reason: "timeout", where: store.storageWrite })
       expect(error.message).toContain("probably Claude Code saving the login")
     })
@@ -465,7 +500,10 @@ describe("inspect", () => {
       yield* Effect.promise(() => fs.mkdir(store.lock))
       yield* ageDir(store.lock, 90_000)
       yield* Effect.promise(() =>
-        fs.writeFile(store.owner, JSON.stringify({ pid: 7, pidDomain: "linux:other:pid:[1]", pidSpace: "other", lockBirthtimeMs: 5 }))
+        fs.writeFile(
+          store.owner,
+          JSON.stringify({ pid: 7, pidDomain: "linux:other:pid:[1]", pidSpace: "other", lockBirthtimeMs: 5 })
+        )
       )
       const state = yield* RefreshLock.inspect(store.location)
       expect(state).toMatchObject({ held: true, stale: true, owner: { pid: 7, alive: null }, legacyHeld: false })

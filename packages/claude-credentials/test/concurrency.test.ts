@@ -47,7 +47,9 @@ const race = async (name: string, lock: "lock" | "nolock") => {
   await writeFile(file, JSON.stringify({ claudeAiOauth: login, mcpOAuth }), { mode: 0o600 })
   const goFile = join(configDir, "..", `${name}.go`)
   const writers = Array.from({ length: WRITERS }, (_, i) =>
-    spawnNode(workspace.harness, ["rmw", configDir, String(i), String(ROUNDS), goFile, lock], home.env, { timeoutMs: 60_000 })
+    spawnNode(workspace.harness, ["rmw", configDir, String(i), String(ROUNDS), goFile, lock], home.env, {
+      timeoutMs: 60_000
+    })
   )
   await Promise.all(writers.map((w) => w.printed("ready")))
   const started = Date.now()

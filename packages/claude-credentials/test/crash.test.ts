@@ -49,7 +49,9 @@ describe("FileStore.write killed with SIGKILL at random instants", () => {
     let counter = 0
     const started = Date.now()
     while ((cycles < MIN_CYCLES || kills < MIN_KILLS) && problems.length === 0 && Date.now() - started < 120_000) {
-      const child = spawnNode(workspace.harness, ["write-loop", configDir, String(counter)], home.env, { timeoutMs: 20_000 })
+      const child = spawnNode(workspace.harness, ["write-loop", configDir, String(counter)], home.env, {
+        timeoutMs: 20_000
+      })
       await child.printed("start")
       // Let a random number of writes complete first, then kill at a random
       // instant: the kill lands anywhere in a write (or before the first),
@@ -60,7 +62,10 @@ describe("FileStore.write killed with SIGKILL at random instants", () => {
       child.kill("SIGKILL")
       const ended = await child.ended
       kills++
-      if (ended.signal !== "SIGKILL") problems.push(`kill ${kills}: the writer ended with ${ended.code ?? ended.signal} before the kill: ${ended.stderr}`)
+      if (ended.signal !== "SIGKILL")
+        problems.push(
+          `kill ${kills}: the writer ended with ${ended.code ?? ended.signal} before the kill: ${ended.stderr}`
+        )
       const written = ended.stdout
         .split("\n")
         .slice(1)
@@ -85,9 +90,13 @@ describe("FileStore.write killed with SIGKILL at random instants", () => {
       }
       const found = (document?.["claudeAiOauth"] as Record<string, unknown> | undefined)?.["counter"]
       if (found !== lastCompleted && found !== lastCompleted + 1) {
-        problems.push(`kill ${kills}: the store holds write ${String(found)}; the last completed write was ${lastCompleted}`)
+        problems.push(
+          `kill ${kills}: the store holds write ${String(found)}; the last completed write was ${lastCompleted}`
+        )
       } else if (document !== null && !isDeepStrictEqual(document, crashDocument(found))) {
-        problems.push(`kill ${kills}: the store holds a document the writer never wrote (counter ${found}, not equal to it)`)
+        problems.push(
+          `kill ${kills}: the store holds a document the writer never wrote (counter ${found}, not equal to it)`
+        )
       } else if (found === lastCompleted + 1) landedOnNew++
       if (typeof found === "number") counter = found
 
@@ -97,7 +106,8 @@ describe("FileStore.write killed with SIGKILL at random instants", () => {
       for (const name of leftovers) {
         if (!TEMP_NAME.test(name)) problems.push(`kill ${kills}: unexpected file ${name}`)
         const mode = (await lstat(join(configDir, name)).catch(() => null))?.mode
-        if (mode !== undefined && (mode & 0o177) !== 0) problems.push(`kill ${kills}: leftover ${name} has mode ${(mode & 0o777).toString(8)}`)
+        if (mode !== undefined && (mode & 0o177) !== 0)
+          problems.push(`kill ${kills}: leftover ${name} has mode ${(mode & 0o777).toString(8)}`)
       }
     }
     console.log(

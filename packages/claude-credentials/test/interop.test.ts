@@ -104,16 +104,16 @@ const runRound = async (index: number): Promise<Round> => {
       claudeAuthStatus({ env: { ...home.env, ...proxy.env }, timeoutMs: 45_000 })
     )
     await go
-    const [ended, statuses] = await Promise.all([
-      Promise.all(tollgates.map((t) => t.ended)),
-      Promise.all(claudes)
-    ])
+    const [ended, statuses] = await Promise.all([Promise.all(tollgates.map((t) => t.ended)), Promise.all(claudes)])
     const ms = Date.now() - started
 
     const issued = sim.current()
     const expected = Credential.fingerprint(issued.accessToken)
     const posts = sim.log.filter((r) => r.route === "token")
-    check(posts.length === 1, `expected exactly 1 token POST, saw ${posts.length} (${posts.map((p) => `${p.host} ${p.userAgent} → ${p.outcome}`).join("; ")})`)
+    check(
+      posts.length === 1,
+      `expected exactly 1 token POST, saw ${posts.length} (${posts.map((p) => `${p.host} ${p.userAgent} → ${p.outcome}`).join("; ")})`
+    )
     const byClaude = posts.filter((p) => p.host === "platform.claude.com").length
     const byTollgate = posts.length - byClaude
     const refresher: Round["refresher"] =
@@ -121,13 +121,19 @@ const runRound = async (index: number): Promise<Round> => {
 
     const outcomes = ended.map((e: Ended, i) => {
       const result = resultOf(e.stdout)
-      check(e.code === 0, `tollgate #${i} exited ${e.code ?? e.signal}: ${result?.tag ?? ""} ${result?.message ?? e.stderr.slice(0, 400)}`)
+      check(
+        e.code === 0,
+        `tollgate #${i} exited ${e.code ?? e.signal}: ${result?.tag ?? ""} ${result?.message ?? e.stderr.slice(0, 400)}`
+      )
       check(result?.ok === true, `tollgate #${i} reported no success`)
       check(
         result?.outcome === "Refreshed" || result?.outcome === "Adopted" || result?.outcome === "NotNeeded",
         `tollgate #${i} outcome ${String(result?.outcome)}`
       )
-      check(result?.fingerprint === expected, `tollgate #${i} ended on access token ${String(result?.fingerprint)}, the issued one is ${expected}`)
+      check(
+        result?.fingerprint === expected,
+        `tollgate #${i} ended on access token ${String(result?.fingerprint)}, the issued one is ${expected}`
+      )
       return result?.outcome ?? `failed:${result?.tag ?? e.code}`
     })
     const refreshedByTollgate = outcomes.filter((o) => o === "Refreshed").length
@@ -137,7 +143,10 @@ const runRound = async (index: number): Promise<Round> => {
     )
 
     statuses.forEach((s: AuthStatus, i) => {
-      check(s.exitCode === 0, `claude #${i} exited ${s.exitCode}${s.timedOut ? " (timed out)" : ""}: ${s.stderr.slice(0, 400)}`)
+      check(
+        s.exitCode === 0,
+        `claude #${i} exited ${s.exitCode}${s.timedOut ? " (timed out)" : ""}: ${s.stderr.slice(0, 400)}`
+      )
       check(s.json?.["loggedIn"] === true, `claude #${i} loggedIn ${String(s.json?.["loggedIn"])}`)
     })
 
@@ -154,13 +163,18 @@ const runRound = async (index: number): Promise<Round> => {
     check(oauth["accessToken"] === issued.accessToken, "the file does not hold the issued access token")
     check(oauth["refreshToken"] === issued.refreshToken, "the file does not hold the issued refresh token")
     check(JSON.stringify(document?.["mcpOAuth"]) === JSON.stringify(mcpOAuth), "mcpOAuth was not kept")
-    check(JSON.stringify(oauth["scopes"]) === JSON.stringify([...issued.scopes]), `scopes now ${JSON.stringify(oauth["scopes"])}`)
+    check(
+      JSON.stringify(oauth["scopes"]) === JSON.stringify([...issued.scopes]),
+      `scopes now ${JSON.stringify(oauth["scopes"])}`
+    )
     check(oauth["subscriptionType"] === "max", `subscriptionType now ${String(oauth["subscriptionType"])}`)
 
     // Nothing of the refresh protocol is left behind: no lock, owner record or temp store file.
     // (Claude Code's own `backups/` and `~/.claude.json.lock` are its business.)
     const left = [
-      ...(await readdir(home.claudeDir)).filter((n) => /^\.(oauth_refresh\.lock|storage-write\.lock|credentials\.json.)/.test(n)),
+      ...(await readdir(home.claudeDir)).filter((n) =>
+        /^\.(oauth_refresh\.lock|storage-write\.lock|credentials\.json.)/.test(n)
+      ),
       ...(await readdir(home.home)).filter((n) => n === ".claude.lock")
     ]
     check(left.length === 0, `left behind: ${left.join(", ")}`)
@@ -177,29 +191,25 @@ const runRound = async (index: number): Promise<Round> => {
 }
 
 describe("interop race: tollgate refreshers and real `claude auth status` on one expired store", () => {
-  it(
-    `${ROUNDS} rounds of ${TOLLGATES} tollgate + ${CLAUDES} claude processes: one token POST, everyone on the new token`,
-    async () => {
-      const rounds: Array<Round> = []
-      for (let i = 0; i < ROUNDS; i++) {
-        const round = await runRound(i)
-        rounds.push(round)
-        console.log(
-          `round ${String(i + 1).padStart(2)}: ${String(round.ms).padStart(5)} ms (go +${round.goDelay} ms), refreshed by ${round.refresher} (${round.userAgents.join(", ")}), tollgate outcomes ${round.outcomes.join(",")}${round.failures.length ? ` — FAILED: ${round.failures.join(" | ")}` : ""}`
-        )
-      }
-      const failed = rounds.filter((r) => r.failures.length > 0)
-      const count = (who: Round["refresher"]) => rounds.filter((r) => r.refresher === who).length
-      const times = rounds.map((r) => r.ms).sort((a, b) => a - b)
-      // Rounds where a tollgate found the store expired, waited on Claude Code's lock, and adopted its token.
-      const waitedOnClaude = rounds.filter((r) => r.refresher === "claude" && r.outcomes.includes("Adopted")).length
+  it(`${ROUNDS} rounds of ${TOLLGATES} tollgate + ${CLAUDES} claude processes: one token POST, everyone on the new token`, async () => {
+    const rounds: Array<Round> = []
+    for (let i = 0; i < ROUNDS; i++) {
+      const round = await runRound(i)
+      rounds.push(round)
       console.log(
-        `${ROUNDS} rounds: tollgate refreshed ${count("tollgate")}, claude refreshed ${count("claude")}, ${failed.length} failures` +
-          ` (tollgate adopted claude's refresh after waiting on its lock in ${waitedOnClaude})` +
-          ` (round time median ${times[Math.floor(times.length / 2)]} ms, max ${times[times.length - 1]} ms)`
+        `round ${String(i + 1).padStart(2)}: ${String(round.ms).padStart(5)} ms (go +${round.goDelay} ms), refreshed by ${round.refresher} (${round.userAgents.join(", ")}), tollgate outcomes ${round.outcomes.join(",")}${round.failures.length ? ` — FAILED: ${round.failures.join(" | ")}` : ""}`
       )
-      expect(failed.map((r) => `round ${r.index + 1}: ${r.failures.join(" | ")}`)).toEqual([])
-    },
-    170_000
-  )
+    }
+    const failed = rounds.filter((r) => r.failures.length > 0)
+    const count = (who: Round["refresher"]) => rounds.filter((r) => r.refresher === who).length
+    const times = rounds.map((r) => r.ms).sort((a, b) => a - b)
+    // Rounds where a tollgate found the store expired, waited on Claude Code's lock, and adopted its token.
+    const waitedOnClaude = rounds.filter((r) => r.refresher === "claude" && r.outcomes.includes("Adopted")).length
+    console.log(
+      `${ROUNDS} rounds: tollgate refreshed ${count("tollgate")}, claude refreshed ${count("claude")}, ${failed.length} failures` +
+        ` (tollgate adopted claude's refresh after waiting on its lock in ${waitedOnClaude})` +
+        ` (round time median ${times[Math.floor(times.length / 2)]} ms, max ${times[times.length - 1]} ms)`
+    )
+    expect(failed.map((r) => `round ${r.index + 1}: ${r.failures.join(" | ")}`)).toEqual([])
+  }, 170_000)
 })

@@ -45,7 +45,9 @@ const seed = async () => {
     scopes: [...live.scopes],
     subscriptionType: "max"
   }
-  await writeFile(store, JSON.stringify({ claudeAiOauth: login, mcpOAuth: { x: { accessToken: "mcp" } } }), { mode: 0o600 })
+  await writeFile(store, JSON.stringify({ claudeAiOauth: login, mcpOAuth: { x: { accessToken: "mcp" } } }), {
+    mode: 0o600
+  })
 }
 
 const refresh = () => spawnNode(workspace.harness, ["refresh", sim.url, "-"], home.env, { timeoutMs: 45_000 })
@@ -53,7 +55,12 @@ const refresh = () => spawnNode(workspace.harness, ["refresh", sim.url, "-"], ho
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 const marks = (stdout: string) =>
-  new Set(stdout.split("\n").filter((l) => l.startsWith("MARK ")).map((l) => l.slice(5, l.lastIndexOf(" "))))
+  new Set(
+    stdout
+      .split("\n")
+      .filter((l) => l.startsWith("MARK "))
+      .map((l) => l.slice(5, l.lastIndexOf(" ")))
+  )
 
 /** The locks a killed refresh can leave. */
 const leftLocks = async () => {
@@ -115,7 +122,8 @@ describe("a refresh killed with SIGKILL", () => {
       for (const name of await readdir(home.claudeDir)) {
         if (!name.startsWith(".credentials.json.")) continue
         const mode = (await lstat(join(home.claudeDir, name)).catch(() => null))?.mode
-        if (mode !== undefined && (mode & 0o177) !== 0) problems.push(`${label}: temp file ${name} has mode ${(mode & 0o777).toString(8)}`)
+        if (mode !== undefined && (mode & 0o177) !== 0)
+          problems.push(`${label}: temp file ${name} has mode ${(mode & 0o777).toString(8)}`)
       }
       if (document?.claudeAiOauth?.refreshToken !== sim.current().refreshToken) {
         const seen = marks(ended.stdout)
@@ -133,7 +141,8 @@ describe("a refresh killed with SIGKILL", () => {
           if (lock === ".oauth_refresh.lock") await rm(legacy, { recursive: true, force: true })
         }
       }
-      if (Date.now() - started > DEADLINE_MS) problems.push(`gave up after ${tally.kills} kills: ${JSON.stringify(tally)}`)
+      if (Date.now() - started > DEADLINE_MS)
+        problems.push(`gave up after ${tally.kills} kills: ${JSON.stringify(tally)}`)
     }
     // The next refresh after all of that, unkilled: it takes over whatever the last kill left at
     // once (a 60 s stale wait would outlast the lock's 30 s wait and fail).

@@ -25,9 +25,14 @@ const MINUTE = 60_000
 
 /** A store whose token expires in `expiresInMs`, and a simulator that issued it. */
 const setup = async (expiresInMs: number) => {
-  const sim = await Simulator.start({ scenario: { name: "min-valid", summary: "a login that expires in a given time", account: { expiresInMs } } })
+  const sim = await Simulator.start({
+    scenario: { name: "min-valid", summary: "a login that expires in a given time", account: { expiresInMs } }
+  })
   const home: TempHome = await makeTempHome("tollgate-min-valid-")
-  cleanups.push(() => sim.close(), () => home.cleanup())
+  cleanups.push(
+    () => sim.close(),
+    () => home.cleanup()
+  )
   const location = StoreLocation.resolve({ HOME: home.home, USER: "tollgate-test" })
   await mkdir(join(home.home, ".claude"), { recursive: true, mode: 0o700 })
   const record = {
@@ -44,7 +49,9 @@ const setup = async (expiresInMs: number) => {
       ClaudeCredentials.open(location, { platform: "linux", lock: { waitMs: 5_000 } }).pipe(
         Effect.flatMap((opened) => opened.refresher.refresh(options)),
         Effect.provide(Layer.effect(Backoff.Backoff, Backoff.make())),
-        Effect.provide(OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url })))),
+        Effect.provide(
+          OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url })))
+        ),
         Effect.provide(NodeHttpClient.layerUndici)
       )
     )
@@ -70,7 +77,11 @@ describe("Refresher.refresh with minValidMs / rejectedFingerprint", () => {
     const after = await stored()
     expect(after["accessToken"] === sim.current().accessToken).toBe(true)
     expect(Redacted.value(outcome.accessToken) === sim.current().accessToken).toBe(true)
-    expect(after).toMatchObject({ subscriptionType: "max", rateLimitTier: "default_claude_max_20x", scopes: record.scopes })
+    expect(after).toMatchObject({
+      subscriptionType: "max",
+      rateLimitTier: "default_claude_max_20x",
+      scopes: record.scopes
+    })
   })
 
   it("minValidMs beyond what a fresh token gives is capped: a just-refreshed token is not refreshed again", async () => {

@@ -47,7 +47,12 @@ const setup = async () => {
   }
   const store = join(home.claudeDir, ".credentials.json")
   const refresh = async (env: Readonly<Record<string, string>> = {}) => {
-    const ended = await spawnNode(cli, ["refresh"], { ...home.env, ...sim.env, NO_COLOR: "1", ...env }, { timeoutMs: 30_000 }).ended
+    const ended = await spawnNode(
+      cli,
+      ["refresh"],
+      { ...home.env, ...sim.env, NO_COLOR: "1", ...env },
+      { timeoutMs: 30_000 }
+    ).ended
     return { ...ended, lines: ended.stderr.trim() === "" ? [] : ended.stderr.trim().split("\n") }
   }
   return { home, sim, login, store, refresh }
@@ -64,23 +69,26 @@ const oneLine = (lines: ReadonlyArray<string>, tokens: ReadonlyArray<string | nu
 const root = process.getuid?.() === 0
 
 describe("tollgate refresh refuses before spending anything", () => {
-  it.skipIf(!root)("a disk without room for the new document: exit 1, one line, no token request, the store untouched", async () => {
-    const { home, sim, login, refresh } = await setup()
-    // A 64 KiB file system for the config dir, filled to the last block.
-    const dir = join(home.home, "small")
-    await mkdir(dir)
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", dir])
-    mounts.push(dir)
-    const text = JSON.stringify({ claudeAiOauth: login }, null, 2)
-    await writeFile(join(dir, ".credentials.json"), text, { mode: 0o600 })
-    await writeFile(join(dir, "filler"), Buffer.alloc(1024 * 1024)).catch(() => undefined)
-    const run = await refresh({ CLAUDE_CONFIG_DIR: dir })
-    expect(run.code, run.stderr).toBe(1)
-    oneLine(run.lines, [login.accessToken, login.refreshToken])
-    expect(run.lines[0]).toMatch(/no room for the new document.*nothing was changed/)
-    expect(sim.count("token")).toBe(0)
-    expect(await readFile(join(dir, ".credentials.json"), "utf8")).toBe(text)
-  })
+  it.skipIf(!root)(
+    "a disk without room for the new document: exit 1, one line, no token request, the store untouched",
+    async () => {
+      const { home, sim, login, refresh } = await setup()
+      // A 64 KiB file system for the config dir, filled to the last block.
+      const dir = join(home.home, "small")
+      await mkdir(dir)
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", dir])
+      mounts.push(dir)
+      const text = JSON.stringify({ claudeAiOauth: login }, null, 2)
+      await writeFile(join(dir, ".credentials.json"), text, { mode: 0o600 })
+      await writeFile(join(dir, "filler"), Buffer.alloc(1024 * 1024)).catch(() => undefined)
+      const run = await refresh({ CLAUDE_CONFIG_DIR: dir })
+      expect(run.code, run.stderr).toBe(1)
+      oneLine(run.lines, [login.accessToken, login.refreshToken])
+      expect(run.lines[0]).toMatch(/no room for the new document.*nothing was changed/)
+      expect(sim.count("token")).toBe(0)
+      expect(await readFile(join(dir, ".credentials.json"), "utf8")).toBe(text)
+    }
+  )
 
   it("a document nested 6,000 levels deep in a foreign key: exit 1, one line, no token request, byte-identical store", async () => {
     const { sim, login, store, refresh } = await setup()
@@ -129,6 +137,10 @@ describe("tollgate refresh keeps what it must", () => {
     expect(run.code, run.stderr).toBe(0)
     expect(sim.count("token")).toBe(1)
     const after = await stat(store)
-    expect({ uid: after.uid, gid: after.gid, mode: after.mode & 0o777 }).toEqual({ uid: 12345, gid: 23456, mode: 0o600 })
+    expect({ uid: after.uid, gid: after.gid, mode: after.mode & 0o777 }).toEqual({
+      uid: 12345,
+      gid: 23456,
+      mode: 0o600
+    })
   })
 })

@@ -147,7 +147,11 @@ const scanFiles = async (c: Collector, home: TempHome, ignore: ReadonlyArray<Reg
       const full = join(dir, entry.name)
       const rel = relative(home.home, full)
       if (entry.isDirectory()) await walk(full)
-      else if (entry.isFile() && !/(^|\/)\.credentials\.json($|\.[0-9a-f]{16}\.tmp$)/.test(rel) && !ignore.some((r) => r.test(rel))) {
+      else if (
+        entry.isFile() &&
+        !/(^|\/)\.credentials\.json($|\.[0-9a-f]{16}\.tmp$)/.test(rel) &&
+        !ignore.some((r) => r.test(rel))
+      ) {
         c.see(`file ${rel}`, await readFile(full, "latin1"))
       }
     }
@@ -191,7 +195,9 @@ const library = async (
       Effect.flatMap((opened) => opened.refresher.refresh({ ifNeeded: true })),
       Effect.tapErrorCause((cause) => Effect.logError("refresh failed", cause)),
       Effect.provide(Layer.effect(Backoff.Backoff, Backoff.make())),
-      Effect.provide(OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url })))),
+      Effect.provide(
+        OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: sim.url, oauthBaseUrl: sim.url })))
+      ),
       Effect.provide(NodeHttpClient.layerUndici),
       Effect.provide(recordingLogger(lines))
     )
@@ -203,7 +209,12 @@ const library = async (
     const error = Cause.failureOption(exit.cause)
     if (Option.isSome(error)) {
       const e = error.value as { message?: unknown }
-      c.see(`${label}: error`, [String(e.message), String(error.value), JSON.stringify(error.value), inspect(error.value, { depth: 20 })].join("\n"))
+      c.see(
+        `${label}: error`,
+        [String(e.message), String(error.value), JSON.stringify(error.value), inspect(error.value, { depth: 20 })].join(
+          "\n"
+        )
+      )
     }
   }
   c.token(sim.current().accessToken, sim.current().refreshToken)
@@ -253,7 +264,15 @@ const fakeSecurity = async (home: TempHome, name: string, env: Record<string, st
   }
   const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`
   const file = join(dir, "security")
-  await writeFile(file, ["#!/bin/sh", ...Object.entries(vars).map(([k, v]) => `export ${k}=${q(v)}`), `exec ${q(FAKE_SECURITY)} "$@"`, ""].join("\n"))
+  await writeFile(
+    file,
+    [
+      "#!/bin/sh",
+      ...Object.entries(vars).map(([k, v]) => `export ${k}=${q(v)}`),
+      `exec ${q(FAKE_SECURITY)} "$@"`,
+      ""
+    ].join("\n")
+  )
   await chmod(file, 0o755)
   return file
 }
@@ -266,7 +285,8 @@ const securityStarts = async (c: Collector, home: TempHome, label: string) => {
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as { event: string; argv?: unknown; cmdline?: unknown })
     .filter((e) => e.event === "start")
-  for (const [i, s] of starts.entries()) c.see(`${label}: security run ${i} argv+cmdline`, JSON.stringify([s.argv, s.cmdline]))
+  for (const [i, s] of starts.entries())
+    c.see(`${label}: security run ${i} argv+cmdline`, JSON.stringify([s.argv, s.cmdline]))
   return starts.length
 }
 
@@ -322,7 +342,10 @@ describe("no token leaks from any flow", () => {
     const pending = library(c, "rotated meanwhile", raced, locationOf(racedHome))
     while (raced.count("token") === 0) await new Promise((resolve) => setTimeout(resolve, 5))
     const doc = loginDocument(elsewhere?.accessToken ?? "", elsewhere?.refreshToken ?? null)
-    await writeFile(racedFile, JSON.stringify({ ...doc, claudeAiOauth: { ...doc.claudeAiOauth, expiresAt: Date.now() + 3_600_000 } }))
+    await writeFile(
+      racedFile,
+      JSON.stringify({ ...doc, claudeAiOauth: { ...doc.claudeAiOauth, expiresAt: Date.now() + 3_600_000 } })
+    )
     expect(tagOf(await pending)).toBe("Adopted")
 
     c.verify()
@@ -338,17 +361,24 @@ describe("no token leaks from any flow", () => {
     const broken = await newHome()
     await writeStore(broken, `{"claudeAiOauth":{"accessToken":"${secretish}","refreshToken":"${secretRefresh}",`)
     expect(tagOf(await library(c, "not json", sim, locationOf(broken)))).toBe("StoreError")
-    await writeStore(broken, JSON.stringify({ claudeAiOauth: { accessToken: 42, refreshToken: secretRefresh, note: secretish } }))
+    await writeStore(
+      broken,
+      JSON.stringify({ claudeAiOauth: { accessToken: 42, refreshToken: secretRefresh, note: secretish } })
+    )
     expect(tagOf(await library(c, "malformed login", sim, locationOf(broken)))).toBe("StoreError")
     await writeStore(broken, JSON.stringify([secretish, secretRefresh]))
     expect(tagOf(await library(c, "not an object", sim, locationOf(broken)))).toBe("StoreError")
 
     const linked = await newHome()
     const target = join(linked.home, "elsewhere.json")
-    await writeFile(target, JSON.stringify(loginDocument(sim.account.accessToken, sim.account.refreshToken)), { mode: 0o600 })
+    await writeFile(target, JSON.stringify(loginDocument(sim.account.accessToken, sim.account.refreshToken)), {
+      mode: 0o600
+    })
     await symlink(target, join(linked.claudeDir, ".credentials.json"))
     expect(tagOf(await library(c, "symlink refused", sim, locationOf(linked)))).toBe("StoreError")
-    expect(tagOf(await library(c, "symlink followed", sim, locationOf(linked), { platform: "linux", followSymlinks: true }))).toBe("Refreshed")
+    expect(
+      tagOf(await library(c, "symlink followed", sim, locationOf(linked), { platform: "linux", followSymlinks: true }))
+    ).toBe("Refreshed")
     await scanFiles(c, linked, [/^elsewhere\.json$/])
 
     c.verify()
@@ -363,10 +393,18 @@ describe("no token leaks from any flow", () => {
     const document = loginDocument(sim.account.accessToken, sim.account.refreshToken)
     await writeFile(
       join(home.home, "keychain.json"),
-      JSON.stringify({ items: [{ service: location.keychainService, account: location.keychainAccount, hex: hex(JSON.stringify(document)) }] })
+      JSON.stringify({
+        items: [
+          { service: location.keychainService, account: location.keychainAccount, hex: hex(JSON.stringify(document)) }
+        ]
+      })
     )
-    expect(tagOf(await library(c, "keychain success", sim, location, { platform: "darwin", securityPath: working }))).toBe("Refreshed")
-    const stored = JSON.parse(await readFile(join(home.home, "keychain.json"), "utf8")) as { items: Array<{ hex: string }> }
+    expect(
+      tagOf(await library(c, "keychain success", sim, location, { platform: "darwin", securityPath: working }))
+    ).toBe("Refreshed")
+    const stored = JSON.parse(await readFile(join(home.home, "keychain.json"), "utf8")) as {
+      items: Array<{ hex: string }>
+    }
     expect(Buffer.from(stored.items[0]?.hex ?? "", "hex").toString("utf8")).toContain(sim.current().accessToken)
 
     // The fake prints the document it was asked to store on stdout and stderr: a caller that
@@ -374,12 +412,16 @@ describe("no token leaks from any flow", () => {
     const expired = loginDocument(sim.current().accessToken, sim.current().refreshToken)
     await writeFile(
       join(home.home, "keychain.json"),
-      JSON.stringify({ items: [{ service: location.keychainService, account: location.keychainAccount, hex: hex(JSON.stringify(expired)) }] })
+      JSON.stringify({
+        items: [
+          { service: location.keychainService, account: location.keychainAccount, hex: hex(JSON.stringify(expired)) }
+        ]
+      })
     )
     const failing = await fakeSecurity(home, "failing", { FAKE_SECURITY_FAIL: "add" })
-    expect(tagOf(await library(c, "keychain add fails", sim, location, { platform: "darwin", securityPath: failing }))).toBe(
-      "RefreshNotPersisted"
-    )
+    expect(
+      tagOf(await library(c, "keychain add fails", sim, location, { platform: "darwin", securityPath: failing }))
+    ).toBe("RefreshNotPersisted")
     expect(await securityStarts(c, home, "keychain")).toBeGreaterThanOrEqual(4)
     await scanFiles(c, home, [/^keychain\.json$/, /^security\.log$/])
 
@@ -392,7 +434,11 @@ describe("no token leaks from any flow", () => {
       const sim = await newSim(scenario, c)
       const home = await newHome()
       await writeStore(home, loginDocument(sim.account.accessToken, sim.account.refreshToken))
-      const ended = await observe(c, `harness ${scenario}`, spawnNode(workspace.harness, ["refresh", sim.url, "-"], home.env))
+      const ended = await observe(
+        c,
+        `harness ${scenario}`,
+        spawnNode(workspace.harness, ["refresh", sim.url, "-"], home.env)
+      )
       expect(ended.code, ended.stderr).toBe(scenario === "refresh-429" ? 1 : 0)
       c.token(sim.current().accessToken, sim.current().refreshToken)
       await scanFiles(c, home)

@@ -103,7 +103,8 @@ const inspect = async (label: string): Promise<Array<string>> => {
   const names = await readdir(home.claudeDir)
   // Claude Code keeps more in its directory (backups/, …); these are the refresh's.
   for (const name of names) {
-    if (/^\.(oauth_refresh\.lock|storage-write\.lock|credentials\.json\.)/.test(name)) problems.push(`${label}: left behind ${name}`)
+    if (/^\.(oauth_refresh\.lock|storage-write\.lock|credentials\.json\.)/.test(name))
+      problems.push(`${label}: left behind ${name}`)
   }
   if (existsSync(legacyLock)) problems.push(`${label}: left behind the legacy lock ${legacyLock}`)
   const stat = await lstat(store)
@@ -116,7 +117,9 @@ const inspect = async (label: string): Promise<Array<string>> => {
   }
   if (document !== null) {
     if (document.claudeAiOauth?.refreshToken !== sim.current().refreshToken) {
-      problems.push(`${label}: LOST — the store's refresh token is not the live one (the spent token's successor was never written)`)
+      problems.push(
+        `${label}: LOST — the store's refresh token is not the live one (the spent token's successor was never written)`
+      )
     }
     if (document.mcpOAuth === undefined) problems.push(`${label}: mcpOAuth dropped`)
   }
@@ -162,8 +165,10 @@ const run = async (cycle: Cycle, index: number) => {
     // Never removed by the waiter: it was not its lock.
     const kept = existsSync(foreignLock)
     await rm(foreignLock, { recursive: true, force: true })
-    if (!kept) return { label, ended, aimed, spent: false, problems: [`${label}: the waiter removed a lock it did not own`] }
-    if (tokenRequests() !== before) return { label, ended, aimed, spent: true, problems: [`${label}: refreshed while another process held the lock`] }
+    if (!kept)
+      return { label, ended, aimed, spent: false, problems: [`${label}: the waiter removed a lock it did not own`] }
+    if (tokenRequests() !== before)
+      return { label, ended, aimed, spent: true, problems: [`${label}: refreshed while another process held the lock`] }
   }
   const spent = tokenRequests() > before
   const problems = await inspect(label)
@@ -172,7 +177,8 @@ const run = async (cycle: Cycle, index: number) => {
   if (!(ended.signal === cycle.signal || (ended.code !== null && expected.includes(ended.code)))) {
     problems.push(`${label}: ended with ${ended.code ?? ended.signal}: ${ended.stderr.trim()}`)
   }
-  if (/internal error|at .*\.m?js:\d+/.test(ended.stderr)) problems.push(`${label}: a stack trace on stderr: ${ended.stderr.trim()}`)
+  if (/internal error|at .*\.m?js:\d+/.test(ended.stderr))
+    problems.push(`${label}: a stack trace on stderr: ${ended.stderr.trim()}`)
   return { label, ended, aimed, spent, problems }
 }
 
@@ -213,7 +219,9 @@ describe("tollgate refresh stopped by a signal", () => {
       if (result.spent && result.ended.code !== null && result.ended.code !== 0) outcomes.spentThenSignalled++
       if (problems.length > 5) break
     }
-    console.log(`signals: ${cycles.length} cycles over a ${Math.round(spanMs)} ms spread, ${JSON.stringify(outcomes)}, ${sim.count("token")} token POSTs`)
+    console.log(
+      `signals: ${cycles.length} cycles over a ${Math.round(spanMs)} ms spread, ${JSON.stringify(outcomes)}, ${sim.count("token")} token POSTs`
+    )
     expect(problems).toEqual([])
     // The aimed cycles must really have landed mid-refresh, or they prove nothing.
     expect(outcomes.spentThenSignalled).toBeGreaterThanOrEqual(AIMED_CYCLES * 2)

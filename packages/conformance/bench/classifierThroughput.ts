@@ -35,7 +35,14 @@ let sink = 0
 const decoder = new TextDecoder()
 
 // The headers the classifier looks at.
-const HEADERS = ["content-type", "retry-after", "retry-after-ms", "request-id", "anthropic-ratelimit-unified-status", "anthropic-ratelimit-unified-reset"]
+const HEADERS = [
+  "content-type",
+  "retry-after",
+  "retry-after-ms",
+  "request-id",
+  "anthropic-ratelimit-unified-status",
+  "anthropic-ratelimit-unified-reset"
+]
 
 const baseline = (r: Recorded): number => {
   let n = 0

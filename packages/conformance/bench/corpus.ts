@@ -77,11 +77,26 @@ export const recordHealthy = async (): Promise<Array<Recorded>> => {
     const message = (stream: boolean): RequestInit => ({
       method: "POST",
       headers: { ...bearer, "content-type": "application/json", "user-agent": OAuthConfig.defaults.userAgent.messages },
-      body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, stream, messages: [{ role: "user", content: "hi" }] })
+      body: JSON.stringify({
+        model: "claude-sonnet-4-5",
+        max_tokens: 16,
+        stream,
+        messages: [{ role: "user", content: "hi" }]
+      })
     })
     const calls: ReadonlyArray<[string, Endpoint, string, RequestInit]> = [
-      ["recorded/usage", "usage", "/api/oauth/usage", { headers: { ...bearer, "user-agent": OAuthConfig.defaults.userAgent.usage } }],
-      ["recorded/profile", "profile", "/api/oauth/profile", { headers: { ...bearer, "user-agent": OAuthConfig.defaults.userAgent.profile } }],
+      [
+        "recorded/usage",
+        "usage",
+        "/api/oauth/usage",
+        { headers: { ...bearer, "user-agent": OAuthConfig.defaults.userAgent.usage } }
+      ],
+      [
+        "recorded/profile",
+        "profile",
+        "/api/oauth/profile",
+        { headers: { ...bearer, "user-agent": OAuthConfig.defaults.userAgent.profile } }
+      ],
       ["recorded/messages", "messages", "/v1/messages", message(false)],
       ["recorded/messages-sse", "messages", "/v1/messages", message(true)]
     ]
@@ -91,7 +106,13 @@ export const recordHealthy = async (): Promise<Array<Recorded>> => {
       const body = new Uint8Array(await response.arrayBuffer())
       const headers = Object.fromEntries(response.headers)
       const credential = { scopes: account.scopes, expiresAt: account.expiresAt }
-      out.push({ label, input: { endpoint, status: response.status, headers, body, credential, now: Date.now() }, status: response.status, headers, body })
+      out.push({
+        label,
+        input: { endpoint, status: response.status, headers, body, credential, now: Date.now() },
+        status: response.status,
+        headers,
+        body
+      })
     }
     return out
   } finally {

@@ -37,7 +37,9 @@ const classifierSection = async () => {
     results.map((r) => [r.corpus, count(r.classifyPerSecond), count(r.baselinePerSecond), r.costMultiple.toFixed(2)]),
     [
       `corpus: ${scripted.length} scripted steps of ${new Set(scripted.map((r) => r.label.split("/")[0])).size} catalog scenarios + ${healthy.length} healthy answers recorded from a live simulator`,
-      `verdicts: ${Object.entries(results[0]!.verdicts).map(([tag, n]) => `${tag} ${n}`).join(", ")}`,
+      `verdicts: ${Object.entries(results[0]!.verdicts)
+        .map(([tag, n]) => `${tag} ${n}`)
+        .join(", ")}`,
       "baseline: decode the body, JSON.parse it in try/catch (skipped when no response arrived), read the headers the classifier reads",
       `median of ${ClassifierThroughput.defaultOptions.rounds} alternating rounds of ${ClassifierThroughput.defaultOptions.roundMs} ms after ${ClassifierThroughput.defaultOptions.warmupMs} ms warm-up; bodies cut at the OAuth client's 1 MiB read cap`
     ]
@@ -49,7 +51,16 @@ const usageSection = async () => {
   const rows = await UsageEconomy.run()
   const text = section(
     "Usage-endpoint calls over 24 simulated hours (one ask per simulated minute)",
-    ["scenario", "tollgate usage calls", "naive usage calls", "ratio (tollgate/naive)", "target", "met?", "detail", "tollgate verdict at end"],
+    [
+      "scenario",
+      "tollgate usage calls",
+      "naive usage calls",
+      "ratio (tollgate/naive)",
+      "target",
+      "met?",
+      "detail",
+      "tollgate verdict at end"
+    ],
     rows.map((r) => [
       r.scenario,
       r.tollgate.calls.length,
@@ -63,7 +74,7 @@ const usageSection = async () => {
     [
       `naive: fixed ${NaivePoller.INTERVAL_MS / 60_000}-minute polling, ${NaivePoller.PAUSE_MS / 60_000}-minute pause after any 401/403/429, UA ${NaivePoller.USER_AGENT}, Retry-After/scopes/expiresAt ignored, ${NaivePoller.REQUEST_TIMEOUT_MS} ms real-time fetch deadline`,
       "tollgate: CoreAdapters.usagePoller (UsagePoller + Backoff, default tuning, 10-minute interval + up to 60 s jitter)",
-      "scripted single steps answer once and the simulator then behaves normally; \"always\" steps keep answering. A permanent verdict (org policy, invalid token, missing scope) stops tollgate until the login changes, even though the simulator would have recovered — that is the reference's rule, and it is why those rows are near 0",
+      'scripted single steps answer once and the simulator then behaves normally; "always" steps keep answering. A permanent verdict (org policy, invalid token, missing scope) stops tollgate until the login changes, even though the simulator would have recovered — that is the reference\'s rule, and it is why those rows are near 0',
       "every account holds a 2-day token unless the scenario is about expiry, so neither source runs into an 8-hour expiry halfway through the day",
       ...UsageEconomy.skipped.map((s) => `skipped ${s.scenario}: ${s.reason}`)
     ]
@@ -89,7 +100,11 @@ const refreshSection = async () => {
     `Token-endpoint calls for ${RefreshEconomy.CONCURRENT} concurrent requests with an expired access token`,
     ["client", "token calls", "rotations", "invalid_grant", "requests left with a login", "target", "met?"],
     [
-      outcome(result.singleFlight, "≤ 1 refresh per rotation (hard); all succeed", `${met(result.met, true)}; ${result.allSucceeded ? "all succeeded" : "NOT all succeeded"}`),
+      outcome(
+        result.singleFlight,
+        "≤ 1 refresh per rotation (hard); all succeed",
+        `${met(result.met, true)}; ${result.allSucceeded ? "all succeeded" : "NOT all succeeded"}`
+      ),
       outcome(result.naive, "— (what it costs without single-flight)", "—")
     ],
     [
@@ -98,7 +113,11 @@ const refreshSection = async () => {
     ]
   )
   const hard: Array<HardTarget> = [
-    { name: "refresh: single-flight ≤ 1 refresh per rotation", met: result.met, detail: `${result.singleFlight.tokenCalls} token calls` }
+    {
+      name: "refresh: single-flight ≤ 1 refresh per rotation",
+      met: result.met,
+      detail: `${result.singleFlight.tokenCalls} token calls`
+    }
   ]
   return { text, result, hard }
 }

@@ -29,8 +29,15 @@ export const naivePoller: UsageSourceFactory = ({ sim, login }) => {
         })
         const text = await response.text()
         if (response.ok) {
-          const usage = JSON.parse(text) as { five_hour?: { utilization?: number }; seven_day?: { utilization?: number } }
-          reading = { verdict: null, fiveHour: usage.five_hour?.utilization ?? null, sevenDay: usage.seven_day?.utilization ?? null }
+          const usage = JSON.parse(text) as {
+            five_hour?: { utilization?: number }
+            seven_day?: { utilization?: number }
+          }
+          reading = {
+            verdict: null,
+            fiveHour: usage.five_hour?.utilization ?? null,
+            sevenDay: usage.seven_day?.utilization ?? null
+          }
           nextAt = now + INTERVAL_MS
         } else {
           reading = { ...reading, verdict: `HTTP ${response.status}` }

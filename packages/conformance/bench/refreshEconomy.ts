@@ -80,7 +80,11 @@ const withoutSingleFlight = async (): Promise<Outcome> => {
           const response = await fetch(`${sim.url}/v1/oauth/token`, {
             method: "POST",
             headers: { "content-type": "application/json", "user-agent": OAuthConfig.defaults.userAgent.token },
-            body: JSON.stringify({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: OAuthConfig.defaults.clientId }),
+            body: JSON.stringify({
+              grant_type: "refresh_token",
+              refresh_token: refreshToken,
+              client_id: OAuthConfig.defaults.clientId
+            }),
             signal: AbortSignal.timeout(10_000)
           })
           return { status: response.status, text: await response.text() }

@@ -77,7 +77,9 @@ const quietAfter429 = (seconds: number, hard: boolean): Target => ({
 // expiry: neither refreshes, so an 8-hour token would turn every scenario into
 // a stale-token one after 8 simulated hours.
 const outlivesDay = (s: Scenario): Scenario =>
-  s.account?.expiresInMs !== undefined || s.account?.setupToken ? s : { ...s, account: { ...s.account, expiresInMs: 2 * DAY } }
+  s.account?.expiresInMs !== undefined || s.account?.setupToken
+    ? s
+    : { ...s, account: { ...s.account, expiresInMs: 2 * DAY } }
 
 // The catalog scripts server-error-500 on profile; the usage endpoint is what is polled here.
 const onUsage = (name: string): Scenario => {
@@ -113,9 +115,13 @@ export const cases: ReadonlyArray<{ readonly scenario: Scenario; readonly target
 export const skipped: ReadonlyArray<{ readonly scenario: string; readonly reason: string }> = [
   {
     scenario: "transport-stall",
-    reason: "the stalled body is only ended by the client's real-time deadline (15 s for tollgate's OAuth client), too slow for a 60 s bench"
+    reason:
+      "the stalled body is only ended by the client's real-time deadline (15 s for tollgate's OAuth client), too slow for a 60 s bench"
   },
-  { scenario: "transport-hang", reason: "scripted on profile, which neither poller calls; on usage it would cost the same real-time deadline" }
+  {
+    scenario: "transport-hang",
+    reason: "scripted on profile, which neither poller calls; on usage it would cost the same real-time deadline"
+  }
 ]
 
 /** Plays 24 simulated hours of one-minute asks against a fresh simulator. */
@@ -151,7 +157,10 @@ export const run = async (): Promise<Array<Row>> => {
   const rows: Array<Row> = []
   for (const { scenario, target } of cases) {
     // The two replays share nothing but the script; running them together overlaps their socket waits.
-    const [tollgate, naive] = await Promise.all([replay(scenario, CoreAdapters.usagePoller), replay(scenario, naivePoller)])
+    const [tollgate, naive] = await Promise.all([
+      replay(scenario, CoreAdapters.usagePoller),
+      replay(scenario, naivePoller)
+    ])
     const verdict = target.check(tollgate.calls, naive.calls)
     rows.push({ scenario: scenario.name, tollgate, naive, target: target.text, hard: target.hard, ...verdict })
   }

@@ -7,13 +7,21 @@ export type Cell = string | number
 /** Renders `rows` under `headers`, numbers right-aligned, text left-aligned. */
 export const render = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<Cell>>): string => {
   const text = rows.map((row) => headers.map((_, i) => String(row[i] ?? "")))
-  const looksNumeric = (cell: Cell | undefined) => typeof cell === "number" || (typeof cell === "string" && /^(—|-?[\d,]+(\.\d+)?)$/.test(cell))
+  const looksNumeric = (cell: Cell | undefined) =>
+    typeof cell === "number" || (typeof cell === "string" && /^(—|-?[\d,]+(\.\d+)?)$/.test(cell))
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => looksNumeric(row[i])))
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]!.length)))
   const line = (cells: ReadonlyArray<string>, alignRight: ReadonlyArray<boolean>) =>
     `| ${cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`
   const rule = `|${widths.map((w, i) => (numeric[i] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`
-  return [line(headers, headers.map(() => false)), rule, ...text.map((row) => line(row, numeric))].join("\n")
+  return [
+    line(
+      headers,
+      headers.map(() => false)
+    ),
+    rule,
+    ...text.map((row) => line(row, numeric))
+  ].join("\n")
 }
 
 /** A section heading followed by its table and notes. */
@@ -22,7 +30,10 @@ export const section = (
   headers: ReadonlyArray<string>,
   rows: ReadonlyArray<ReadonlyArray<Cell>>,
   notes: ReadonlyArray<string> = []
-): string => [`\n## ${title}\n`, render(headers, rows), ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${n}`)] : [])].join("\n")
+): string =>
+  [`\n## ${title}\n`, render(headers, rows), ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${n}`)] : [])].join(
+    "\n"
+  )
 
 /** `1234567.8` → `"1,234,568"`. */
 export const count = (n: number): string => Math.round(n).toLocaleString("en-US")

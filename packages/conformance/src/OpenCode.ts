@@ -165,7 +165,12 @@ export const anthropicOAuth = (issued: {
   readonly refreshToken: string | null
   readonly expiresAt: number
 }): { readonly anthropic: OAuthEntry } => ({
-  anthropic: { type: "oauth", refresh: issued.refreshToken ?? "", access: issued.accessToken, expires: issued.expiresAt }
+  anthropic: {
+    type: "oauth",
+    refresh: issued.refreshToken ?? "",
+    access: issued.accessToken,
+    expires: issued.expiresAt
+  }
 })
 
 /** @since 0.1.0 */

@@ -75,8 +75,7 @@ const happy: Scenario = { name: "happy-path", summary: "every endpoint answers a
  * @since 0.1.0
  */
 export const start = async (options: Options = {}): Promise<Simulator> => {
-  const scenario =
-    typeof options.scenario === "string" ? find(options.scenario) : (options.scenario ?? happy)
+  const scenario = typeof options.scenario === "string" ? find(options.scenario) : (options.scenario ?? happy)
   const now = options.now ?? Date.now
   const book = new TokenBook(now)
   const account = book.seed(scenario.account)

@@ -23,9 +23,27 @@ const adapters = { classifier, "OAuth client": oauthClient } as const
 const ENDPOINTS: ReadonlyArray<Endpoint> = ["token", "usage", "profile"]
 const FAULTS: ReadonlyArray<[Step, string, string]> = [
   [{ status: 200, fault: "hang" }, "Transport", "timeout"],
-  [{ status: 200, headers: { "content-type": "application/json" }, body: '{"access_token":"x","expires_in":1}', fault: "stall" }, "Transport", "timeout"],
+  [
+    {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"access_token":"x","expires_in":1}',
+      fault: "stall"
+    },
+    "Transport",
+    "timeout"
+  ],
   [{ status: 200, fault: "reset" }, "Transport", "reset"],
-  [{ status: 200, headers: { "content-type": "application/json" }, body: '{"five_hour":{"utilization":1}}', fault: "truncate" }, "Decode", ""]
+  [
+    {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"five_hour":{"utilization":1}}',
+      fault: "truncate"
+    },
+    "Decode",
+    ""
+  ]
 ]
 
 describe("transport faults end within the deadline", () => {
@@ -35,7 +53,11 @@ describe("transport faults end within the deadline", () => {
         it(`${name}: ${scenario.name} on ${endpoint} → ${expected.tag}`, async () => {
           const sim = await start({ scenario })
           const started = performance.now()
-          const verdict = await (await make()).call(endpoint as Endpoint, { sim, login: Login.fromIssued(sim.account), timeoutMs: DEADLINE_MS })
+          const verdict = await (await make()).call(endpoint as Endpoint, {
+            sim,
+            login: Login.fromIssued(sim.account),
+            timeoutMs: DEADLINE_MS
+          })
           expect(performance.now() - started).toBeLessThan(DEADLINE_MS + 1_500)
           expect(verdict.tag).toBe(expected.tag)
         })
@@ -47,7 +69,11 @@ describe("transport faults end within the deadline", () => {
           const sim = await start({})
           sim.script(endpoint, step)
           const started = performance.now()
-          const verdict = await (await make()).call(endpoint, { sim, login: Login.fromIssued(sim.account), timeoutMs: DEADLINE_MS })
+          const verdict = await (await make()).call(endpoint, {
+            sim,
+            login: Login.fromIssued(sim.account),
+            timeoutMs: DEADLINE_MS
+          })
           expect(performance.now() - started).toBeLessThan(DEADLINE_MS + 1_500)
           expect(verdict.tag).toBe(tag)
           if (reason) expect(verdict["reason"]).toBe(reason)

@@ -159,7 +159,12 @@ export const decide = (entry: Entry, now: number, fingerprint: string | null): D
   }
   if (entry.until !== null && now < entry.until) {
     const retryAfterMs = Math.max(0, Math.ceil(entry.until - now))
-    return { _tag: "Delayed", until: entry.until, verdict: entry.verdict, failure: storedFailure(entry, { retryAfterMs }) }
+    return {
+      _tag: "Delayed",
+      until: entry.until,
+      verdict: entry.verdict,
+      failure: storedFailure(entry, { retryAfterMs })
+    }
   }
   return { _tag: "Allowed" }
 }

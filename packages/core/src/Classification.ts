@@ -287,10 +287,10 @@ export class BadRequest extends Schema.TaggedError<BadRequest>("@tollgate/core/C
 }
 
 /** No response: connection refused or reset, timeout, abort. @since 0.1.0 */
-export class Transport extends Schema.TaggedError<Transport>("@tollgate/core/Classification/Transport")(
-  "Transport",
-  { ...common, reason: TransportReason }
-) {
+export class Transport extends Schema.TaggedError<Transport>("@tollgate/core/Classification/Transport")("Transport", {
+  ...common,
+  reason: TransportReason
+}) {
   override get message(): string {
     const what = {
       connect: "could not be reached",

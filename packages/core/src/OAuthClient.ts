@@ -196,11 +196,21 @@ export const make = Effect.gen(function* () {
 
   // A made-up successful refresh answer, never sent anywhere.
   const rehearsalBody = new TextEncoder().encode(
-    JSON.stringify({ access_token: "rehearsal", refresh_token: "rehearsal", expires_in: 28_800, scope: "user:inference" })
+    JSON.stringify({
+      access_token: "rehearsal",
+      refresh_token: "rehearsal",
+      expires_in: 28_800,
+      scope: "user:inference"
+    })
   )
   const rehearseRefresh = Effect.flatMap(readCapped(Stream.make(rehearsalBody), settings.maxBodyBytes), (body) => {
     const headers = { "content-type": "application/json" }
-    return grant({ status: 200, headers, body, classification: classify({ endpoint: "token", status: 200, headers, body, now: 0 }) })
+    return grant({
+      status: 200,
+      headers,
+      body,
+      classification: classify({ endpoint: "token", status: 200, headers, body, now: 0 })
+    })
   }).pipe(Effect.ignore)
 
   return OAuthClient.of({

@@ -120,9 +120,7 @@ interface Flight<T, E> {
 /**
  * @since 0.1.0
  */
-export const make = <T extends Tokens, E, R>(
-  options: Options<T, E, R>
-): Effect.Effect<RefreshCoordinator<T, E, R>> =>
+export const make = <T extends Tokens, E, R>(options: Options<T, E, R>): Effect.Effect<RefreshCoordinator<T, E, R>> =>
   Effect.gen(function* () {
     const inflight = yield* SynchronizedRef.make(Option.none<Flight<T, E>>())
     const skew = options.skewMs ?? Credential.CLAUDE_CODE_EXPIRY_SKEW_MS

@@ -66,9 +66,7 @@ export const setupToken: ReadonlyArray<string> = ["user:inference"]
  *
  * @since 0.1.0
  */
-export type ScopeSet =
-  | { readonly _tag: "Unknown" }
-  | { readonly _tag: "Known"; readonly scopes: ReadonlyArray<string> }
+export type ScopeSet = { readonly _tag: "Unknown" } | { readonly _tag: "Known"; readonly scopes: ReadonlyArray<string> }
 
 /** @since 0.1.0 */
 export const unknown: ScopeSet = { _tag: "Unknown" }

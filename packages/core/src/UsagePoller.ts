@@ -142,7 +142,9 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<UsagePoller<E,
       }
       const fp = login.snapshot.fingerprint
       // A new token is a new login (or an account switch): start fresh.
-      let view = yield* Ref.updateAndGet(state, (v) => (v.fingerprint === fp ? v : { ...initial(v.account), fingerprint: fp }))
+      let view = yield* Ref.updateAndGet(state, (v) =>
+        v.fingerprint === fp ? v : { ...initial(v.account), fingerprint: fp }
+      )
 
       const decision = yield* backoff.decide(key, fp)
       const refused = refusal("usage", "usage", now, login.snapshot)
@@ -155,16 +157,27 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<UsagePoller<E,
       if (decision._tag === "Delayed") return { ...view, nextCallAt: decision.until }
       if (view.nextCallAt !== null && now < view.nextCallAt) return view
 
-      const outcome = yield* client.usage({ accessToken: login.accessToken, credential: login.snapshot }).pipe(Effect.either)
+      const outcome = yield* client
+        .usage({ accessToken: login.accessToken, credential: login.snapshot })
+        .pipe(Effect.either)
       if (outcome._tag === "Right") {
         const extra = Math.round((yield* Random.next) * jitter)
         yield* backoff.record(key, fp, okAt())
-        view = { ...view, verdict: null, message: null, usage: outcome.right, fetchedAt: now, nextCallAt: now + interval + extra }
+        view = {
+          ...view,
+          verdict: null,
+          message: null,
+          usage: outcome.right,
+          fetchedAt: now,
+          nextCallAt: now + interval + extra
+        }
         yield* Ref.set(state, view)
         return view
       }
       const entry = yield* backoff.record(key, fp, outcome.left)
-      return yield* Ref.updateAndGet(state, (v) => failed(v, outcome.left, entry.blockedFingerprint !== null ? null : entry.until))
+      return yield* Ref.updateAndGet(state, (v) =>
+        failed(v, outcome.left, entry.blockedFingerprint !== null ? null : entry.until)
+      )
     })
 
     return {

@@ -45,7 +45,11 @@ describe("Backoff on TestClock", () => {
       Effect.gen(function* () {
         const at = yield* now
         yield* b.record(usage, FP, rateLimit({ "retry-after": new Date(at + 600_000).toUTCString() }, at))
-        expect(yield* b.decide(usage, FP)).toMatchObject({ _tag: "Delayed", until: at + 600_000, verdict: "RateLimited" })
+        expect(yield* b.decide(usage, FP)).toMatchObject({
+          _tag: "Delayed",
+          until: at + 600_000,
+          verdict: "RateLimited"
+        })
       })
     )
   )
@@ -55,7 +59,13 @@ describe("Backoff on TestClock", () => {
       Effect.gen(function* () {
         for (const body of [
           "error code: 1010",
-          JSON.stringify({ type: "error", error: { type: "permission_error", message: "OAuth authentication is currently not allowed for this organization." } })
+          JSON.stringify({
+            type: "error",
+            error: {
+              type: "permission_error",
+              message: "OAuth authentication is currently not allowed for this organization."
+            }
+          })
         ]) {
           const verdict = classify({ endpoint: "token", status: 403, body, now: yield* now })
           yield* b.record(token, FP, verdict)
@@ -85,7 +95,10 @@ describe("Backoff on TestClock", () => {
         const missing = classify({
           endpoint: "usage",
           status: 403,
-          body: JSON.stringify({ type: "error", error: { type: "permission_error", message: "OAuth token does not meet scope requirement user:profile" } }),
+          body: JSON.stringify({
+            type: "error",
+            error: { type: "permission_error", message: "OAuth token does not meet scope requirement user:profile" }
+          }),
           now: yield* now
         })
         yield* b.record(usage, FP, missing)
@@ -166,7 +179,10 @@ describe("Backoff on TestClock", () => {
         if (decision._tag !== "Delayed") throw new Error(`expected Delayed, got ${decision._tag}`)
         expect(decision.until).toBe(at + 3_600_000)
         expect(decision.failure).toEqual(
-          Schema.decodeUnknownSync(Classification)({ ...Schema.encodeSync(Classification)(refused), retryAfterMs: 3_000_000 })
+          Schema.decodeUnknownSync(Classification)({
+            ...Schema.encodeSync(Classification)(refused),
+            retryAfterMs: 3_000_000
+          })
         )
         expect(decision.failure?.message).toBe(refused.message)
         expect(decision.failure?.message).toContain("throttling refreshes")
@@ -188,14 +204,20 @@ describe("Backoff on TestClock", () => {
         yield* b.record(token, FP, rejected)
         const saved = Schema.decodeUnknownSync(Backoff.State)(JSON.parse(JSON.stringify(yield* b.snapshot)))
         const fresh = yield* Backoff.make(Backoff.defaultConfig, saved)
-        expect(yield* fresh.decide(token, FP)).toEqual({ _tag: "Blocked", verdict: "RefreshRejected", failure: rejected })
+        expect(yield* fresh.decide(token, FP)).toEqual({
+          _tag: "Blocked",
+          verdict: "RefreshRejected",
+          failure: rejected
+        })
         expect(yield* fresh.decide(token, "fp_bbbbbbbbbbbbbbbb")).toEqual({ _tag: "Allowed" })
       })
     )
   )
 
   it("a state file written before verdicts were kept still decodes; the refusal is rebuilt from the tag", () => {
-    const old = { "token acct": { failures: 1, until: T0 + 3_600_000, blockedFingerprint: null, verdict: "RateLimited" } }
+    const old = {
+      "token acct": { failures: 1, until: T0 + 3_600_000, blockedFingerprint: null, verdict: "RateLimited" }
+    }
     const state = Schema.decodeUnknownSync(Backoff.State)(old)
     const delayed = Backoff.decide(state["token acct"]!, T0, FP)
     expect(delayed).toEqual({ _tag: "Delayed", until: T0 + 3_600_000, verdict: "RateLimited", failure: null })
@@ -204,7 +226,11 @@ describe("Backoff on TestClock", () => {
     expect(rebuilt).toMatchObject({ _tag: "RateLimited", endpoint: "token", action: "wait", retryAfterMs: 3_599_000 })
     expect(rebuilt.message).toContain("throttling refreshes")
 
-    const blocked = Backoff.decide({ failures: 1, until: null, blockedFingerprint: FP, verdict: "RefreshRejected" }, T0, FP)
+    const blocked = Backoff.decide(
+      { failures: 1, until: null, blockedFingerprint: FP, verdict: "RefreshRejected" },
+      T0,
+      FP
+    )
     if (blocked._tag !== "Blocked") throw new Error("expected Blocked")
     expect(Backoff.refusal(blocked, "token", T0)).toMatchObject({ _tag: "RefreshRejected", action: "reauthenticate" })
     const org = Backoff.decide({ failures: 1, until: null, blockedFingerprint: FP, verdict: "OrgPolicyDenied" }, T0, FP)

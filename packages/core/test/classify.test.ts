@@ -22,17 +22,32 @@ describe("endpoint is part of the verdict", () => {
   })
 
   it("a usage 429 with a live token is a rate limit; with a stale one it is an expiry", () => {
-    const live = classify({ endpoint: "usage", status: 429, body: rateLimited, credential: { expiresAt: NOW + 1 }, now: NOW })
-    const stale = classify({ endpoint: "usage", status: 429, body: rateLimited, credential: { expiresAt: NOW }, now: NOW })
+    const live = classify({
+      endpoint: "usage",
+      status: 429,
+      body: rateLimited,
+      credential: { expiresAt: NOW + 1 },
+      now: NOW
+    })
+    const stale = classify({
+      endpoint: "usage",
+      status: 429,
+      body: rateLimited,
+      credential: { expiresAt: NOW },
+      now: NOW
+    })
     expect(live._tag).toBe("RateLimited")
     expect(stale._tag).toBe("TokenExpired")
   })
 
   it("a 401 on a stale token is an expiry whatever its words", () => {
-    const body = JSON.stringify({ type: "error", error: { type: "authentication_error", message: "Invalid bearer token" } })
-    expect(classify({ endpoint: "messages", status: 401, body, credential: { expiresAt: NOW - 1 }, now: NOW })._tag).toBe(
-      "TokenExpired"
-    )
+    const body = JSON.stringify({
+      type: "error",
+      error: { type: "authentication_error", message: "Invalid bearer token" }
+    })
+    expect(
+      classify({ endpoint: "messages", status: 401, body, credential: { expiresAt: NOW - 1 }, now: NOW })._tag
+    ).toBe("TokenExpired")
     expect(classify({ endpoint: "messages", status: 401, body, now: NOW })._tag).toBe("TokenInvalid")
   })
 
@@ -40,13 +55,22 @@ describe("endpoint is part of the verdict", () => {
     const scope = classify({
       endpoint: "usage",
       status: 403,
-      body: JSON.stringify({ type: "error", error: { type: "permission_error", message: "OAuth token does not meet scope requirement user:profile" } }),
+      body: JSON.stringify({
+        type: "error",
+        error: { type: "permission_error", message: "OAuth token does not meet scope requirement user:profile" }
+      }),
       now: NOW
     })
     const org = classify({
       endpoint: "usage",
       status: 403,
-      body: JSON.stringify({ type: "error", error: { type: "permission_error", message: "OAuth authentication is currently not allowed for this organization." } }),
+      body: JSON.stringify({
+        type: "error",
+        error: {
+          type: "permission_error",
+          message: "OAuth authentication is currently not allowed for this organization."
+        }
+      }),
       now: NOW
     })
     expect([scope._tag, scope.action]).toEqual(["MissingScope", "skip_endpoint"])
@@ -62,7 +86,10 @@ describe("endpoint is part of the verdict", () => {
   it("messages never contain a token, even when the server echoes one", () => {
     const token = "sk-ant-oat01-SECRETSECRETSECRET"
     for (const status of [400, 401, 403, 429, 500]) {
-      const body = JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: `bad token ${token}` } })
+      const body = JSON.stringify({
+        type: "error",
+        error: { type: "invalid_request_error", message: `bad token ${token}` }
+      })
       expect(classify({ endpoint: "messages", status, body, now: NOW }).message).not.toContain("SECRET")
     }
   })
@@ -86,8 +113,15 @@ describe("a refused request keeps the upstream's words", () => {
   })
 
   it("the same inside a 200 stream's error event", () => {
-    const block = 'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 5 tokens > 4 maximum"}}\n\n'
-    const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "text/event-stream" }, body: block, now: NOW })
+    const block =
+      'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 5 tokens > 4 maximum"}}\n\n'
+    const verdict = classify({
+      endpoint: "messages",
+      status: 200,
+      headers: { "content-type": "text/event-stream" },
+      body: block,
+      now: NOW
+    })
     expect(verdict._tag).toBe("BadRequest")
     expect(verdict.message).toContain("prompt is too long: 5 tokens > 4 maximum")
   })
@@ -143,48 +177,79 @@ describe("hostile bodies", () => {
     for (const depth of [6_000, 32_000, 100_000]) {
       const arrays = `${"[".repeat(depth)}${"]".repeat(depth)}`
       const inEnvelope = `{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited.","details":${arrays}}}`
-      for (const body of [arrays, inEnvelope, `${"{\"a\":".repeat(depth)}1${"}".repeat(depth)}`]) {
+      for (const body of [arrays, inEnvelope, `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`]) {
         for (const endpoint of ["messages", "usage", "token", "profile"] as const) {
           for (const status of [200, 400, 401, 403, 429, 500]) {
-            const verdict = classify({ endpoint, status, headers: { "content-type": "application/json" }, body, now: NOW })
+            const verdict = classify({
+              endpoint,
+              status,
+              headers: { "content-type": "application/json" },
+              body,
+              now: NOW
+            })
             expect(typeof verdict._tag).toBe("string")
             expect(verdict.message.length).toBeLessThan(1000)
           }
         }
         // As bytes too, the way the HTTP path hands bodies over.
-        expect(classify({ endpoint: "messages", status: 429, body: new TextEncoder().encode(body), now: NOW })._tag).toBe(
-          "RateLimited"
-        )
+        expect(
+          classify({ endpoint: "messages", status: 429, body: new TextEncoder().encode(body), now: NOW })._tag
+        ).toBe("RateLimited")
       }
     }
   })
 })
 
 describe("answers longer than the inspected prefix", () => {
-  const long = JSON.stringify({ type: "message", role: "assistant", content: [{ type: "text", text: "word ".repeat(40_000) }] })
+  const long = JSON.stringify({
+    type: "message",
+    role: "assistant",
+    content: [{ type: "text", text: "word ".repeat(40_000) }]
+  })
 
   it("a 200 Messages answer of 200 KB is Ok, as text and as bytes (a long answer is not a broken one)", () => {
     expect(long.length).toBeGreaterThan(150_000)
     for (const body of [long, new TextEncoder().encode(long)]) {
-      const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "application/json" }, body, now: 0 })
+      const verdict = classify({
+        endpoint: "messages",
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body,
+        now: 0
+      })
       expect(verdict._tag).toBe("Ok")
     }
   })
 
   it("a long answer from an endpoint whose answer tollgate reads itself (token, usage, profile) stays Decode", () => {
     for (const endpoint of ["token", "usage", "profile"] as const) {
-      const verdict = classify({ endpoint, status: 200, headers: { "content-type": "application/json" }, body: long, now: 0 })
+      const verdict = classify({
+        endpoint,
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: long,
+        now: 0
+      })
       expect(verdict._tag).toBe("Decode")
     }
   })
 
   it("a 200 body of 200 KB that does not open as JSON is still Decode", () => {
-    const verdict = classify({ endpoint: "messages", status: 200, headers: { "content-type": "application/json" }, body: `<html>${"x".repeat(200_000)}`, now: 0 })
+    const verdict = classify({
+      endpoint: "messages",
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: `<html>${"x".repeat(200_000)}`,
+      now: 0
+    })
     expect(verdict._tag).toBe("Decode")
   })
 
   it("a long error answer keeps the verdict its status gives", () => {
     const body = JSON.stringify({ type: "error", error: { type: "api_error", message: "x".repeat(100_000) } })
-    expect(classify({ endpoint: "messages", status: 500, headers: { "content-type": "application/json" }, body, now: 0 })._tag).toBe("ServerError")
+    expect(
+      classify({ endpoint: "messages", status: 500, headers: { "content-type": "application/json" }, body, now: 0 })
+        ._tag
+    ).toBe("ServerError")
   })
 })

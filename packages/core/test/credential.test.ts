@@ -51,7 +51,10 @@ describe("the claudeAiOauth record", () => {
 
   it("names where a login is malformed, by key names only", () => {
     const result = Credential.parseDocument('{"claudeAiOauth":{"accessToken":"sk-ant-oat01-SECRET","scopes":"SECRET"}}')
-    expect(result._tag === "Left" && [result.left.reason, result.left.at]).toEqual(["malformed_login", "claudeAiOauth.scopes"])
+    expect(result._tag === "Left" && [result.left.reason, result.left.at]).toEqual([
+      "malformed_login",
+      "claudeAiOauth.scopes"
+    ])
     expect(result._tag === "Left" && result.left.message).toContain("at claudeAiOauth.scopes")
     expect(result._tag === "Left" && result.left.message).not.toContain("SECRET")
   })

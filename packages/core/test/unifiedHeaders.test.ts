@@ -34,7 +34,9 @@ describe("UnifiedHeaders.parse", () => {
     const empty = { fiveHour: null, sevenDay: null, status: null, representativeClaim: null, resetsAt: null }
     expect(UnifiedHeaders.parse({})).toEqual(empty)
     expect(UnifiedHeaders.parse(new Headers())).toEqual(empty)
-    expect(UnifiedHeaders.parse({ "retry-after": "10", get: "not a function" } as Record<string, string>)).toEqual(empty)
+    expect(UnifiedHeaders.parse({ "retry-after": "10", get: "not a function" } as Record<string, string>)).toEqual(
+      empty
+    )
   })
 
   it.each([
@@ -62,33 +64,49 @@ describe("UnifiedHeaders.parse", () => {
   })
 
   it("keeps the representative claim as sent", () => {
-    expect(UnifiedHeaders.parse({ "anthropic-ratelimit-unified-representative-claim": "seven_day_opus" }).representativeClaim).toBe(
-      "seven_day_opus"
-    )
+    expect(
+      UnifiedHeaders.parse({ "anthropic-ratelimit-unified-representative-claim": "seven_day_opus" }).representativeClaim
+    ).toBe("seven_day_opus")
   })
 
   it("clamps utilization above 1 and keeps 0", () => {
-    const five = (value: string) => UnifiedHeaders.parse({ "anthropic-ratelimit-unified-5h-utilization": value }).fiveHour
+    const five = (value: string) =>
+      UnifiedHeaders.parse({ "anthropic-ratelimit-unified-5h-utilization": value }).fiveHour
     expect(five("1.5")).toEqual({ utilization: 1, resetsAt: null })
     expect(five("100")).toEqual({ utilization: 1, resetsAt: null })
     expect(five("0")).toEqual({ utilization: 0, resetsAt: null })
     expect(five(" 0.5 ")).toEqual({ utilization: 0.5, resetsAt: null })
   })
 
-  it.each(["", " ", "abc", "0.5%", "-0.2", "-0", "NaN", "Infinity", "1e-2", "1e999", "0x1", ".5", "5.", "1,5", "9".repeat(400)])(
-    "drops a utilization of %j",
-    (value) => {
-      const parsed = UnifiedHeaders.parse({
-        "anthropic-ratelimit-unified-5h-utilization": value,
-        "anthropic-ratelimit-unified-7d-utilization": value
-      })
-      expect(parsed.fiveHour).toBeNull()
-      expect(parsed.sevenDay).toBeNull()
-    }
-  )
+  it.each([
+    "",
+    " ",
+    "abc",
+    "0.5%",
+    "-0.2",
+    "-0",
+    "NaN",
+    "Infinity",
+    "1e-2",
+    "1e999",
+    "0x1",
+    ".5",
+    "5.",
+    "1,5",
+    "9".repeat(400)
+  ])("drops a utilization of %j", (value) => {
+    const parsed = UnifiedHeaders.parse({
+      "anthropic-ratelimit-unified-5h-utilization": value,
+      "anthropic-ratelimit-unified-7d-utilization": value
+    })
+    expect(parsed.fiveHour).toBeNull()
+    expect(parsed.sevenDay).toBeNull()
+  })
 
   it("reads resets as epoch seconds, fractions rounded to the millisecond", () => {
-    expect(UnifiedHeaders.parse({ "anthropic-ratelimit-unified-reset": "1767272400.1234" }).resetsAt).toBe(1767272400123)
+    expect(UnifiedHeaders.parse({ "anthropic-ratelimit-unified-reset": "1767272400.1234" }).resetsAt).toBe(
+      1767272400123
+    )
     expect(UnifiedHeaders.parse({ "anthropic-ratelimit-unified-reset": "0" }).resetsAt).toBe(0)
     // The latest time a Date can hold is kept; a second later is not.
     expect(UnifiedHeaders.parse({ "anthropic-ratelimit-unified-reset": "8640000000000" }).resetsAt).toBe(8.64e15)
@@ -119,7 +137,9 @@ describe("UnifiedHeaders.parse", () => {
 
 describe("UnifiedHeaders.claimResetsAt", () => {
   const reset = (claim: string) =>
-    UnifiedHeaders.claimResetsAt(UnifiedHeaders.parse({ ...full, "anthropic-ratelimit-unified-representative-claim": claim }))
+    UnifiedHeaders.claimResetsAt(
+      UnifiedHeaders.parse({ ...full, "anthropic-ratelimit-unified-representative-claim": claim })
+    )
 
   it("is the reset of the window the claim names", () => {
     expect(reset("five_hour")).toBe(RESET_MS - 3_600_000)

@@ -22,7 +22,14 @@ describe("UsagePoller.invalidatesCache: by verdict, not by status code", () => {
   })
 
   it.each([
-    ["a Cloudflare block (403)", usage(403, "<html><title>Attention Required! | Cloudflare</title></html>", { "cf-mitigated": "challenge", "content-type": "text/html" }), "EdgeBlocked"],
+    [
+      "a Cloudflare block (403)",
+      usage(403, "<html><title>Attention Required! | Cloudflare</title></html>", {
+        "cf-mitigated": "challenge",
+        "content-type": "text/html"
+      }),
+      "EdgeBlocked"
+    ],
     ["a rate limit (429)", usage(429, error("rate_limit_error", "Rate limited.")), "RateLimited"],
     ["an outage (500)", usage(500, error("api_error", "Internal server error")), "ServerError"]
   ])("%s keeps them: it says nothing about the login", (_, verdict, tag) => {

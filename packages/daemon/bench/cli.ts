@@ -12,7 +12,9 @@ const BUILD = fileURLToPath(new URL("../../../apps/cli/build.mjs", import.meta.u
 /** Builds apps/cli, so the benches never time a stale dist/. */
 export const buildCli = (): Promise<void> =>
   new Promise((resolve, reject) =>
-    spawn(process.execPath, [BUILD], { stdio: "inherit" }).once("exit", (code) => (code === 0 ? resolve() : reject(new Error("CLI build failed"))))
+    spawn(process.execPath, [BUILD], { stdio: "inherit" }).once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error("CLI build failed"))
+    )
   )
 
 /** `tollgate daemon run` in `env`, resolved once it answers a ping; rejects with its stderr if it never does. */

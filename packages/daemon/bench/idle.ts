@@ -80,7 +80,11 @@ const delta = (pid: number, before: Map<number, ThreadSample>, after: Map<number
       switches: others.reduce((n, t) => n + t.switches, 0),
       ticks: others.reduce((n, t) => n + t.ticks, 0),
       threads: others.length,
-      busiest: busiest.slice(0, 3).map((t) => `${t.name} ${t.switches}`).join(", ") || "—"
+      busiest:
+        busiest
+          .slice(0, 3)
+          .map((t) => `${t.name} ${t.switches}`)
+          .join(", ") || "—"
     }
   }
 }
@@ -141,10 +145,40 @@ const main = async (): Promise<number> => {
     console.log(
       BenchTable.section(
         `Idle daemon (tollgate daemon run, logged in; ${ASKS} asks, then nobody)`,
-        ["window", "main-thread wake-ups", "main CPU ticks", "other threads' wake-ups", "other CPU ticks", "busiest other threads", "RSS at end", "target", "met?"],
         [
-          [`first ${s(SETTLE_MS)} after the last ask`, settling.main.switches, settling.main.ticks, settling.others.switches, settling.others.ticks, settling.others.busiest, `${(rssSettled / 1024).toFixed(1)} MiB`, "— (reported)", "—"],
-          [`next ${s(WINDOW_MS)}`, idle.main.switches, idle.main.ticks, idle.others.switches, idle.others.ticks, idle.others.busiest, `${(rssEnd / 1024).toFixed(1)} MiB`, "0 wake-ups, 0 ticks (hard)", BenchTable.met(quiet, true)]
+          "window",
+          "main-thread wake-ups",
+          "main CPU ticks",
+          "other threads' wake-ups",
+          "other CPU ticks",
+          "busiest other threads",
+          "RSS at end",
+          "target",
+          "met?"
+        ],
+        [
+          [
+            `first ${s(SETTLE_MS)} after the last ask`,
+            settling.main.switches,
+            settling.main.ticks,
+            settling.others.switches,
+            settling.others.ticks,
+            settling.others.busiest,
+            `${(rssSettled / 1024).toFixed(1)} MiB`,
+            "— (reported)",
+            "—"
+          ],
+          [
+            `next ${s(WINDOW_MS)}`,
+            idle.main.switches,
+            idle.main.ticks,
+            idle.others.switches,
+            idle.others.ticks,
+            idle.others.busiest,
+            `${(rssEnd / 1024).toFixed(1)} MiB`,
+            "0 wake-ups, 0 ticks (hard)",
+            BenchTable.met(quiet, true)
+          ]
         ],
         [
           `the built CLI (apps/cli/dist), ${idle.others.threads + 1} threads; a real login in a temp HOME against the loopback simulator (usage endpoint called ${usageCalls}× by the asks; status ${answered ? "had numbers" : "had NO numbers"})`,

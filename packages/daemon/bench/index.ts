@@ -47,8 +47,20 @@ const stdinDocument = (cwd: string, fiveHour: number, now: number): string =>
     workspace: { current_dir: cwd, project_dir: cwd, added_dirs: [] },
     version: "2.1.330",
     output_style: { name: "default" },
-    cost: { total_cost_usd: 1.27, total_duration_ms: 912_000, total_api_duration_ms: 201_000, total_lines_added: 120, total_lines_removed: 31 },
-    context_window: { total_input_tokens: 48_211, total_output_tokens: 9_120, context_window_size: 200_000, used_percentage: 24, remaining_percentage: 76 },
+    cost: {
+      total_cost_usd: 1.27,
+      total_duration_ms: 912_000,
+      total_api_duration_ms: 201_000,
+      total_lines_added: 120,
+      total_lines_removed: 31
+    },
+    context_window: {
+      total_input_tokens: 48_211,
+      total_output_tokens: 9_120,
+      context_window_size: 200_000,
+      used_percentage: 24,
+      remaining_percentage: 76
+    },
     exceeds_200k_tokens: false,
     rate_limits: {
       five_hour: { used_percentage: fiveHour, resets_at: Math.floor(now / 1000) + 3 * 3600 },
@@ -76,7 +88,11 @@ const runOnce = (subject: Subject, env: Readonly<Record<string, string>>, cwd: s
   new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
     const [file, ...args] = subject.argv
-    const child = spawn(file ?? process.execPath, args, { cwd, env: { ...env, ...subject.env }, stdio: ["pipe", "pipe", "pipe"] })
+    const child = spawn(file ?? process.execPath, args, {
+      cwd,
+      env: { ...env, ...subject.env },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
@@ -87,13 +103,18 @@ const runOnce = (subject: Subject, env: Readonly<Record<string, string>>, cwd: s
     child.stdin.end(stdin)
   })
 
-const quantile = (sorted: ReadonlyArray<number>, q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
+const quantile = (sorted: ReadonlyArray<number>, q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
 
 /** What the dispatcher's statusline path bundles: the client alone must import nothing from node_modules. */
 const bundleStatusline = async (dir: string) => {
   const outfile = join(dir, "statusline.cjs")
   const result = await build({
-    stdin: { contents: `import { run } from ${JSON.stringify(STATUSLINE_MAIN)}\nvoid run()\n`, resolveDir: dir, loader: "ts" },
+    stdin: {
+      contents: `import { run } from ${JSON.stringify(STATUSLINE_MAIN)}\nvoid run()\n`,
+      resolveDir: dir,
+      loader: "ts"
+    },
     outfile,
     bundle: true,
     platform: "node",
@@ -146,14 +167,19 @@ const main = async (): Promise<number> => {
       TOLLGATE_API_BASE_URL: "http://127.0.0.1:9",
       TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9"
     }
-    await Promise.all([home, project, join(root, "tmp"), join(root, "run")].map((d) => mkdir(d, { recursive: true, mode: 0o700 })))
+    await Promise.all(
+      [home, project, join(root, "tmp"), join(root, "run")].map((d) => mkdir(d, { recursive: true, mode: 0o700 }))
+    )
     // The rows judge the CLI a user installs, so it is built from this source first.
     await buildCli()
     const bundle = await bundleStatusline(root)
 
     // Two daemons: one whose statusline brings the same numbers every time, one that gets news every time
     // (interleaved on one daemon, each would make the other's numbers news).
-    const daemonEnv = (name: string) => ({ XDG_RUNTIME_DIR: join(root, `run-${name}`), XDG_STATE_HOME: join(root, `state-${name}`) })
+    const daemonEnv = (name: string) => ({
+      XDG_RUNTIME_DIR: join(root, `run-${name}`),
+      XDG_STATE_HOME: join(root, `state-${name}`)
+    })
     const steadyEnv = daemonEnv("steady")
     const newsEnv = daemonEnv("news")
     daemons.push(await startDaemon({ ...env, ...steadyEnv }), await startDaemon({ ...env, ...newsEnv }))
@@ -165,7 +191,11 @@ const main = async (): Promise<number> => {
     // What reading stdin the usual way (process.stdin: node:net, streams) costs any Node statusline.
     const usual: Subject = {
       name: "node -e <process.stdin: one chunk, then a line>",
-      argv: [process.execPath, "-e", 'const s = process.stdin; s.once("data", () => { s.unref(); require("fs").writeSync(1, "x\\n") })']
+      argv: [
+        process.execPath,
+        "-e",
+        'const s = process.stdin; s.once("data", () => { s.unref(); require("fs").writeSync(1, "x\\n") })'
+      ]
     }
     const alone: Subject = { name: "tollgate statusline, no daemon", argv: statusline }
     const steady: Subject = { name: "tollgate statusline, daemon up, same numbers", argv: statusline, env: steadyEnv }
@@ -218,7 +248,14 @@ const main = async (): Promise<number> => {
       { subject: steady, target: `≤ ${MAX_RATIO_TO_NODE}× node (hard)`, met: ratioOk(steady), hard: true },
       { subject: news, target: `≤ ${MAX_RATIO_TO_NODE}× node (informational)`, met: ratioOk(news), hard: false },
       ...(cc
-        ? [{ subject: cc, target: `tollgate ≥ ${MIN_SPEEDUP_VS_CCSTATUSLINE}× faster (hard)`, met: stats(cc).median / slowerJudged >= MIN_SPEEDUP_VS_CCSTATUSLINE, hard: true }]
+        ? [
+            {
+              subject: cc,
+              target: `tollgate ≥ ${MIN_SPEEDUP_VS_CCSTATUSLINE}× faster (hard)`,
+              met: stats(cc).median / slowerJudged >= MIN_SPEEDUP_VS_CCSTATUSLINE,
+              hard: true
+            }
+          ]
         : [])
     ]
     console.log(
@@ -257,7 +294,8 @@ const main = async (): Promise<number> => {
       )
     )
     console.log("\nOne line from each (after warm-up):")
-    for (const subject of subjects) console.log(`  ${subject.name}: ${JSON.stringify((samples.get(subject)?.stdout ?? "").trimEnd())}`)
+    for (const subject of subjects)
+      console.log(`  ${subject.name}: ${JSON.stringify((samples.get(subject)?.stdout ?? "").trimEnd())}`)
 
     const hard = rows.filter((r) => r.hard)
     const failed = [
@@ -269,7 +307,13 @@ const main = async (): Promise<number> => {
       `${JSON.stringify(
         {
           node: process.version,
-          rows: rows.map((r) => ({ command: r.subject.name, runs: r.subject.runs ?? RUNS, ...stats(r.subject), target: r.target, met: r.met })),
+          rows: rows.map((r) => ({
+            command: r.subject.name,
+            runs: r.subject.runs ?? RUNS,
+            ...stats(r.subject),
+            target: r.target,
+            met: r.met
+          })),
           steadyAsks: { asked: steadyAsks, renders: RUNS, freshMs: Protocol.PUBLISHED_FRESH_MS },
           bundle: { bytes: bundle.bytes, inputs: bundle.inputs.length, nodeModules: bundle.heavy.length }
         },
@@ -277,12 +321,16 @@ const main = async (): Promise<number> => {
         2
       )}\n`
     )
-    console.log(`\n## Hard targets: ${hard.length + 1 - failed.length}/${hard.length + 1} met (${Math.round(performance.now() - started)} ms)`)
+    console.log(
+      `\n## Hard targets: ${hard.length + 1 - failed.length}/${hard.length + 1} met (${Math.round(performance.now() - started)} ms)`
+    )
     if (failed.length > 0) console.log(`MISSED (exit 1): ${failed.join("; ")}`)
     return failed.length > 0 ? 1 : 0
   } finally {
     for (const daemon of daemons) daemon.kill("SIGTERM")
-    await Promise.all(daemons.map((d) => (d.exitCode === null ? new Promise((resolve) => d.once("exit", resolve)) : null)))
+    await Promise.all(
+      daemons.map((d) => (d.exitCode === null ? new Promise((resolve) => d.once("exit", resolve)) : null))
+    )
     await rm(root, { recursive: true, force: true })
   }
 }

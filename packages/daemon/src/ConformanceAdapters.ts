@@ -46,7 +46,9 @@ export const harness = async (
 ): Promise<Harness> => {
   const backoff = await Effect.runPromise(Backoff.make())
   const quota = await Effect.runPromise(
-    Quota.make({ login: Effect.sync(() => toLogin(login())), initial }).pipe(Effect.provideService(Backoff.Backoff, backoff))
+    Quota.make({ login: Effect.sync(() => toLogin(login())), initial }).pipe(
+      Effect.provideService(Backoff.Backoff, backoff)
+    )
   )
   const client = OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layer({ apiBaseUrl: url, oauthBaseUrl: url })))
   return {
@@ -54,8 +56,7 @@ export const harness = async (
     backoff,
     ask: (now, rateLimits) =>
       http.runPromise(quota.status(rateLimits).pipe(Effect.withClock(frozenClock(now)), Effect.provide(client))),
-    ingest: (now, headers) =>
-      Effect.runPromise(quota.ingestHeaders(headers).pipe(Effect.withClock(frozenClock(now))))
+    ingest: (now, headers) => Effect.runPromise(quota.ingestHeaders(headers).pipe(Effect.withClock(frozenClock(now))))
   }
 }
 
@@ -65,7 +66,11 @@ export const usageSource: UsageSourceSuite.UsageSourceFactory = async ({ sim, lo
   return {
     ask: async (now) => {
       const q = await h.ask(now)
-      return { verdict: q.verdict, fiveHour: q.windows.fiveHour?.usedPercent ?? null, sevenDay: q.windows.sevenDay?.usedPercent ?? null }
+      return {
+        verdict: q.verdict,
+        fiveHour: q.windows.fiveHour?.usedPercent ?? null,
+        sevenDay: q.windows.sevenDay?.usedPercent ?? null
+      }
     }
   }
 }

@@ -47,10 +47,15 @@ export class DaemonError extends Schema.TaggedError<DaemonError>("@tollgate/daem
 
 // A refused directory is one line naming it (and its owner); anything else that
 // stops the directory from being made is named by its errno, never a stack.
-const directoryError = (dir: string) => (error: unknown): DaemonError =>
-  UnsafePath.isUnsafePath(error) || (error instanceof SocketError && error.reason === "UnsafeDirectory")
-    ? new DaemonError({ reason: "unsafe_directory", detail: error.message })
-    : new DaemonError({ reason: "directory", detail: `${dir} (${(error as { code?: string }).code ?? String(error)})` })
+const directoryError =
+  (dir: string) =>
+  (error: unknown): DaemonError =>
+    UnsafePath.isUnsafePath(error) || (error instanceof SocketError && error.reason === "UnsafeDirectory")
+      ? new DaemonError({ reason: "unsafe_directory", detail: error.message })
+      : new DaemonError({
+          reason: "directory",
+          detail: `${dir} (${(error as { code?: string }).code ?? String(error)})`
+        })
 
 /** @since 0.1.0 */
 export interface Options {
@@ -101,8 +106,14 @@ export const run = (options: Options): Effect.Effect<void, DaemonError, OAuthCli
     Effect.gen(function* () {
       const { paths, log } = options
       // The state directory first: where there is no XDG_RUNTIME_DIR the socket's directory is inside it.
-      yield* Effect.tryPromise({ try: () => PrivateDirectory.ensure(paths.stateDir), catch: directoryError(paths.stateDir) })
-      const acquired = yield* Effect.tryPromise({ try: () => SingleInstance.acquire(paths), catch: directoryError(paths.runtimeDir) })
+      yield* Effect.tryPromise({
+        try: () => PrivateDirectory.ensure(paths.stateDir),
+        catch: directoryError(paths.stateDir)
+      })
+      const acquired = yield* Effect.tryPromise({
+        try: () => SingleInstance.acquire(paths),
+        catch: directoryError(paths.runtimeDir)
+      })
       if ("running" in acquired) {
         return yield* new DaemonError({
           reason: "already_running",
@@ -141,8 +152,14 @@ export const run = (options: Options): Effect.Effect<void, DaemonError, OAuthCli
       const answer = handler(quota, save, publish)
       yield* Effect.acquireRelease(
         Effect.tryPromise({
-          try: () => Server.start({ socketPath: paths.socket, handle: (request) => Runtime.runPromise(runtime)(answer(request)), log }),
-          catch: (error) => new DaemonError({ reason: "socket", detail: error instanceof Error ? error.message : String(error) })
+          try: () =>
+            Server.start({
+              socketPath: paths.socket,
+              handle: (request) => Runtime.runPromise(runtime)(answer(request)),
+              log
+            }),
+          catch: (error) =>
+            new DaemonError({ reason: "socket", detail: error instanceof Error ? error.message : String(error) })
         }),
         (s) => Effect.promise(() => s.close())
       )

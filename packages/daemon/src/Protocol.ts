@@ -38,9 +38,19 @@ export interface Windows {
 export type Request =
   | { readonly v: 1; readonly op: "ping" }
   /** What the statusline asks on every render, forwarding Claude Code's free `rate_limits` when present. */
-  | { readonly v: 1; readonly op: "status"; readonly rateLimits?: Windows | undefined; readonly sessionId?: string | undefined }
+  | {
+      readonly v: 1
+      readonly op: "status"
+      readonly rateLimits?: Windows | undefined
+      readonly sessionId?: string | undefined
+    }
   /** Unified rate-limit headers another tollgate adapter saw on a messages response. */
-  | { readonly v: 1; readonly op: "ingest-headers"; readonly headers: Readonly<Record<string, string>>; readonly at?: number | undefined }
+  | {
+      readonly v: 1
+      readonly op: "ingest-headers"
+      readonly headers: Readonly<Record<string, string>>
+      readonly at?: number | undefined
+    }
 
 /** Where the numbers came from. @since 0.1.0 */
 export type Source = "statusline" | "headers" | "usage-endpoint"
@@ -111,7 +121,12 @@ export const PUBLISHED_MAX_BYTES = 16 * 1024
  * @since 0.1.0
  */
 export const snapshotKey = (windows: Windows): string =>
-  JSON.stringify([windows.fiveHour?.usedPercent ?? null, windows.fiveHour?.resetsAt ?? null, windows.sevenDay?.usedPercent ?? null, windows.sevenDay?.resetsAt ?? null])
+  JSON.stringify([
+    windows.fiveHour?.usedPercent ?? null,
+    windows.fiveHour?.resetsAt ?? null,
+    windows.sevenDay?.usedPercent ?? null,
+    windows.sevenDay?.resetsAt ?? null
+  ])
 
 /** @since 0.1.0 */
 export type Reply =
@@ -179,7 +194,8 @@ export const parseRequest = (json: unknown): Request | { readonly error: ErrorCo
       if (!isObject(headers)) return { error: "bad_request", message: "ingest-headers needs a headers object" }
       const clean: Record<string, string> = {}
       for (const [k, v] of Object.entries(headers)) {
-        if (typeof v === "string" && k.toLowerCase().startsWith("anthropic-ratelimit-")) clean[k.toLowerCase()] = v.slice(0, 200)
+        if (typeof v === "string" && k.toLowerCase().startsWith("anthropic-ratelimit-"))
+          clean[k.toLowerCase()] = v.slice(0, 200)
       }
       return { v: 1, op: "ingest-headers", headers: clean, ...(finite(json["at"]) ? { at: json["at"] } : {}) }
     }

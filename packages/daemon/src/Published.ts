@@ -19,8 +19,10 @@ import type * as Protocol from "./Protocol.js"
 export const write = (paths: Paths, published: Protocol.Published): Effect.Effect<void, Error> =>
   Effect.tryPromise({
     try: () => AtomicFile.write(paths.published, `${JSON.stringify(published)}\n`, { durable: false }),
-    catch: (error) => new Error(`could not publish the status to ${paths.published}: ${(error as { code?: string }).code ?? "error"}`)
+    catch: (error) =>
+      new Error(`could not publish the status to ${paths.published}: ${(error as { code?: string }).code ?? "error"}`)
   })
 
 /** Removes the file; a missing one is fine. @since 0.1.0 */
-export const remove = (paths: Paths): Effect.Effect<void> => Effect.promise(() => fs.rm(paths.published, { force: true }))
+export const remove = (paths: Paths): Effect.Effect<void> =>
+  Effect.promise(() => fs.rm(paths.published, { force: true }))

@@ -38,7 +38,10 @@ const WindowSchema = Schema.Struct({
   usedPercent: Schema.Number.pipe(Schema.finite(), Schema.clamp(0, 100)),
   resetsAt: Schema.NullOr(Schema.Number)
 })
-const WindowsSchema = Schema.Struct({ fiveHour: Schema.optional(WindowSchema), sevenDay: Schema.optional(WindowSchema) })
+const WindowsSchema = Schema.Struct({
+  fiveHour: Schema.optional(WindowSchema),
+  sevenDay: Schema.optional(WindowSchema)
+})
 
 /** Free numbers, with the login they were seen under. @since 0.1.0 */
 export const Snapshot = Schema.Struct({
@@ -141,7 +144,8 @@ export const make = <R>(options: Options<R>): Effect.Effect<QuotaService<R>, nev
     const pollIfDue = (now: number, fingerprint: string | null) =>
       Effect.gen(function* () {
         const snapshot = yield* Ref.get(free)
-        const freeFresh = snapshot !== null && snapshot.fingerprint === fingerprint && now - snapshot.observedAt < silentAfter
+        const freeFresh =
+          snapshot !== null && snapshot.fingerprint === fingerprint && now - snapshot.observedAt < silentAfter
         const since = now - (yield* Ref.get(lastPoll))
         if (freeFresh && since < extrasEvery) return Option.none<Fiber.Fiber<UsagePoller.View, never>>()
         const running = yield* Ref.get(inflight)
@@ -166,7 +170,9 @@ export const make = <R>(options: Options<R>): Effect.Effect<QuotaService<R>, nev
         const started = yield* pollIfDue(now, fingerprint)
         if (Option.isSome(started)) {
           const wait = options.waitForPollMs
-          yield* wait === undefined ? Fiber.join(started.value) : Fiber.join(started.value).pipe(Effect.timeout(wait), Effect.ignore)
+          yield* wait === undefined
+            ? Fiber.join(started.value)
+            : Fiber.join(started.value).pipe(Effect.timeout(wait), Effect.ignore)
         }
         const view = yield* poller.view
         const snapshot = yield* Ref.get(free)

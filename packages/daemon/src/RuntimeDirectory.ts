@@ -28,7 +28,12 @@ export const refusal = (paths: Pick<Paths, "runtimeDir" | "published">): UnsafeP
     const st = lstatSync(paths.published, { throwIfNoEntry: false })
     if (st === undefined) return null
     if (st.isSymbolicLink()) return new UnsafePath.UnsafePath({ reason: "symlink", path: paths.published })
-    if (!st.isFile()) return new UnsafePath.UnsafePath({ reason: "not_regular", path: paths.published, kind: st.isDirectory() ? "directory" : "unknown" })
+    if (!st.isFile())
+      return new UnsafePath.UnsafePath({
+        reason: "not_regular",
+        path: paths.published,
+        kind: st.isDirectory() ? "directory" : "unknown"
+      })
     const uid = process.geteuid?.()
     if (uid !== undefined && st.uid !== uid) {
       return new UnsafePath.UnsafePath({ reason: "foreign_owner", path: paths.published, ownerUid: st.uid, uid })

@@ -90,7 +90,11 @@ export const start = async (options: Options): Promise<Server> => {
       resolve()
     })
   }).catch((error: unknown) => {
-    throw new SocketError({ reason: "Listen", path: socketPath, detail: `cannot listen (${errorCode(error) ?? String(error)})` })
+    throw new SocketError({
+      reason: "Listen",
+      path: socketPath,
+      detail: `cannot listen (${errorCode(error) ?? String(error)})`
+    })
   })
   server.on("error", (error) => log(`tollgate daemon: socket server error ${errorCode(error) ?? "unknown"}`))
   let inode: number | null
@@ -99,7 +103,11 @@ export const start = async (options: Options): Promise<Server> => {
     inode = await inodeOf(socketPath)
   } catch (error) {
     server.close()
-    throw new SocketError({ reason: "Listen", path: socketPath, detail: `cannot make the socket private (${errorCode(error) ?? String(error)})` })
+    throw new SocketError({
+      reason: "Listen",
+      path: socketPath,
+      detail: `cannot make the socket private (${errorCode(error) ?? String(error)})`
+    })
   }
 
   let closing: Promise<void> | undefined

@@ -137,7 +137,12 @@ export const systemdUnit = (options: Options): string =>
 const xml = (text: string): string => {
   // XML 1.0 has no escape for most control characters: refuse rather than write a file launchd rejects.
   if (/[\0-\x08\x0b\x0c\x0e-\x1f]/.test(text)) throw new Error("a plist string cannot contain control characters")
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;")
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;")
 }
 
 /** Where the launchd agent's stderr goes. @since 0.1.0 */
@@ -166,7 +171,12 @@ export const launchdPlist = (options: Options & { readonly home: string }): stri
     `  </array>`,
     ...(env.length === 0
       ? []
-      : [`  <key>EnvironmentVariables</key>`, `  <dict>`, ...env.flatMap(([k, v]) => [`    <key>${xml(k)}</key>`, `    <string>${xml(v)}</string>`]), `  </dict>`]),
+      : [
+          `  <key>EnvironmentVariables</key>`,
+          `  <dict>`,
+          ...env.flatMap(([k, v]) => [`    <key>${xml(k)}</key>`, `    <string>${xml(v)}</string>`]),
+          `  </dict>`
+        ]),
     `  <key>RunAtLoad</key>`,
     `  <true/>`,
     `  <key>KeepAlive</key>`,

@@ -90,7 +90,10 @@ const readPong = (line: string): { readonly pid: number | null } | null => {
     return null
   }
   if (typeof reply !== "object" || reply === null || !("ok" in reply) || typeof reply.ok !== "boolean") return null
-  const pid = "op" in reply && reply.op === "pong" && "pid" in reply && Number.isSafeInteger(reply.pid) ? (reply.pid as number) : null
+  const pid =
+    "op" in reply && reply.op === "pong" && "pid" in reply && Number.isSafeInteger(reply.pid)
+      ? (reply.pid as number)
+      : null
   return { pid }
 }
 
@@ -129,7 +132,10 @@ const runsDaemon = async (pid: number): Promise<boolean | null> => {
 
 // A live lock owner: a daemon (answering, starting, or just slow on a busy
 // machine), or an unrelated process that inherited a dead daemon's pid.
-const ownerIsDaemon = async (holder: { readonly pid: number; readonly mtimeMs: number }, socketPath: string): Promise<boolean> => {
+const ownerIsDaemon = async (
+  holder: { readonly pid: number; readonly mtimeMs: number },
+  socketPath: string
+): Promise<boolean> => {
   if (holder.pid === process.pid) return true
   if ((await probe(socketPath, PING_TIMEOUT_MS)) !== null) return true
   if (Date.now() - holder.mtimeMs < STARTUP_GRACE_MS) return true
@@ -211,7 +217,8 @@ export const acquire = async (paths: Pick<Paths, "socket">): Promise<Lock | Runn
     }
     const holder = await readHolder(lockPath)
     if (holder === null) continue
-    if (alive(holder.pid, lockPath) && (await ownerIsDaemon(holder, paths.socket))) return { running: true, pid: holder.pid }
+    if (alive(holder.pid, lockPath) && (await ownerIsDaemon(holder, paths.socket)))
+      return { running: true, pid: holder.pid }
     await removeStale(lockPath, holder.inode)
   }
   if (!ours) {

@@ -27,7 +27,10 @@ export const MAX_BYTES = 1024 * 1024
  *
  * @since 0.1.0
  */
-export const load = (paths: Paths, warn: (line: string) => void = () => {}): Effect.Effect<Quota.Persisted | undefined> =>
+export const load = (
+  paths: Paths,
+  warn: (line: string) => void = () => {}
+): Effect.Effect<Quota.Persisted | undefined> =>
   Effect.promise(() =>
     SafeRead.readText(paths.stateFile, { maxBytes: MAX_BYTES, mustBeOurs: true }).catch((error: unknown) => {
       warn(
@@ -37,7 +40,11 @@ export const load = (paths: Paths, warn: (line: string) => void = () => {}): Eff
       )
       return null
     })
-  ).pipe(Effect.map((text) => (text === null ? undefined : decode(text).pipe((o) => (o._tag === "Some" ? o.value : undefined)))))
+  ).pipe(
+    Effect.map((text) =>
+      text === null ? undefined : decode(text).pipe((o) => (o._tag === "Some" ? o.value : undefined))
+    )
+  )
 
 /** Saves atomically; the error names the file, never its contents. @since 0.1.0 */
 export const save = (paths: Paths, state: Quota.Persisted): Effect.Effect<void, Error> =>

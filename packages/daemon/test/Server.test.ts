@@ -29,7 +29,11 @@ interface Exchange {
 }
 
 /** Connects, sends `payload` (then half-closes unless `keepOpen`), and collects everything until close. */
-const exchange = (socketPath: string, payload: string | Buffer, options: { readonly keepOpen?: boolean } = {}): Promise<Exchange> =>
+const exchange = (
+  socketPath: string,
+  payload: string | Buffer,
+  options: { readonly keepOpen?: boolean } = {}
+): Promise<Exchange> =>
   new Promise((resolve) => {
     const started = Date.now()
     let data = ""
@@ -78,7 +82,12 @@ describe("Server", () => {
 
       // Half end with a newline and stay open until answered; half only half-close.
       const wellFormed = Array.from({ length: 200 }, (_, i) => {
-        const line = JSON.stringify({ v: 1, op: "status", sessionId: `s-${i}`, rateLimits: { fiveHour: { usedPercent: i % 100, resetsAt: null } } })
+        const line = JSON.stringify({
+          v: 1,
+          op: "status",
+          sessionId: `s-${i}`,
+          rateLimits: { fiveHour: { usedPercent: i % 100, resetsAt: null } }
+        })
         return exchange(socketPath, i % 2 === 0 ? `${line}\n` : line, { keepOpen: i % 2 === 0 }).then((e) => ({ i, e }))
       })
       const secret = "sk-ant-oat01-SECRET-never-logged"
@@ -158,7 +167,11 @@ describe("Server", () => {
     })
     try {
       const thrown = await exchange(socketPath, `${JSON.stringify({ v: 1, op: "status", sessionId: "token-ish" })}\n`)
-      expect(reply(thrown)).toEqual({ v: 1, ok: false, error: { code: "internal", message: "the daemon could not answer this request" } })
+      expect(reply(thrown)).toEqual({
+        v: 1,
+        ok: false,
+        error: { code: "internal", message: "the daemon could not answer this request" }
+      })
       const rejected = await exchange(socketPath, JSON.stringify({ v: 1, op: "ingest-headers", headers: {} }))
       expect(reply(rejected)).toMatchObject({ ok: false, error: { code: "internal" } })
       expect(await SingleInstance.ping(socketPath, 1_000)).toEqual({ pid: 7 })
@@ -196,7 +209,10 @@ describe("Server", () => {
     try {
       const second = Server.start({ socketPath, handle: echoHandler })
       await expect(second).rejects.toBeInstanceOf(Server.SocketError)
-      await expect(second).rejects.toMatchObject({ reason: "AlreadyRunning", message: expect.stringContaining(`tollgate daemon is already running (pid ${process.pid}`) })
+      await expect(second).rejects.toMatchObject({
+        reason: "AlreadyRunning",
+        message: expect.stringContaining(`tollgate daemon is already running (pid ${process.pid}`)
+      })
       expect(await SingleInstance.ping(socketPath, 1_000)).toEqual({ pid: process.pid })
     } finally {
       await first.close()
@@ -213,7 +229,9 @@ describe("Server", () => {
 
     const { symlink } = await import("node:fs/promises")
     await symlink(loose, join(root, "link"))
-    await expect(Server.start({ socketPath: join(root, "link", "daemon.sock"), handle: echoHandler })).rejects.toMatchObject({
+    await expect(
+      Server.start({ socketPath: join(root, "link", "daemon.sock"), handle: echoHandler })
+    ).rejects.toMatchObject({
       reason: "UnsafeDirectory"
     })
   })
@@ -223,9 +241,11 @@ describe("Server", () => {
     const foreign = join(root, "foreign")
     await mkdir(foreign, { mode: 0o700 })
     await chown(foreign, 65534, 65534)
-    await expect(Server.start({ socketPath: join(foreign, "daemon.sock"), handle: echoHandler })).rejects.toMatchObject({
-      reason: "UnsafeDirectory",
-      message: expect.stringContaining("belongs to uid 65534")
-    })
+    await expect(Server.start({ socketPath: join(foreign, "daemon.sock"), handle: echoHandler })).rejects.toMatchObject(
+      {
+        reason: "UnsafeDirectory",
+        message: expect.stringContaining("belongs to uid 65534")
+      }
+    )
   })
 })

@@ -35,7 +35,8 @@ const parseIni = (text: string): Map<string, Array<[string, string]>> => {
   return sections
 }
 
-const value = (section: Array<[string, string]> | undefined, key: string): Array<string> => (section ?? []).filter(([k]) => k === key).map(([, v]) => v)
+const value = (section: Array<[string, string]> | undefined, key: string): Array<string> =>
+  (section ?? []).filter(([k]) => k === key).map(([, v]) => v)
 
 const C_ESCAPES: Record<string, string> = { n: "\n", t: "\t", "\\": "\\", '"': '"', "'": "'", " ": " " }
 
@@ -161,7 +162,10 @@ const awkward = {
 
 describe("ServiceUnit", () => {
   it("writes a systemd user unit whose ExecStart systemd reads back as the exact argv", () => {
-    const unit = ServiceUnit.systemdUnit({ ...awkward, env: { CLAUDE_CONFIG_DIR: "/home/x/my claude/%h", XDG_STATE_HOME: "/s" } })
+    const unit = ServiceUnit.systemdUnit({
+      ...awkward,
+      env: { CLAUDE_CONFIG_DIR: "/home/x/my claude/%h", XDG_STATE_HOME: "/s" }
+    })
     const ini = parseIni(unit)
     expect([...ini.keys()]).toEqual(["Unit", "Service", "Install"])
     expect(value(ini.get("Unit"), "Description")).toEqual(["tollgate usage daemon"])
@@ -203,16 +207,28 @@ describe("ServiceUnit", () => {
 
   it("refuses what a service file cannot say: relative paths, line breaks, control characters, bad variable names", () => {
     expect(() => ServiceUnit.systemdUnit({ execPath: "node", cliPath: "/x.js" })).toThrow(/absolute/)
-    expect(() => ServiceUnit.systemdUnit({ execPath: "/node", cliPath: "/x\n[Service]\nExecStartPre=/bin/evil" })).toThrow(/line breaks/)
-    expect(() => ServiceUnit.systemdUnit({ execPath: "/node", cliPath: "/x.js", env: { "A B": "1" } })).toThrow(/variable name/)
+    expect(() =>
+      ServiceUnit.systemdUnit({ execPath: "/node", cliPath: "/x\n[Service]\nExecStartPre=/bin/evil" })
+    ).toThrow(/line breaks/)
+    expect(() => ServiceUnit.systemdUnit({ execPath: "/node", cliPath: "/x.js", env: { "A B": "1" } })).toThrow(
+      /variable name/
+    )
     expect(() => ServiceUnit.launchdPlist({ execPath: "/node", cliPath: "/x\u0001.js", home: "/h" })).toThrow(/control/)
   })
 
   it("puts the file under XDG_CONFIG_HOME (default ~/.config) on Linux and ~/Library/LaunchAgents on macOS", () => {
-    expect(ServiceUnit.unitPath("linux", { HOME: "/home/u", XDG_CONFIG_HOME: "/cfg" })).toBe("/cfg/systemd/user/tollgate-daemon.service")
-    expect(ServiceUnit.unitPath("linux", { HOME: "/home/u" })).toBe("/home/u/.config/systemd/user/tollgate-daemon.service")
-    expect(ServiceUnit.unitPath("linux", { HOME: "/home/u", XDG_CONFIG_HOME: "relative" })).toBe("/home/u/.config/systemd/user/tollgate-daemon.service")
-    expect(ServiceUnit.unitPath("darwin", { HOME: "/Users/u", XDG_CONFIG_HOME: "/cfg" })).toBe("/Users/u/Library/LaunchAgents/dev.tollgate.daemon.plist")
+    expect(ServiceUnit.unitPath("linux", { HOME: "/home/u", XDG_CONFIG_HOME: "/cfg" })).toBe(
+      "/cfg/systemd/user/tollgate-daemon.service"
+    )
+    expect(ServiceUnit.unitPath("linux", { HOME: "/home/u" })).toBe(
+      "/home/u/.config/systemd/user/tollgate-daemon.service"
+    )
+    expect(ServiceUnit.unitPath("linux", { HOME: "/home/u", XDG_CONFIG_HOME: "relative" })).toBe(
+      "/home/u/.config/systemd/user/tollgate-daemon.service"
+    )
+    expect(ServiceUnit.unitPath("darwin", { HOME: "/Users/u", XDG_CONFIG_HOME: "/cfg" })).toBe(
+      "/Users/u/Library/LaunchAgents/dev.tollgate.daemon.plist"
+    )
     expect(() => ServiceUnit.unitPath("linux", {})).toThrow(/HOME/)
   })
 })
@@ -258,7 +274,13 @@ const test = it.extend<{ sandbox: Sandbox }>({
     }
     await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })))
     // Nothing inherited but PATH; the loopback discard port keeps any stray call off the network.
-    const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", NO_COLOR: "1", TOLLGATE_API_BASE_URL: "http://127.0.0.1:9", TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9", ...dirs }
+    const env = {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      NO_COLOR: "1",
+      TOLLGATE_API_BASE_URL: "http://127.0.0.1:9",
+      TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9",
+      ...dirs
+    }
     const sandbox: Sandbox = { root, env, children: [] }
     await use(sandbox)
     for (const child of sandbox.children) child.kill("SIGKILL")
@@ -302,7 +324,8 @@ const runDaemon = async (sandbox: Sandbox) => {
   daemon.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
   const exited = once(daemon, "close") as Promise<[number | null]>
   // Patient pings: the tests check the life cycle, not latency on a busy machine.
-  for (let i = 0; i < 600 && !(await SingleInstance.ping(socket, 2_000)); i++) await new Promise((r) => setTimeout(r, 50))
+  for (let i = 0; i < 600 && !(await SingleInstance.ping(socket, 2_000)); i++)
+    await new Promise((r) => setTimeout(r, 50))
   return { daemon, dir, socket, exited, stderr: () => stderr }
 }
 
@@ -315,20 +338,37 @@ const claudeInput = (fiveHour: number, sevenDay: number) => ({
 })
 
 const listTree = async (dir: string): Promise<Array<string>> =>
-  (await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => !d.isDirectory()).map((d) => join(d.parentPath, d.name))
+  (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((d) => !d.isDirectory())
+    .map((d) => join(d.parentPath, d.name))
 
-const exists = (path: string) => stat(path).then(() => true, () => false)
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false
+  )
 
 // Each run starts the CLI from source (seconds on a busy machine): generous timeouts.
 describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
   test("install --dry-run prints the unit and its path and writes nothing", async ({ sandbox }) => {
     // The CLI's code cache ($XDG_CACHE_HOME/tollgate/compile) is the one file every command may write; off here,
     // so that anything else a dry run wrote shows below.
-    const run = await tollgate({ ...sandbox, env: { ...sandbox.env, TOLLGATE_COMPILE_CACHE: "0" } }, ["daemon", "install", "--dry-run", "--platform", "linux"])
+    const run = await tollgate({ ...sandbox, env: { ...sandbox.env, TOLLGATE_COMPILE_CACHE: "0" } }, [
+      "daemon",
+      "install",
+      "--dry-run",
+      "--platform",
+      "linux"
+    ])
     expect(run.code, run.stderr).toBe(0)
     const file = join(sandbox.env["XDG_CONFIG_HOME"]!, "systemd/user/tollgate-daemon.service")
     expect(run.stdout).toContain(file)
-    const unit = parseIni(run.stdout.split("\n").filter((l) => !l.startsWith("#")).join("\n"))
+    const unit = parseIni(
+      run.stdout
+        .split("\n")
+        .filter((l) => !l.startsWith("#"))
+        .join("\n")
+    )
     const argv = splitExec(value(unit.get("Service"), "ExecStart")[0]!)
     expect(argv[0]).toBe(process.execPath)
     // The built dispatcher by its real path, never a TypeScript loader.
@@ -342,10 +382,14 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     const installed = await tollgate(sandbox, ["daemon", "install", "--platform", "linux"])
     expect(installed.code, installed.stderr).toBe(0)
     expect(installed.stdout).toContain(`Wrote ${file}`)
-    expect(installed.stdout).toMatch(/Next: systemctl --user daemon-reload && systemctl --user enable --now tollgate-daemon/)
+    expect(installed.stdout).toMatch(
+      /Next: systemctl --user daemon-reload && systemctl --user enable --now tollgate-daemon/
+    )
     const text = await readFile(file, "utf8")
     expect(value(parseIni(text).get("Service"), "ExecStart")).toHaveLength(1)
-    expect(value(parseIni(text).get("Service"), "Environment")).toEqual([`"XDG_STATE_HOME=${sandbox.env["XDG_STATE_HOME"]}"`])
+    expect(value(parseIni(text).get("Service"), "Environment")).toEqual([
+      `"XDG_STATE_HOME=${sandbox.env["XDG_STATE_HOME"]}"`
+    ])
 
     const again = await tollgate(sandbox, ["daemon", "install", "--platform", "linux"])
     expect(again.stdout).toContain("already installed and up to date")
@@ -360,11 +404,16 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect(gone.stdout).toMatch(/^Not installed/)
   })
 
-  test("install --platform darwin writes the plist under ~/Library/LaunchAgents and creates the log directory", async ({ sandbox }) => {
+  test("install --platform darwin writes the plist under ~/Library/LaunchAgents and creates the log directory", async ({
+    sandbox
+  }) => {
     const run = await tollgate(sandbox, ["daemon", "install", "--platform", "darwin"])
     expect(run.code, run.stderr).toBe(0)
     const file = join(sandbox.env["HOME"]!, "Library/LaunchAgents/dev.tollgate.daemon.plist")
-    expect(readPlist(await readFile(file, "utf8"))).toMatchObject({ Label: "dev.tollgate.daemon", ProgramArguments: [process.execPath, await dispatcher(), "daemon", "run"] })
+    expect(readPlist(await readFile(file, "utf8"))).toMatchObject({
+      Label: "dev.tollgate.daemon",
+      ProgramArguments: [process.execPath, await dispatcher(), "daemon", "run"]
+    })
     expect(await exists(join(sandbox.env["HOME"]!, "Library/Logs/tollgate"))).toBe(true)
     expect(run.stdout).toMatch(new RegExp(`Next: launchctl bootstrap gui/\\d+ ${file}`))
   })
@@ -374,30 +423,39 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/tollgate daemon is not running/)
     const json = await tollgate(sandbox, ["daemon", "status", "--json"])
-    expect(JSON.parse(json.stdout)).toEqual({ running: false, pid: null, socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate/daemon.sock") })
+    expect(JSON.parse(json.stdout)).toEqual({
+      running: false,
+      pid: null,
+      socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate/daemon.sock")
+    })
   })
 
-  test.for(["SIGTERM", "SIGINT"] as const)("run serves until %s, then exits 0 with the socket and the lock gone", async (signal, { sandbox }) => {
-    const { daemon, dir, socket, exited, stderr } = await runDaemon(sandbox)
-    expect(await SingleInstance.ping(socket, 2_000), stderr()).toEqual({ pid: daemon.pid })
-    expect((await stat(socket)).mode & 0o777).toBe(0o600)
-    expect((await stat(dir)).mode & 0o777).toBe(0o700)
-    expect(await exists(join(dir, SingleInstance.LOCK_FILE))).toBe(true)
+  test.for(["SIGTERM", "SIGINT"] as const)(
+    "run serves until %s, then exits 0 with the socket and the lock gone",
+    async (signal, { sandbox }) => {
+      const { daemon, dir, socket, exited, stderr } = await runDaemon(sandbox)
+      expect(await SingleInstance.ping(socket, 2_000), stderr()).toEqual({ pid: daemon.pid })
+      expect((await stat(socket)).mode & 0o777).toBe(0o600)
+      expect((await stat(dir)).mode & 0o777).toBe(0o700)
+      expect(await exists(join(dir, SingleInstance.LOCK_FILE))).toBe(true)
 
-    const status = await tollgate(sandbox, ["daemon", "status"])
-    expect(status.stdout).toContain(`tollgate daemon is running (pid ${daemon.pid}, socket ${socket})`)
-    const second = await tollgate(sandbox, ["daemon", "run"])
-    expect(second.code).toBe(1)
-    expect(second.stderr).toContain(`tollgate daemon is already running (pid ${daemon.pid}, socket ${socket})`)
+      const status = await tollgate(sandbox, ["daemon", "status"])
+      expect(status.stdout).toContain(`tollgate daemon is running (pid ${daemon.pid}, socket ${socket})`)
+      const second = await tollgate(sandbox, ["daemon", "run"])
+      expect(second.code).toBe(1)
+      expect(second.stderr).toContain(`tollgate daemon is already running (pid ${daemon.pid}, socket ${socket})`)
 
-    daemon.kill(signal)
-    const [code] = await exited
-    expect(code, stderr()).toBe(0)
-    expect(await readdir(dir)).toEqual([])
-    expect(stderr()).toMatch(/stopped/)
-  })
+      daemon.kill(signal)
+      const [code] = await exited
+      expect(code, stderr()).toBe(0)
+      expect(await readdir(dir)).toEqual([])
+      expect(stderr()).toMatch(/stopped/)
+    }
+  )
 
-  test("statuslines read the status the daemon publishes while they have nothing new to tell it", async ({ sandbox }) => {
+  test("statuslines read the status the daemon publishes while they have nothing new to tell it", async ({
+    sandbox
+  }) => {
     const { daemon, dir, exited, stderr } = await runDaemon(sandbox)
     const file = join(dir, "status.json")
     expect(await exists(file), stderr()).toBe(false)
@@ -411,23 +469,31 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/^🚦 5h:42% 7d:13%/)
     const text = await readFile(file, "utf8")
-    expect(JSON.parse(text)).toMatchObject({ v: 1, pid: daemon.pid, seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(input)!) })
+    expect(JSON.parse(text)).toMatchObject({
+      v: 1,
+      pid: daemon.pid,
+      seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(input)!)
+    })
     expect((await stat(file)).mode & 0o777).toBe(0o600)
 
     // The same numbers again: the published answer is read, the daemon is not asked (it republishes on every answer).
     const second = await tollgate(sandbox, ["statusline"], JSON.stringify(input))
     expect(second.stdout).toBe(first.stdout)
     // (A render later than PUBLISHED_FRESH_MS would rightly ask again; say so rather than fail obscurely.)
-    expect(Date.now() - (JSON.parse(text) as Protocol.Published).answeredAt, "second render inside the freshness window").toBeLessThan(
-      Protocol.PUBLISHED_FRESH_MS
-    )
+    expect(
+      Date.now() - (JSON.parse(text) as Protocol.Published).answeredAt,
+      "second render inside the freshness window"
+    ).toBeLessThan(Protocol.PUBLISHED_FRESH_MS)
     expect(await readFile(file, "utf8")).toBe(text)
 
     // New numbers are news: asked, forwarded, republished.
     const moved = claudeInput(43, 13)
     const third = await tollgate(sandbox, ["statusline"], JSON.stringify(moved))
     expect(third.stdout).toMatch(/^🚦 5h:43% 7d:13%/)
-    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ pid: daemon.pid, seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(moved)!) })
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({
+      pid: daemon.pid,
+      seen: Protocol.snapshotKey(Protocol.fromStatuslineInput(moved)!)
+    })
 
     daemon.kill("SIGTERM")
     const [code] = await exited
@@ -435,15 +501,18 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
     expect(await readdir(dir)).toEqual([])
   })
   // Issue 11: another user's tollgate/ on a shared XDG_RUNTIME_DIR. chown to another uid needs root (CI and here run as root).
-  test.runIf(process.geteuid?.() === 0)("run refuses another user's runtime directory in one line naming it and its owner", async ({ sandbox }) => {
-    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
-    await mkdir(dir, { mode: 0o700 })
-    await chown(dir, 12345, 12345)
-    const run = await tollgate(sandbox, ["daemon", "run"])
-    expect(run.code).toBe(1)
-    expect(run.stderr).toBe(`tollgate: ${dir} belongs to uid 12345, not to you (uid 0); refusing to use it\n`)
-    expect(await readdir(dir)).toEqual([])
-  })
+  test.runIf(process.geteuid?.() === 0)(
+    "run refuses another user's runtime directory in one line naming it and its owner",
+    async ({ sandbox }) => {
+      const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
+      await mkdir(dir, { mode: 0o700 })
+      await chown(dir, 12345, 12345)
+      const run = await tollgate(sandbox, ["daemon", "run"])
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(`tollgate: ${dir} belongs to uid 12345, not to you (uid 0); refusing to use it\n`)
+      expect(await readdir(dir)).toEqual([])
+    }
+  )
 
   test("run refuses a symlinked state directory and writes nothing through it", async ({ sandbox }) => {
     const elsewhere = join(sandbox.root, "elsewhere")
@@ -460,23 +529,43 @@ describe.concurrent("tollgate daemon", { timeout: 120_000 }, () => {
   // before listening while holding the instance lock) or grow without bound (/dev/zero). The other unusable
   // kinds (a symlink, over the cap) are StateFile.test.ts's, in process.
   const unusableStates = [
-    { name: "a FIFO", plant: (file: string) => execFileSync("mkfifo", [file]), says: "is not a regular file (a fifo); refusing to read it" },
+    {
+      name: "a FIFO",
+      plant: (file: string) => execFileSync("mkfifo", [file]),
+      says: "is not a regular file (a fifo); refusing to read it"
+    },
     // mknod needs root; elsewhere /dev/zero is reached through a symlink, refused as one.
     process.geteuid?.() === 0
-      ? { name: "/dev/zero (mknod c 1 5)", plant: (file: string) => execFileSync("mknod", [file, "c", "1", "5"]), says: "is not a regular file (a character device); refusing to read it" }
-      : { name: "a symlink to /dev/zero", plant: (file: string) => symlink("/dev/zero", file), says: "is a symlink; refusing to follow it" }
+      ? {
+          name: "/dev/zero (mknod c 1 5)",
+          plant: (file: string) => execFileSync("mknod", [file, "c", "1", "5"]),
+          says: "is not a regular file (a character device); refusing to read it"
+        }
+      : {
+          name: "a symlink to /dev/zero",
+          plant: (file: string) => symlink("/dev/zero", file),
+          says: "is a symlink; refusing to follow it"
+        }
   ]
-  test.for(unusableStates)("run skips a daemon.json that is $name with a one-line warning, and serves", async (state, { sandbox }) => {
-    const stateDir = join(sandbox.env["XDG_STATE_HOME"]!, "tollgate")
-    await mkdir(stateDir, { mode: 0o700 })
-    const file = join(stateDir, "daemon.json")
-    await state.plant(file)
-    const { daemon, socket, exited, stderr } = await runDaemon(sandbox)
-    expect(await SingleInstance.ping(socket, 2_000), stderr()).toEqual({ pid: daemon.pid })
-    const warnings = stderr().split("\n").filter((line) => line.includes("daemon.json"))
-    expect(warnings.filter((line) => line.endsWith(`tollgate daemon: ignoring the saved state: ${file} ${state.says}`)), stderr()).toHaveLength(1)
-    daemon.kill("SIGTERM")
-    const [code] = await exited
-    expect(code, stderr()).toBe(0)
-  })
+  test.for(unusableStates)(
+    "run skips a daemon.json that is $name with a one-line warning, and serves",
+    async (state, { sandbox }) => {
+      const stateDir = join(sandbox.env["XDG_STATE_HOME"]!, "tollgate")
+      await mkdir(stateDir, { mode: 0o700 })
+      const file = join(stateDir, "daemon.json")
+      await state.plant(file)
+      const { daemon, socket, exited, stderr } = await runDaemon(sandbox)
+      expect(await SingleInstance.ping(socket, 2_000), stderr()).toEqual({ pid: daemon.pid })
+      const warnings = stderr()
+        .split("\n")
+        .filter((line) => line.includes("daemon.json"))
+      expect(
+        warnings.filter((line) => line.endsWith(`tollgate daemon: ignoring the saved state: ${file} ${state.says}`)),
+        stderr()
+      ).toHaveLength(1)
+      daemon.kill("SIGTERM")
+      const [code] = await exited
+      expect(code, stderr()).toBe(0)
+    }
+  )
 })

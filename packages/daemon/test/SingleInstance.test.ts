@@ -26,7 +26,11 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
-const exists = (path: string) => stat(path).then(() => true, () => false)
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false
+  )
 
 /** A live process that is not a daemon (or, by its command line, looks like one). */
 const sleeper = (args: ReadonlyArray<string> = []): ChildProcess => {
@@ -55,7 +59,10 @@ describe("SingleInstance", () => {
     // Before the server is up: the lock alone answers.
     expect(await SingleInstance.acquire(paths)).toEqual({ running: true, pid: process.pid })
 
-    const server = await Server.start({ socketPath: paths.socket, handle: async () => ({ v: 1, ok: true, op: "pong", pid: process.pid }) })
+    const server = await Server.start({
+      socketPath: paths.socket,
+      handle: async () => ({ v: 1, ok: true, op: "pong", pid: process.pid })
+    })
     expect(await SingleInstance.acquire(paths)).toEqual({ running: true, pid: process.pid })
     expect(await SingleInstance.ping(paths.socket, 300)).toEqual({ pid: process.pid })
 
@@ -108,14 +115,17 @@ describe("SingleInstance", () => {
   })
 
   // Where /proc cannot say, a patient unanswered ping decides instead (not exercised here).
-  it.skipIf(process.platform !== "linux")("an old lock whose live owner runs `daemon run` is never taken over", async () => {
-    const daemonLike = sleeper(["daemon", "run"])
-    await mkdir(join(root, "run"), { mode: 0o700 })
-    await writeFile(lockPath, `${daemonLike.pid}\n`)
-    const old = (Date.now() - SingleInstance.STARTUP_GRACE_MS - 5_000) / 1000
-    await utimes(lockPath, old, old)
-    expect(await SingleInstance.acquire(paths)).toEqual({ running: true, pid: daemonLike.pid })
-  })
+  it.skipIf(process.platform !== "linux")(
+    "an old lock whose live owner runs `daemon run` is never taken over",
+    async () => {
+      const daemonLike = sleeper(["daemon", "run"])
+      await mkdir(join(root, "run"), { mode: 0o700 })
+      await writeFile(lockPath, `${daemonLike.pid}\n`)
+      const old = (Date.now() - SingleInstance.STARTUP_GRACE_MS - 5_000) / 1000
+      await utimes(lockPath, old, old)
+      expect(await SingleInstance.acquire(paths)).toEqual({ running: true, pid: daemonLike.pid })
+    }
+  )
 
   it("a stale socket (a plain file, or a socket nobody listens on) is removed", async () => {
     await mkdir(join(root, "run"), { mode: 0o700 })
@@ -141,7 +151,10 @@ describe("SingleInstance", () => {
   })
 
   it("a daemon that answers without holding the lock is still respected", async () => {
-    const server = await Server.start({ socketPath: paths.socket, handle: async () => ({ v: 1, ok: true, op: "pong", pid: 4242 }) })
+    const server = await Server.start({
+      socketPath: paths.socket,
+      handle: async () => ({ v: 1, ok: true, op: "pong", pid: 4242 })
+    })
     try {
       expect(await SingleInstance.acquire(paths)).toEqual({ running: true, pid: 4242 })
       expect(await exists(lockPath)).toBe(false)
@@ -153,27 +166,37 @@ describe("SingleInstance", () => {
 
   it("of two daemons starting at once, exactly one gets the lock", async () => {
     const results = await Promise.all(
-      Array.from({ length: 2 }, (_, i) =>
-        new Promise<string>((resolve, reject) => {
-          const script = `
+      Array.from(
+        { length: 2 },
+        (_, i) =>
+          new Promise<string>((resolve, reject) => {
+            const script = `
             const SingleInstance = await import(${JSON.stringify(new URL("../src/SingleInstance.ts", import.meta.url).href)})
             const result = await SingleInstance.acquire({ socket: ${JSON.stringify(paths.socket)} })
             process.stdout.write("release" in result ? "lock" : "running:" + result.pid)
             await new Promise((r) => setTimeout(r, 500))
             if ("release" in result) await result.release()`
-          const tsx = new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url).pathname
-          const child = spawn(process.execPath, ["--import", tsx, "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] })
-          children.push(child)
-          let out = ""
-          child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c))
-          child.on("error", reject)
-          child.on("close", () => resolve(`${i}:${out}`))
-        })
+            const tsx = new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url).pathname
+            const child = spawn(process.execPath, ["--import", tsx, "--input-type=module", "-e", script], {
+              stdio: ["ignore", "pipe", "inherit"]
+            })
+            children.push(child)
+            let out = ""
+            child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c))
+            child.on("error", reject)
+            child.on("close", () => resolve(`${i}:${out}`))
+          })
       )
     )
     const outcomes = results.map((r) => r.split(":").slice(1).join(":"))
-    expect(outcomes.filter((o) => o === "lock"), results.join(", ")).toHaveLength(1)
-    expect(outcomes.filter((o) => o.startsWith("running:")), results.join(", ")).toHaveLength(1)
+    expect(
+      outcomes.filter((o) => o === "lock"),
+      results.join(", ")
+    ).toHaveLength(1)
+    expect(
+      outcomes.filter((o) => o.startsWith("running:")),
+      results.join(", ")
+    ).toHaveLength(1)
     expect(await exists(lockPath)).toBe(false)
   })
 })

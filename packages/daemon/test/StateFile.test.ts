@@ -18,7 +18,11 @@ let root = ""
 let paths: Paths.Paths
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "tollgate-statefile-"))
-  paths = Paths.resolve({ HOME: join(root, "home"), XDG_STATE_HOME: join(root, "state"), XDG_RUNTIME_DIR: join(root, "run") })
+  paths = Paths.resolve({
+    HOME: join(root, "home"),
+    XDG_STATE_HOME: join(root, "state"),
+    XDG_RUNTIME_DIR: join(root, "run")
+  })
 })
 afterEach(() => rm(root, { recursive: true, force: true }))
 
@@ -30,10 +34,26 @@ const load = async () => {
 
 describe("StateFile", () => {
   const cases = [
-    { name: "a FIFO", plant: (file: string) => execFileSync("mkfifo", [file]), says: "is not a regular file (a fifo); refusing to read it" },
-    { name: "a symlink to /dev/zero", plant: (file: string) => symlink("/dev/zero", file), says: "is a symlink; refusing to follow it" },
-    { name: "a directory", plant: (file: string) => mkdir(file), says: "is not a regular file (a directory); refusing to read it" },
-    { name: "over 1 MiB", plant: (file: string) => writeFile(file, `{${" ".repeat(StateFile.MAX_BYTES)}}`), says: "is larger than 1048576 bytes; refusing to read it" }
+    {
+      name: "a FIFO",
+      plant: (file: string) => execFileSync("mkfifo", [file]),
+      says: "is not a regular file (a fifo); refusing to read it"
+    },
+    {
+      name: "a symlink to /dev/zero",
+      plant: (file: string) => symlink("/dev/zero", file),
+      says: "is a symlink; refusing to follow it"
+    },
+    {
+      name: "a directory",
+      plant: (file: string) => mkdir(file),
+      says: "is not a regular file (a directory); refusing to read it"
+    },
+    {
+      name: "over 1 MiB",
+      plant: (file: string) => writeFile(file, `{${" ".repeat(StateFile.MAX_BYTES)}}`),
+      says: "is larger than 1048576 bytes; refusing to read it"
+    }
   ]
   it.for(cases)("skips a daemon.json that is $name with one warning line, at once", async (c) => {
     await mkdir(paths.stateDir, { recursive: true, mode: 0o700 })
@@ -50,7 +70,8 @@ describe("StateFile", () => {
     const victim = join(root, "victim")
     await writeFile(victim, "root-only\n")
     await symlink(victim, paths.stateFile)
-    for (const name of ["daemon.json.tmp", `daemon.json.${process.pid}.tmp`]) await symlink(victim, join(paths.stateDir, name))
+    for (const name of ["daemon.json.tmp", `daemon.json.${process.pid}.tmp`])
+      await symlink(victim, join(paths.stateDir, name))
     const state = { version: 1 } as unknown as Quota.Persisted
     await Effect.runPromise(StateFile.save(paths, state))
     expect(await readFile(victim, "utf8")).toBe("root-only\n")

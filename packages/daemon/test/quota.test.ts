@@ -24,7 +24,10 @@ describe("daemon quota", () => {
     const h = await harness(sim.url, () => Login.fromIssued(sim.account))
     // The first ask polls once (nothing known yet) for what the statusline cannot give.
     for (let i = 0; i < 50; i++, clock.now += MINUTE / 6) {
-      const q = await h.ask(clock.now, { fiveHour: { usedPercent: 61, resetsAt: T0 + 3_600_000 }, sevenDay: { usedPercent: 20, resetsAt: null } })
+      const q = await h.ask(clock.now, {
+        fiveHour: { usedPercent: 61, resetsAt: T0 + 3_600_000 },
+        sevenDay: { usedPercent: 20, resetsAt: null }
+      })
       expect(q.windows.fiveHour?.usedPercent).toBe(61)
       expect(q.source).toBe("statusline")
     }
@@ -73,7 +76,11 @@ describe("daemon quota", () => {
     const first = await harness(sim.url, login)
     await first.ask(clock.now)
     clock.now += 11 * MINUTE
-    sim.script("usage", { status: 429, headers: { "content-type": "application/json", "retry-after": "3600" }, body: '{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited."}}' })
+    sim.script("usage", {
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": "3600" },
+      body: '{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited."}}'
+    })
     const limited = await first.ask(clock.now)
     expect(limited.verdict).toBe("RateLimited")
     expect(sim.count("usage")).toBe(2)

@@ -64,7 +64,10 @@ describe("format", () => {
 
   it("appends the local reset time to a window resetting within the hour", () => {
     const soon = NOW + 35 * MIN
-    const line = Format.render(view({ windows: { fiveHour: w(42, soon), sevenDay: w(13, NOW + 3 * 24 * 60 * MIN) } }), plain)
+    const line = Format.render(
+      view({ windows: { fiveHour: w(42, soon), sevenDay: w(13, NOW + 3 * 24 * 60 * MIN) } }),
+      plain
+    )
     expect(line).toBe(`🚦 5h:42%↻${hhmm(soon)} 7d:13%`)
     expect(Format.render(view({ windows: { fiveHour: w(42, NOW + 61 * MIN) } }), plain)).toBe("🚦 5h:42%")
   })
@@ -131,7 +134,10 @@ describe("format", () => {
   })
 
   it("merges daemon windows over stdin's, window by window", () => {
-    expect(Format.merge({ fiveHour: w(50) }, { fiveHour: w(40), sevenDay: w(10) })).toEqual({ fiveHour: w(50), sevenDay: w(10) })
+    expect(Format.merge({ fiveHour: w(50) }, { fiveHour: w(40), sevenDay: w(10) })).toEqual({
+      fiveHour: w(50),
+      sevenDay: w(10)
+    })
     expect(Format.merge(undefined, undefined)).toEqual({})
   })
 })
@@ -192,7 +198,12 @@ describe("main", () => {
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), "tg-sl-"))
     // Never the real HOME: every path the client derives lives under root.
-    env = { HOME: join(root, "home"), XDG_RUNTIME_DIR: join(root, "run"), XDG_STATE_HOME: join(root, "state"), NO_COLOR: "1" }
+    env = {
+      HOME: join(root, "home"),
+      XDG_RUNTIME_DIR: join(root, "run"),
+      XDG_STATE_HOME: join(root, "state"),
+      NO_COLOR: "1"
+    }
     servers = []
   })
   afterEach(async () => {
@@ -201,12 +212,20 @@ describe("main", () => {
   })
 
   /** Runs main() with a stdin fed by `feed` (which may never end it). */
-  const run = async (feed: (stdin: PassThrough) => void, extraEnv: Record<string, string | undefined> = {}): Promise<Captured> => {
+  const run = async (
+    feed: (stdin: PassThrough) => void,
+    extraEnv: Record<string, string | undefined> = {}
+  ): Promise<Captured> => {
     const stdin = new PassThrough()
     let written = ""
     const started = performance.now()
     feed(stdin)
-    const line = await main({ stdin, stdout: { write: (s: string) => (written += s) }, env: { ...env, ...extraEnv }, now: () => NOW })
+    const line = await main({
+      stdin,
+      stdout: { write: (s: string) => (written += s) },
+      env: { ...env, ...extraEnv },
+      now: () => NOW
+    })
     return { line, written, elapsed: performance.now() - started }
   }
 
@@ -307,7 +326,9 @@ describe("main", () => {
   })
 
   it("falls back to stdin's numbers when the daemon answers with an error", async () => {
-    await fakeDaemon((_, socket) => socket.end(`${JSON.stringify({ v: 1, ok: false, error: { code: "internal", message: "x" } })}\n`))
+    await fakeDaemon((_, socket) =>
+      socket.end(`${JSON.stringify({ v: 1, ok: false, error: { code: "internal", message: "x" } })}\n`)
+    )
     const r = await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))
     expect(r.line).toBe("🚦 5h:42% 7d:13% · daemon error")
   })
@@ -341,7 +362,11 @@ describe("main", () => {
       const r = await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))
       expect(r.line).toBe("🚦 5h:71% 7d:33% · login expired")
       expect(seen).toHaveLength(1)
-      expect(seen[0]).toMatchObject({ v: 1, op: "status", rateLimits: { fiveHour: { usedPercent: 42 }, sevenDay: { usedPercent: 13 } } })
+      expect(seen[0]).toMatchObject({
+        v: 1,
+        op: "status",
+        rateLimits: { fiveHour: { usedPercent: 42 }, sevenDay: { usedPercent: 13 } }
+      })
     } finally {
       await server.close()
     }
@@ -380,7 +405,9 @@ describe("main", () => {
     }
     /** A daemon answering 66/22 on the socket, counting connections. */
     const answering = async () => {
-      const requests = await fakeDaemon((_, socket) => socket.write(quotaReply({ windows: { fiveHour: w(66), sevenDay: w(22) } })))
+      const requests = await fakeDaemon((_, socket) =>
+        socket.write(quotaReply({ windows: { fiveHour: w(66), sevenDay: w(22) } }))
+      )
       const counted = { connections: 0, requests }
       servers.at(-1)!.on("connection", () => counted.connections++)
       return counted
@@ -402,7 +429,9 @@ describe("main", () => {
       await publish()
       const r = await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))
       expect(r.line).toBe("🚦 5h:66% 7d:22%")
-      expect(daemon.requests).toMatchObject([{ op: "status", rateLimits: { fiveHour: { usedPercent: 43 }, sevenDay: { usedPercent: 13 } } }])
+      expect(daemon.requests).toMatchObject([
+        { op: "status", rateLimits: { fiveHour: { usedPercent: 43 }, sevenDay: { usedPercent: 13 } } }
+      ])
     })
 
     it("asks when the answer is older than PUBLISHED_FRESH_MS, or dated in the future", async () => {
@@ -424,32 +453,43 @@ describe("main", () => {
       await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
       servers = []
       await publish()
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe(
+        "🚦 5h:42% 7d:13% · daemon down"
+      )
     })
 
     // Issue 11: on a shared XDG_RUNTIME_DIR another user's tollgate/ must not be read, asked or told anything.
     // chown to another uid needs root; the suite runs as root in CI and here.
-    it.runIf(process.geteuid?.() === 0)("treats another user's runtime directory as daemon down: reads nothing, connects to nothing", async () => {
-      const daemon = await answering()
-      await publish()
-      const { runtimeDir } = Paths.resolve(env)
-      await chown(runtimeDir, 12345, 12345)
-      // Nothing new (would read their status) and news (would ask their daemon): both are `daemon down`.
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:43% 7d:13% · daemon down")
-      expect(daemon.connections).toBe(0)
-      // Ours again: the same daemon is read and asked as before.
-      await chown(runtimeDir, 0, 0)
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:57% 7d:21%")
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:66% 7d:22%")
-      expect(daemon.connections).toBe(1)
-    })
+    it.runIf(process.geteuid?.() === 0)(
+      "treats another user's runtime directory as daemon down: reads nothing, connects to nothing",
+      async () => {
+        const daemon = await answering()
+        await publish()
+        const { runtimeDir } = Paths.resolve(env)
+        await chown(runtimeDir, 12345, 12345)
+        // Nothing new (would read their status) and news (would ask their daemon): both are `daemon down`.
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe(
+          "🚦 5h:42% 7d:13% · daemon down"
+        )
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe(
+          "🚦 5h:43% 7d:13% · daemon down"
+        )
+        expect(daemon.connections).toBe(0)
+        // Ours again: the same daemon is read and asked as before.
+        await chown(runtimeDir, 0, 0)
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:57% 7d:21%")
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:66% 7d:22%")
+        expect(daemon.connections).toBe(1)
+      }
+    )
 
     it.runIf(process.geteuid?.() === 0)("treats a status.json of another user's as daemon down", async () => {
       const daemon = await answering()
       await publish()
       await chown(Paths.resolve(env).published, 12345, 12345)
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:43% 7d:13% · daemon down")
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe(
+        "🚦 5h:43% 7d:13% · daemon down"
+      )
       expect(daemon.connections).toBe(0)
     })
 
@@ -460,8 +500,12 @@ describe("main", () => {
       await symlink(elsewhere, Paths.resolve(env).runtimeDir)
       const daemon = await answering()
       await publish()
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe("🚦 5h:42% 7d:13% · daemon down")
-      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe("🚦 5h:43% 7d:13% · daemon down")
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line).toBe(
+        "🚦 5h:42% 7d:13% · daemon down"
+      )
+      expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(43, 13))))).line).toBe(
+        "🚦 5h:43% 7d:13% · daemon down"
+      )
       expect(daemon.connections).toBe(0)
     })
 
@@ -483,7 +527,9 @@ describe("main", () => {
       ]
       for (const text of texts) {
         await publish({}, text)
-        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line, text.slice(0, 40)).toBe("🚦 5h:66% 7d:22%")
+        expect((await run((stdin) => stdin.end(JSON.stringify(claudeInput(42, 13))))).line, text.slice(0, 40)).toBe(
+          "🚦 5h:66% 7d:22%"
+        )
       }
       expect(daemon.requests).toHaveLength(texts.length)
       // The same object, well-formed and small, is used: the cases above fail for their one difference.
@@ -521,10 +567,22 @@ describe("the bundled client as a process", () => {
    * /dev/null). `outMs` is when the line arrived.
    */
   const spawnClient = (stdin: string, close: boolean | number | "ignore") =>
-    new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number; outMs: number }>((resolve, reject) => {
+    new Promise<{
+      code: number | null
+      signal: string | null
+      stdout: string
+      stderr: string
+      ms: number
+      outMs: number
+    }>((resolve, reject) => {
       const started = performance.now()
       const child = spawn(process.execPath, [bundle], {
-        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: join(root, "home"), XDG_RUNTIME_DIR: join(root, "run"), NO_COLOR: "1" },
+        env: {
+          PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+          HOME: join(root, "home"),
+          XDG_RUNTIME_DIR: join(root, "run"),
+          NO_COLOR: "1"
+        },
         stdio: [close === "ignore" ? "ignore" : "pipe", "pipe", "pipe"],
         timeout: 10_000
       })
@@ -537,7 +595,9 @@ describe("the bundled client as a process", () => {
       })
       child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
       child.on("error", reject)
-      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - started, outMs }))
+      child.on("close", (code, signal) =>
+        resolve({ code, signal, stdout, stderr, ms: performance.now() - started, outMs })
+      )
       if (child.stdin === null) return
       child.stdin.on("error", () => {})
       if (close === true) child.stdin.end(stdin)

@@ -47,7 +47,9 @@ describe("used percentages", () => {
       op: "status",
       rateLimits: { fiveHour: { usedPercent: 0, resetsAt: null }, sevenDay: { usedPercent: 100, resetsAt: 1 } }
     })
-    expect(Protocol.parseRequest(JSON.parse('{"v":1,"op":"status","rateLimits":{"fiveHour":{"usedPercent":1e999}}}'))).toEqual({
+    expect(
+      Protocol.parseRequest(JSON.parse('{"v":1,"op":"status","rateLimits":{"fiveHour":{"usedPercent":1e999}}}'))
+    ).toEqual({
       v: 1,
       op: "status",
       rateLimits: {}
@@ -55,7 +57,8 @@ describe("used percentages", () => {
   })
 
   it("in the daemon's reply and published status", () => {
-    const quota = '{"windows":{"fiveHour":{"usedPercent":-5,"resetsAt":null},"sevenDay":{"usedPercent":1e999,"resetsAt":null}},"source":"statusline","observedAt":1,"verdict":null,"until":null,"message":null}'
+    const quota =
+      '{"windows":{"fiveHour":{"usedPercent":-5,"resetsAt":null},"sevenDay":{"usedPercent":1e999,"resetsAt":null}},"source":"statusline","observedAt":1,"verdict":null,"until":null,"message":null}'
     expect(parseStatusReply(`{"v":1,"ok":true,"op":"status","quota":${quota}}`)?.windows).toEqual({
       fiveHour: { usedPercent: 0, resetsAt: null }
     })
@@ -93,7 +96,12 @@ describe("the statusline line", () => {
     const stdin = new PassThrough()
     stdin.end(text)
     // No daemon: the numbers come from stdin alone. Never the real HOME.
-    const env = { HOME: join(root, "home"), XDG_RUNTIME_DIR: join(root, "run"), XDG_STATE_HOME: join(root, "state"), NO_COLOR: "1" }
+    const env = {
+      HOME: join(root, "home"),
+      XDG_RUNTIME_DIR: join(root, "run"),
+      XDG_STATE_HOME: join(root, "state"),
+      NO_COLOR: "1"
+    }
     return main({ stdin, stdout: { write: () => true }, env, now: () => Date.UTC(2030, 0, 1) })
   }
 

@@ -167,7 +167,8 @@ export const syncDirectory = async (dir: string): Promise<void> => {
     await handle.sync()
   } catch (error) {
     const code = errorCode(error)
-    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM" && code !== "EBADF" && code !== "ENOTSUP") throw error
+    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM" && code !== "EBADF" && code !== "ENOTSUP")
+      throw error
   } finally {
     await handle?.close().catch(() => {})
   }

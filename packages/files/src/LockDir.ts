@@ -237,15 +237,18 @@ export const acquire = async (path: string, options: Options = {}): Promise<Lock
   const recorded = ownerFile !== null && lock.birthtimeMs > 0
   if (recorded) await LockOwner.write(ownerFile, LockOwner.recordFor(lock.birthtimeMs)).catch(() => {})
   let beating = true
-  const timer = setInterval(() => {
-    touch(lock).then(
-      (still) => {
-        if (!still) stop()
-      },
-      // A failed touch is retried on the next beat; the lock only goes stale after several misses.
-      () => {}
-    )
-  }, options.heartbeatMs ?? Math.max(1, Math.floor(staleMs / 3)))
+  const timer = setInterval(
+    () => {
+      touch(lock).then(
+        (still) => {
+          if (!still) stop()
+        },
+        // A failed touch is retried on the next beat; the lock only goes stale after several misses.
+        () => {}
+      )
+    },
+    options.heartbeatMs ?? Math.max(1, Math.floor(staleMs / 3))
+  )
   timer.unref()
   const stop = () => {
     beating = false

@@ -147,6 +147,8 @@ export const abandoned =
     const record = text === null ? null : (options.parse ?? parse)(text)
     if (record === null || seen.birthtimeMs <= 0) return false
     const field = options.field ?? "lockBirthtimeMs"
-    return (record as OwnerRecord & { readonly [key: string]: unknown })[field] === seen.birthtimeMs &&
+    return (
+      (record as OwnerRecord & { readonly [key: string]: unknown })[field] === seen.birthtimeMs &&
       ProcessIdentity.alive(record) === false
+    )
   }

@@ -26,7 +26,15 @@
 export type Reason = "symlink" | "not_directory" | "foreign_owner" | "not_regular" | "too_large"
 
 /** What was found at the path, for the message of a `not_regular` or `not_directory` refusal. @since 0.1.0 */
-export type Kind = "file" | "directory" | "symlink" | "fifo" | "socket" | "character device" | "block device" | "unknown"
+export type Kind =
+  | "file"
+  | "directory"
+  | "symlink"
+  | "fifo"
+  | "socket"
+  | "character device"
+  | "block device"
+  | "unknown"
 
 /** @since 0.1.0 */
 export interface Fields {

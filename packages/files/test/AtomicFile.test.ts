@@ -1,4 +1,13 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it, vi } from "vitest"
 import { AtomicFile } from "../src/index.js"
@@ -75,7 +84,9 @@ describe("AtomicFile.write", () => {
     const target = join(dir, "state.json")
     mkdirSync(target)
     writeFileSync(join(target, "keep"), "")
-    await expect(AtomicFile.write(target, "x")).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) })
+    await expect(AtomicFile.write(target, "x")).rejects.toMatchObject({
+      code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/)
+    })
     expect(readdirSync(dir)).toEqual(["state.json"])
   })
 

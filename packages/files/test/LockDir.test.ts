@@ -1,5 +1,14 @@
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { AtomicFile, LockDir, LockOwner, ProcessIdentity } from "../src/index.js"
@@ -85,7 +94,10 @@ describe("LockDir.acquire", () => {
     plantRecord(path, deadPid())
     const { value: lock, ms } = await timed(() => LockDir.acquire(path, { staleMs: 60_000, waitMs: 5_000 }))
     expect(ms).toBeLessThan(1_000)
-    expect(JSON.parse(readFileSync(`${path}.owner`, "utf8"))).toMatchObject({ pid: process.pid, lockBirthtimeMs: lock.held.birthtimeMs })
+    expect(JSON.parse(readFileSync(`${path}.owner`, "utf8"))).toMatchObject({
+      pid: process.pid,
+      lockBirthtimeMs: lock.held.birthtimeMs
+    })
     await lock.release()
   })
 
@@ -94,11 +106,15 @@ describe("LockDir.acquire", () => {
     const live = join(dir, "live.lock")
     mkdirSync(live)
     plantRecord(live, process.pid)
-    await expect(LockDir.acquire(live, { staleMs: 60_000, waitMs: 200, retryMs: 10 })).rejects.toBeInstanceOf(LockDir.LockBusy)
+    await expect(LockDir.acquire(live, { staleMs: 60_000, waitMs: 200, retryMs: 10 })).rejects.toBeInstanceOf(
+      LockDir.LockBusy
+    )
     const other = join(dir, "other.lock")
     mkdirSync(other)
     plantRecord(other, deadPid(), statSync(other).birthtimeMs - 1)
-    await expect(LockDir.acquire(other, { staleMs: 60_000, waitMs: 200, retryMs: 10 })).rejects.toBeInstanceOf(LockDir.LockBusy)
+    await expect(LockDir.acquire(other, { staleMs: 60_000, waitMs: 200, retryMs: 10 })).rejects.toBeInstanceOf(
+      LockDir.LockBusy
+    )
   })
 
   it("takes a lock without an owner record only once it is stale", async () => {
@@ -118,7 +134,9 @@ describe("LockDir.acquire", () => {
   it("the heartbeat keeps a long hold from looking stale", async () => {
     const path = join(scratch(), "e.lock")
     const holder = await LockDir.acquire(path, { staleMs: 300, heartbeatMs: 50, ownerFile: null })
-    await expect(LockDir.acquire(path, { staleMs: 300, waitMs: 900, retryMs: 20 })).rejects.toBeInstanceOf(LockDir.LockBusy)
+    await expect(LockDir.acquire(path, { staleMs: 300, waitMs: 900, retryMs: 20 })).rejects.toBeInstanceOf(
+      LockDir.LockBusy
+    )
     await holder.release()
     expect(existsSync(path)).toBe(false)
   })
@@ -131,32 +149,41 @@ describe("LockDir.acquire", () => {
     expect(await LockDir.release(first.held)).toBe("taken-over")
     await first.release()
     expect(existsSync(path)).toBe(true)
-    if (hasBirthtimes) expect(LockOwner.parse(readFileSync(`${path}.owner`, "utf8"))?.lockBirthtimeMs).toBe(second.held.birthtimeMs)
+    if (hasBirthtimes)
+      expect(LockOwner.parse(readFileSync(`${path}.owner`, "utf8"))?.lockBirthtimeMs).toBe(second.held.birthtimeMs)
     await second.release()
     expect(existsSync(path)).toBe(false)
   })
 
-  it.runIf(hasBirthtimes)("a holder in another process killed with SIGKILL: its lock is taken over at once", async () => {
-    const dir = scratch()
-    const path = join(dir, "g.lock")
-    const module = new URL("../src/LockDir.ts", import.meta.url).pathname
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "-e", `import(${JSON.stringify(module)}).then(async (L) => { await L.acquire(${JSON.stringify(path)}); console.log("held"); setInterval(() => {}, 1000) })`],
-      { stdio: ["ignore", "pipe", "inherit"] }
-    )
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("held") && resolve())
-      child.on("exit", (code) => reject(new Error(`holder exited ${code}`)))
-    })
-    child.kill("SIGKILL")
-    await new Promise((r) => child.once("exit", r))
-    expect(existsSync(path)).toBe(true)
-    const { value: lock, ms } = await timed(() => LockDir.acquire(path, { staleMs: 60_000, waitMs: 5_000 }))
-    expect(ms).toBeLessThan(1_000)
-    await lock.release()
-    expect(readdirSync(dir)).toEqual([])
-  })
+  it.runIf(hasBirthtimes)(
+    "a holder in another process killed with SIGKILL: its lock is taken over at once",
+    async () => {
+      const dir = scratch()
+      const path = join(dir, "g.lock")
+      const module = new URL("../src/LockDir.ts", import.meta.url).pathname
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "-e",
+          `import(${JSON.stringify(module)}).then(async (L) => { await L.acquire(${JSON.stringify(path)}); console.log("held"); setInterval(() => {}, 1000) })`
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] }
+      )
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("held") && resolve())
+        child.on("exit", (code) => reject(new Error(`holder exited ${code}`)))
+      })
+      child.kill("SIGKILL")
+      await new Promise((r) => child.once("exit", r))
+      expect(existsSync(path)).toBe(true)
+      const { value: lock, ms } = await timed(() => LockDir.acquire(path, { staleMs: 60_000, waitMs: 5_000 }))
+      expect(ms).toBeLessThan(1_000)
+      await lock.release()
+      expect(readdirSync(dir)).toEqual([])
+    }
+  )
 })
 
 describe("LockOwner and ProcessIdentity", () => {

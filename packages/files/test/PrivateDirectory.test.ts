@@ -5,7 +5,10 @@ import { PrivateDirectory, UnsafePath } from "../src/index.js"
 import { isRoot, OTHER_UID, scratch, withUmask } from "./helpers.js"
 
 const refusal = async (promise: Promise<unknown>): Promise<UnsafePath.UnsafePath> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e
+  )
   expect(UnsafePath.isUnsafePath(error)).toBe(true)
   return error as UnsafePath.UnsafePath
 }

@@ -8,7 +8,10 @@ import { isRoot, OTHER_UID, scratch } from "./helpers.js"
 const CAP = { maxBytes: 1024 }
 
 const refusalOf = async (path: string, options: SafeRead.ReadOptions = CAP): Promise<UnsafePath.UnsafePath> => {
-  const error = await SafeRead.readText(path, options).then(() => undefined, (e: unknown) => e)
+  const error = await SafeRead.readText(path, options).then(
+    () => undefined,
+    (e: unknown) => e
+  )
   expect(UnsafePath.isUnsafePath(error)).toBe(true)
   let sync: unknown
   try {
@@ -23,9 +26,9 @@ const refusalOf = async (path: string, options: SafeRead.ReadOptions = CAP): Pro
 describe("SafeRead.readText / readTextSync", () => {
   it("reads a regular file", async () => {
     const file = join(scratch(), "daemon.json")
-    writeFileSync(file, "{\"v\":1}\n")
-    expect(await SafeRead.readText(file, CAP)).toBe("{\"v\":1}\n")
-    expect(SafeRead.readTextSync(file, CAP)).toBe("{\"v\":1}\n")
+    writeFileSync(file, '{"v":1}\n')
+    expect(await SafeRead.readText(file, CAP)).toBe('{"v":1}\n')
+    expect(SafeRead.readTextSync(file, CAP)).toBe('{"v":1}\n')
   })
 
   it("says null for a missing file", async () => {

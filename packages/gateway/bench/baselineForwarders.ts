@@ -16,7 +16,15 @@
 //     not an event stream is read whole and sent as one Uint8Array body
 //     instead (a candidate fix: fromWeb turns every body into an Effect
 //     Stream, written chunk by chunk).
-import { Agent, createServer, request, type IncomingMessage, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http"
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingMessage,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse
+} from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -41,13 +49,22 @@ export interface Forwarder {
   readonly close: () => Promise<void>
 }
 
-const RESPONSE_DROPPED = new Set(["connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length"])
+const RESPONSE_DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-encoding",
+  "content-length"
+])
 
 const signed = (incoming: Headers.Headers, signing: Signing): Record<string, string> => {
   const headers = upstreamHeaders(incoming)
   headers["authorization"] = `Bearer ${signing.login.access}`
   const beta = signing.settings.oauthBeta
-  const betas = (headers["anthropic-beta"] ?? "").split(",").map((b) => b.trim()).filter((b) => b.length > 0)
+  const betas = (headers["anthropic-beta"] ?? "")
+    .split(",")
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0)
   headers["anthropic-beta"] = (betas.includes(beta) ? betas : [...betas, beta]).join(",")
   headers["user-agent"] = signing.settings.userAgent.messages
   return headers
@@ -85,14 +102,17 @@ export const pipe = (signing: Signing): Promise<Forwarder> => {
     const headers = signed(headersOf(req.headers), signing)
     const length = req.headers["content-length"]
     if (length !== undefined) headers["content-length"] = length
-    const out = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent }, (answer) => {
-      const back: Record<string, string | Array<string>> = {}
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value !== undefined && !RESPONSE_DROPPED.has(name)) back[name] = value
+    const out = request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent },
+      (answer) => {
+        const back: Record<string, string | Array<string>> = {}
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (value !== undefined && !RESPONSE_DROPPED.has(name)) back[name] = value
+        }
+        res.writeHead(answer.statusCode ?? 502, back)
+        answer.pipe(res)
       }
-      res.writeHead(answer.statusCode ?? 502, back)
-      answer.pipe(res)
-    })
+    )
     out.on("error", () => res.destroy())
     req.pipe(out)
   })
@@ -101,12 +121,20 @@ export const pipe = (signing: Signing): Promise<Forwarder> => {
 type Upstream = (url: string, init: RequestInit) => Promise<Response>
 
 /** node:http in, `upstream` out, the answer written back chunk by chunk. */
-const nodeHttp = (signing: Signing, upstream: Upstream, headers: (incoming: Headers.Headers) => Record<string, string>): Promise<Forwarder> =>
+const nodeHttp = (
+  signing: Signing,
+  upstream: Upstream,
+  headers: (incoming: Headers.Headers) => Record<string, string>
+): Promise<Forwarder> =>
   serve(async (req, res) => {
     if (req.headers["x-api-key"] !== signing.key) return refuse(res)
     try {
       const body = await readBody(req, 32 * 1024 * 1024)
-      const response = await upstream(signing.upstream + (req.url ?? "/"), { method: req.method ?? "POST", headers: headers(headersOf(req.headers)), body })
+      const response = await upstream(signing.upstream + (req.url ?? "/"), {
+        method: req.method ?? "POST",
+        headers: headers(headersOf(req.headers)),
+        body
+      })
       const back = clientHeaders(response.headers)
       res.writeHead(response.status, back)
       if (response.body) for await (const chunk of response.body) res.write(chunk)
@@ -117,14 +145,16 @@ const nodeHttp = (signing: Signing, upstream: Upstream, headers: (incoming: Head
   })
 
 /** node:http in, signed global fetch out. */
-export const fetchForwarder = (signing: Signing): Promise<Forwarder> => nodeHttp(signing, fetch, (h) => signed(h, signing))
+export const fetchForwarder = (signing: Signing): Promise<Forwarder> =>
+  nodeHttp(signing, fetch, (h) => signed(h, signing))
 
 /** node:http in, the gateway's request path (AuthorizedFetch as Gateway.app makes it) out. */
 export const requestPath = (signing: Signing): Promise<Forwarder> => {
   const upstream = AuthorizedFetch.make({
     accounts: [signing.login],
     settings: signing.settings,
-    errorResponse: (c) => Envelope.errorResponse(c, { now: Date.now(), waitCapMs: AuthorizedFetch.DEFAULT_RETRY_AFTER_CAP_MS }),
+    errorResponse: (c) =>
+      Envelope.errorResponse(c, { now: Date.now(), waitCapMs: AuthorizedFetch.DEFAULT_RETRY_AFTER_CAP_MS }),
     streamErrors: "pass"
   })
   return nodeHttp(signing, upstream, upstreamHeaders)
@@ -135,18 +165,29 @@ export const platform = async (signing: Signing, options: { readonly bufferJson:
   const runtime = ManagedRuntime.make(NodeHttpServer.layerContext)
   const app = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (request.headers["x-api-key"] !== signing.key) return HttpServerResponse.fromWeb(Envelope.own(401, "authentication_error", "wrong key"))
-    const body = yield* Effect.promise(() => readBody(NodeHttpServerRequest.toIncomingMessage(request), 32 * 1024 * 1024))
+    if (request.headers["x-api-key"] !== signing.key)
+      return HttpServerResponse.fromWeb(Envelope.own(401, "authentication_error", "wrong key"))
+    const body = yield* Effect.promise(() =>
+      readBody(NodeHttpServerRequest.toIncomingMessage(request), 32 * 1024 * 1024)
+    )
     const response = yield* Effect.promise(() =>
       fetch(signing.upstream + request.url, { method: request.method, headers: signed(request.headers, signing), body })
     )
     const contentType = response.headers.get("content-type") ?? ""
     if (options.bufferJson && !contentType.startsWith("text/event-stream")) {
       const bytes = new Uint8Array(yield* Effect.promise(() => response.arrayBuffer()))
-      return HttpServerResponse.uint8Array(bytes, { status: response.status, headers: Headers.fromInput(clientHeaders(response.headers)), contentType })
+      return HttpServerResponse.uint8Array(bytes, {
+        status: response.status,
+        headers: Headers.fromInput(clientHeaders(response.headers)),
+        contentType
+      })
     }
     return HttpServerResponse.fromWeb(
-      new Response(response.body, { status: response.status, statusText: response.statusText, headers: clientHeaders(response.headers) })
+      new Response(response.body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: clientHeaders(response.headers)
+      })
     )
   })
   const handler = await runtime.runPromise(NodeHttpServer.makeHandler(app))

@@ -37,11 +37,15 @@ export interface Children {
 /** The next message of `type` from `child`. */
 const next = <M extends { type: string }, T extends M["type"]>(child: ChildProcess, type: T, timeoutMs = 30_000) =>
   new Promise<Extract<M, { type: T }>>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`bench: no "${type}" from child ${child.pid} in ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => done(new Error(`bench: no "${type}" from child ${child.pid} in ${timeoutMs} ms`)),
+      timeoutMs
+    )
     const onMessage = (message: M) => {
       if (message.type === type) done(null, message as Extract<M, { type: T }>)
     }
-    const onExit = (code: number | null) => done(new Error(`bench: child ${child.pid} exited (${code}) before "${type}"`))
+    const onExit = (code: number | null) =>
+      done(new Error(`bench: child ${child.pid} exited (${code}) before "${type}"`))
     function done(error: Error | null, message?: Extract<M, { type: T }>) {
       clearTimeout(timer)
       child.off("message", onMessage)
@@ -74,7 +78,12 @@ export const start = async (root: string): Promise<Children> => {
   const env = await throwawayEnv(root)
   let stderr = ""
   const spawn = (file: string, execArgv: ReadonlyArray<string>) => {
-    const child = fork(file, [], { env, cwd: root, execArgv: ["--import", TSX, ...execArgv], stdio: ["ignore", "ignore", "pipe", "ipc"] })
+    const child = fork(file, [], {
+      env,
+      cwd: root,
+      execArgv: ["--import", TSX, ...execArgv],
+      stdio: ["ignore", "ignore", "pipe", "ipc"]
+    })
     child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c))
     return child
   }

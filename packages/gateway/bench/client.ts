@@ -45,7 +45,12 @@ export const send = (agent: Agent, target: Target, body: string, onFirstByte?: (
           chunks.push(chunk)
         })
         res.once("end", () =>
-          resolve({ firstByteMs, totalMs: performance.now() - t0, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") })
+          resolve({
+            firstByteMs,
+            totalMs: performance.now() - t0,
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
         )
         res.once("error", reject)
       }

@@ -40,7 +40,9 @@ export const run = async (agent: Agent, target: Target, streams: number, rss: ()
       })
     )
     const wallMs = performance.now() - t0
-    const completed = results.filter((r) => r.status === "fulfilled" && r.value.status === 200 && r.value.body.includes("event: message_stop")).length
+    const completed = results.filter(
+      (r) => r.status === "fulfilled" && r.value.status === 200 && r.value.body.includes("event: message_stop")
+    ).length
     return { target: target.name, streams, completed, peakOpen, wallMs, rssPeak: Math.max(rssPeak, rss()) }
   } finally {
     clearInterval(sampler)

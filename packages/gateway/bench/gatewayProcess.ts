@@ -26,7 +26,15 @@ process.on("message", async (command: GatewayCommand) => {
     const key = GatewayKey.generate()
     const settings = OAuthConfig.make({ apiBaseUrl: command.upstream, oauthBaseUrl: command.upstream })
     running = await Gateway.listen({
-      accounts: [{ type: "oauth", access: command.login.access, refresh: command.login.refresh, expires: command.login.expires, scopes: command.login.scopes }],
+      accounts: [
+        {
+          type: "oauth",
+          access: command.login.access,
+          refresh: command.login.refresh,
+          expires: command.login.expires,
+          scopes: command.login.scopes
+        }
+      ],
       key,
       settings,
       port: 0,

@@ -64,27 +64,46 @@ const latencyRows = (sides: ReadonlyArray<Latency.Side>, stream: boolean) =>
 const main = async (): Promise<number> => {
   const started = performance.now()
   const profiling = process.argv.includes("--profile")
-  console.log(`# tollgate gateway bench — node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}/${os.arch()}`)
+  console.log(
+    `# tollgate gateway bench — node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}/${os.arch()}`
+  )
   const root = await mkdtemp(join(os.tmpdir(), "tollgate-gateway-bench-"))
   const children = await Children.start(root)
   try {
     const oauthBeta = OAuthConfig.make().oauthBeta
-    const common = { "content-type": "application/json", "anthropic-version": "2023-06-01", "user-agent": "tollgate-gateway-bench/0" }
+    const common = {
+      "content-type": "application/json",
+      "anthropic-version": "2023-06-01",
+      "user-agent": "tollgate-gateway-bench/0"
+    }
     const viaKey = { ...common, "x-api-key": children.gateway.key }
-    const direct: Target = { name: "direct to the simulator", url: children.simulator.url, headers: { ...common, authorization: `Bearer ${children.simulator.login.access}`, "anthropic-beta": oauthBeta } }
+    const direct: Target = {
+      name: "direct to the simulator",
+      url: children.simulator.url,
+      headers: { ...common, authorization: `Bearer ${children.simulator.login.access}`, "anthropic-beta": oauthBeta }
+    }
     const { forwarders } = children.gateway
     const pipe: Target = { name: "node:http pipe", url: forwarders.pipe, headers: viaKey }
     const viaFetch: Target = { name: "node:http + fetch", url: forwarders.fetch, headers: viaKey }
     const viaPath: Target = { name: "node:http + request path", url: forwarders.requestPath, headers: viaKey }
     const viaPlatform: Target = { name: "@effect/platform + fetch", url: forwarders.platform, headers: viaKey }
-    const viaPlatformBuffered: Target = { name: "@effect/platform + fetch, JSON buffered", url: forwarders.platformBuffered, headers: viaKey }
+    const viaPlatformBuffered: Target = {
+      name: "@effect/platform + fetch, JSON buffered",
+      url: forwarders.platformBuffered,
+      headers: viaKey
+    }
     const gateway: Target = { name: "tollgate gateway", url: children.gateway.url, headers: viaKey }
     const targets = [direct, pipe, viaFetch, viaPath, viaPlatform, gateway]
     const agent = sequentialAgent()
 
     // Non-streaming.
     await children.pace(0)
-    const json = await Latency.run(agent, [direct, pipe, viaFetch, viaPath, viaPlatform, viaPlatformBuffered, gateway], messageBody(false), JSON_OPTIONS)
+    const json = await Latency.run(
+      agent,
+      [direct, pipe, viaFetch, viaPath, viaPlatform, viaPlatformBuffered, gateway],
+      messageBody(false),
+      JSON_OPTIONS
+    )
     const jsonGateway = json.find((s) => s.name === gateway.name)!
     const jsonMet = jsonGateway.addedP50 <= MAX_ADDED_MS
     const jsonPipe = json.find((s) => s.name === pipe.name)!
@@ -113,7 +132,16 @@ const main = async (): Promise<number> => {
     console.log(
       section(
         `Time to the first streamed byte: ${FIRST_BYTE_OPTIONS.perTarget} sequential streams per target, one event every ${FIRST_BYTE_PACE_MS} ms, interleaved`,
-        ["target", "p50 ms", "p90 ms", "p99 ms", "p50 − direct ms", "paired blocks − direct ms", "p50 ÷ direct", "whole stream p50 ms"],
+        [
+          "target",
+          "p50 ms",
+          "p90 ms",
+          "p99 ms",
+          "p50 − direct ms",
+          "paired blocks − direct ms",
+          "p50 ÷ direct",
+          "whole stream p50 ms"
+        ],
         latencyRows(firstByte, true),
         [
           `target: p50(gateway) − p50(direct) ≤ ${MAX_ADDED_FIRST_BYTE_MS} ms (hard) — met? ${met(fbMet, true)} (${ms(fbGateway.addedP50)} ms, ${fbGateway.ratio.toFixed(2)}× direct)`,
@@ -127,7 +155,9 @@ const main = async (): Promise<number> => {
     // 200 concurrent streams.
     await children.pace(STREAMS_PACE_MS)
     const many = concurrentAgent()
-    const rounds: Array<ConcurrentStreams.Result & { rssBefore: number; rssAfter: number; heapBefore: number; heapAfter: number }> = []
+    const rounds: Array<
+      ConcurrentStreams.Result & { rssBefore: number; rssAfter: number; heapBefore: number; heapAfter: number }
+    > = []
     for (const target of [direct, gateway, gateway]) {
       const before = await children.memory(true)
       const rssBefore = children.rss()
@@ -143,7 +173,20 @@ const main = async (): Promise<number> => {
     console.log(
       section(
         `${STREAMS} concurrent streams, one event every ${STREAMS_PACE_MS} ms (gateway process memory)`,
-        ["round", "completed", "peak open at once", "wall ms", "wall ÷ direct", "RSS before MB", "RSS peak MB", "RSS after MB", "peak − before MB", "after − before MB", "heap before MB", "heap after MB"],
+        [
+          "round",
+          "completed",
+          "peak open at once",
+          "wall ms",
+          "wall ÷ direct",
+          "RSS before MB",
+          "RSS peak MB",
+          "RSS after MB",
+          "peak − before MB",
+          "after − before MB",
+          "heap before MB",
+          "heap after MB"
+        ],
         rounds.map((r, i) => [
           i === 0 ? `direct to the simulator (gateway idle)` : `tollgate gateway #${i}`,
           `${r.completed}/${r.streams}`,
@@ -167,14 +210,23 @@ const main = async (): Promise<number> => {
     )
 
     // Where the gateway's time goes (optional).
-    let profile: { readonly gateway: Profile.Summary; readonly fetchForwarder: Profile.Summary; readonly dir: string } | null = null
+    let profile: {
+      readonly gateway: Profile.Summary
+      readonly fetchForwarder: Profile.Summary
+      readonly dir: string
+    } | null = null
     if (profiling) {
       await children.pace(0)
       const dir = await mkdtemp(join(os.tmpdir(), "tollgate-gateway-profile-"))
       const profiled = async (target: Target) => {
         const file = join(dir, `${target.url.split(":").pop()}.cpuprofile`)
         await children.profile.start()
-        await Latency.run(agent, [target], messageBody(false), { warmup: 0, perTarget: PROFILE_REQUESTS, block: PROFILE_REQUESTS, stream: false })
+        await Latency.run(agent, [target], messageBody(false), {
+          warmup: 0,
+          perTarget: PROFILE_REQUESTS,
+          block: PROFILE_REQUESTS,
+          stream: false
+        })
         await children.profile.stop(file)
         return Profile.summarize(file)
       }
@@ -191,19 +243,42 @@ const main = async (): Promise<number> => {
           [`profiles in ${dir} (open in Chrome DevTools or speedscope)`]
         )
       )
-      const entries = (e: ReadonlyArray<Profile.Entry>) => e.map((x) => [x.name, ((x.selfMs * 1000) / PROFILE_REQUESTS).toFixed(1), `${(x.share * 100).toFixed(1)}%`])
-      console.log(section("Gateway self time by package", ["package", "µs / request", "share of busy"], entries(profile.gateway.byPackage)))
-      console.log(section("Gateway self time by function (top 15)", ["function", "µs / request", "share of busy"], entries(profile.gateway.byFunction)))
+      const entries = (e: ReadonlyArray<Profile.Entry>) =>
+        e.map((x) => [x.name, ((x.selfMs * 1000) / PROFILE_REQUESTS).toFixed(1), `${(x.share * 100).toFixed(1)}%`])
+      console.log(
+        section(
+          "Gateway self time by package",
+          ["package", "µs / request", "share of busy"],
+          entries(profile.gateway.byPackage)
+        )
+      )
+      console.log(
+        section(
+          "Gateway self time by function (top 15)",
+          ["function", "µs / request", "share of busy"],
+          entries(profile.gateway.byFunction)
+        )
+      )
     }
 
     const served = await children.count()
-    console.log(`\nsimulator: ${served.messages} message requests, ${served.token} token requests (a fresh login is never refreshed)`)
+    console.log(
+      `\nsimulator: ${served.messages} message requests, ${served.token} token requests (a fresh login is never refreshed)`
+    )
     agent.destroy()
 
     const hard: Array<HardTarget> = [
       { name: `non-streaming: p50 added ≤ ${MAX_ADDED_MS} ms`, met: jsonMet, detail: `${ms(jsonGateway.addedP50)} ms` },
-      { name: `first streamed byte: p50 added ≤ ${MAX_ADDED_FIRST_BYTE_MS} ms`, met: fbMet, detail: `${ms(fbGateway.addedP50)} ms` },
-      { name: `${STREAMS} concurrent streams all complete`, met: streamsMet, detail: gatewayRounds.map((r) => `${r.completed}/${r.streams}`).join(", ") }
+      {
+        name: `first streamed byte: p50 added ≤ ${MAX_ADDED_FIRST_BYTE_MS} ms`,
+        met: fbMet,
+        detail: `${ms(fbGateway.addedP50)} ms`
+      },
+      {
+        name: `${STREAMS} concurrent streams all complete`,
+        met: streamsMet,
+        detail: gatewayRounds.map((r) => `${r.completed}/${r.streams}`).join(", ")
+      }
     ]
     const failed = hard.filter((t) => !t.met)
     const wallMs = Math.round(performance.now() - started)
@@ -216,10 +291,29 @@ const main = async (): Promise<number> => {
       `${JSON.stringify(
         {
           generatedAt: new Date().toISOString(),
-          environment: { node: process.version, platform: os.platform(), arch: os.arch(), cpus: os.cpus().length, loadavg: os.loadavg() },
+          environment: {
+            node: process.version,
+            platform: os.platform(),
+            arch: os.arch(),
+            cpus: os.cpus().length,
+            loadavg: os.loadavg()
+          },
           wallMs,
-          nonStreaming: { options: JSON_OPTIONS, sides: strip(json), maxAddedMs: MAX_ADDED_MS, met: jsonMet, overPipeMs: jsonGateway.p50 - jsonPipe.p50 },
-          firstByte: { options: FIRST_BYTE_OPTIONS, paceMs: FIRST_BYTE_PACE_MS, sides: strip(firstByte), maxAddedMs: MAX_ADDED_FIRST_BYTE_MS, met: fbMet, overPipeMs: fbGateway.p50 - fbPipe.p50 },
+          nonStreaming: {
+            options: JSON_OPTIONS,
+            sides: strip(json),
+            maxAddedMs: MAX_ADDED_MS,
+            met: jsonMet,
+            overPipeMs: jsonGateway.p50 - jsonPipe.p50
+          },
+          firstByte: {
+            options: FIRST_BYTE_OPTIONS,
+            paceMs: FIRST_BYTE_PACE_MS,
+            sides: strip(firstByte),
+            maxAddedMs: MAX_ADDED_FIRST_BYTE_MS,
+            met: fbMet,
+            overPipeMs: fbGateway.p50 - fbPipe.p50
+          },
           concurrentStreams: { streams: STREAMS, paceMs: STREAMS_PACE_MS, rounds, met: streamsMet },
           profile,
           hardTargets: hard,

@@ -30,14 +30,22 @@ export interface Side {
 /** What is measured of a timing: the first byte of a stream, the whole of a JSON answer. */
 const measureOf = (stream: boolean) => (t: Timing) => (stream ? t.firstByteMs : t.totalMs)
 
-export const run = async (agent: Agent, targets: ReadonlyArray<Target>, body: string, options: Options): Promise<ReadonlyArray<Side>> => {
+export const run = async (
+  agent: Agent,
+  targets: ReadonlyArray<Target>,
+  body: string,
+  options: Options
+): Promise<ReadonlyArray<Side>> => {
   const measure = measureOf(options.stream)
   const samples = targets.map(() => [] as Array<number>)
   const totals = targets.map(() => [] as Array<number>)
   const blockMedians = targets.map(() => [] as Array<number>)
   const one = async (target: Target) => {
     const t = await send(agent, target, body)
-    if (t.status !== 200 || (options.stream ? !t.body.includes("message_stop") : !t.body.includes('"type":"message"'))) {
+    if (
+      t.status !== 200 ||
+      (options.stream ? !t.body.includes("message_stop") : !t.body.includes('"type":"message"'))
+    ) {
       throw new Error(`bench: ${target.name} answered ${t.status}: ${t.body.slice(0, 200)}`)
     }
     return t
@@ -73,7 +81,10 @@ export const run = async (agent: Agent, targets: ReadonlyArray<Target>, body: st
       p99: quantile(samples[i]!, 0.99),
       totalP50: quantile(totals[i]!, 0.5),
       addedP50: p50 - base,
-      addedPaired: quantile(blockMedians[i]!.map((m, r) => m - blockMedians[0]![r]!), 0.5),
+      addedPaired: quantile(
+        blockMedians[i]!.map((m, r) => m - blockMedians[0]![r]!),
+        0.5
+      ),
       ratio: p50 / base
     }
   })

@@ -15,9 +15,7 @@ export type SimulatorMessage =
   | { readonly type: "paced"; readonly ms: number }
   | { readonly type: "counted"; readonly messages: number; readonly token: number }
 
-export type SimulatorCommand =
-  | { readonly type: "pace"; readonly ms: number }
-  | { readonly type: "count" }
+export type SimulatorCommand = { readonly type: "pace"; readonly ms: number } | { readonly type: "count" }
 
 export type GatewayCommand =
   | { readonly type: "start"; readonly upstream: string; readonly login: Login }

@@ -20,5 +20,10 @@ process.on("disconnect", () => void sim.close().then(() => process.exit(0)))
 send({
   type: "ready",
   url: sim.url,
-  login: { access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: sim.account.expiresAt, scopes: [...sim.account.scopes] }
+  login: {
+    access: sim.account.accessToken,
+    refresh: sim.account.refreshToken,
+    expires: sim.account.expiresAt,
+    scopes: [...sim.account.scopes]
+  }
 })

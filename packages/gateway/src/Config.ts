@@ -66,6 +66,15 @@ export const load = async (file: string, env: Env = process.env): Promise<Loaded
     return fallback([`${file} is not JSON; the Claude Code login serves instead`], file)
   }
   const validated = Accounts.validate(parsed, env)
-  if (validated.accounts.length === 0) return fallback([...validated.problems, `${file} names no usable account; the Claude Code login serves instead`], file)
-  return { accounts: validated.accounts, problems: validated.problems, described: validated.accounts.map(describe), file }
+  if (validated.accounts.length === 0)
+    return fallback(
+      [...validated.problems, `${file} names no usable account; the Claude Code login serves instead`],
+      file
+    )
+  return {
+    accounts: validated.accounts,
+    problems: validated.problems,
+    described: validated.accounts.map(describe),
+    file
+  }
 }

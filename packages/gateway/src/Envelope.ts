@@ -41,7 +41,9 @@ const form = (c: C.Failure): Form => {
     case "NotFound":
       return { status: 404, type: "not_found_error" }
     case "BadRequest":
-      return c.status === 413 ? { status: 413, type: "request_too_large" } : { status: 400, type: "invalid_request_error" }
+      return c.status === 413
+        ? { status: 413, type: "request_too_large" }
+        : { status: 400, type: "invalid_request_error" }
     case "ServerError":
     case "Decode":
       return { status: 500, type: "api_error" }
@@ -74,7 +76,10 @@ export const own = (status: number, type: string, message: string, headers: Reco
  *
  * @since 0.1.0
  */
-export const errorResponse = (c: C.Failure, options: { readonly now: number; readonly waitCapMs: number }): Response => {
+export const errorResponse = (
+  c: C.Failure,
+  options: { readonly now: number; readonly waitCapMs: number }
+): Response => {
   const helps = retryHelps(c, options.now, Math.max(options.waitCapMs, CLIENT_WAIT_CAP_MS))
   const headers: Record<string, string> = { "content-type": "application/json", "x-should-retry": String(helps) }
   const ms = waitMs(c, options.now)

@@ -108,7 +108,17 @@ const route = (method: string, url: string): Route => {
 
 const transportFailure = (thrown: unknown): C.Failure => {
   const c = classify({ endpoint: "messages", status: null, transportError: transportReasonOf(thrown), now: Date.now() })
-  return c._tag === "Ok" ? new C.Transport({ endpoint: "messages", status: null, action: "backoff", retryable: true, retryAfterMs: null, requestId: null, reason: "other" }) : c
+  return c._tag === "Ok"
+    ? new C.Transport({
+        endpoint: "messages",
+        status: null,
+        action: "backoff",
+        retryable: true,
+        retryAfterMs: null,
+        requestId: null,
+        reason: "other"
+      })
+    : c
 }
 
 type Incoming = Readonly<Record<string, string>>
@@ -141,15 +151,16 @@ const write = async (res: ServerResponse, response: Response): Promise<void> => 
     for (;;) {
       const { done, value } = await reader.read()
       if (done || res.destroyed) break
-      if (!res.write(value)) await new Promise<void>((resolve) => {
-        const settle = () => {
-          res.off("drain", settle)
-          res.off("close", settle)
-          resolve()
-        }
-        res.once("drain", settle)
-        res.once("close", settle)
-      })
+      if (!res.write(value))
+        await new Promise<void>((resolve) => {
+          const settle = () => {
+            res.off("drain", settle)
+            res.off("close", settle)
+            resolve()
+          }
+          res.once("drain", settle)
+          res.once("close", settle)
+        })
     }
     res.end()
   } catch {
@@ -190,7 +201,9 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
   const base = options.settings.apiBaseUrl.replace(/\/+$/, "")
   const answer = (c: C.Failure, where?: string) => {
     const response = Envelope.errorResponse(c, { now: Date.now(), waitCapMs })
-    log(`tollgate gateway: ${where === undefined ? "" : `${where} `}answered ${response.status} ${c._tag}: ${c.message}`)
+    log(
+      `tollgate gateway: ${where === undefined ? "" : `${where} `}answered ${response.status} ${c._tag}: ${c.message}`
+    )
     return response
   }
   const upstream = AuthorizedFetch.make({
@@ -211,7 +224,12 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     onSwitch: (event) => log(`tollgate gateway: now serving from account #${event.to + 1} (${event.reason})`)
   })
   const statusBody = async () => ({
-    gateway: { version: 1, pid: process.pid, apiBaseUrl: options.settings.apiBaseUrl, accounts: options.describeAccounts ?? [] },
+    gateway: {
+      version: 1,
+      pid: process.pid,
+      apiBaseUrl: options.settings.apiBaseUrl,
+      accounts: options.describeAccounts ?? []
+    },
     seen: StatusCommand.snapshot(),
     shared: options.store ? await StatusCommand.readState(options.store.path) : null
   })
@@ -228,7 +246,11 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     if (!keyMatches(presented(headers))) {
       return write(
         res,
-        Envelope.own(401, "authentication_error", "tollgate gateway: missing or wrong gateway key; `tollgate gateway key` prints it (send it as x-api-key or a bearer token)")
+        Envelope.own(
+          401,
+          "authentication_error",
+          "tollgate gateway: missing or wrong gateway key; `tollgate gateway key` prints it (send it as x-api-key or a bearer token)"
+        )
       )
     }
     const target = route(method, url)
@@ -236,7 +258,11 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     if (target._tag === "Unknown") {
       return write(
         res,
-        Envelope.own(404, "not_found_error", `tollgate gateway: ${method} ${url.split("?")[0]} is not an Anthropic API path (use /v1/… or /anthropic/v1/…)`)
+        Envelope.own(
+          404,
+          "not_found_error",
+          `tollgate gateway: ${method} ${url.split("?")[0]} is not an Anthropic API path (use /v1/… or /anthropic/v1/…)`
+        )
       )
     }
     const where = `${method} ${target.path.split("?")[0]}`
@@ -244,7 +270,8 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     try {
       body = method === "GET" || method === "HEAD" ? null : await readBody(req, maxBodyBytes)
     } catch (error) {
-      if (error instanceof TooLarge) return write(res, Envelope.own(413, "request_too_large", `tollgate gateway: ${error.message}`))
+      if (error instanceof TooLarge)
+        return write(res, Envelope.own(413, "request_too_large", `tollgate gateway: ${error.message}`))
       return write(res, answer(transportFailure(error), where))
     }
     const controller = new AbortController()
@@ -256,7 +283,12 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     const timer = setTimeout(() => controller.abort(new Error("timeout: no answer began in time")), headersTimeoutMs)
     let response: Response
     try {
-      response = await upstream(base + target.path, { method, headers: upstreamHeaders(headers), body, signal: controller.signal })
+      response = await upstream(base + target.path, {
+        method,
+        headers: upstreamHeaders(headers),
+        body,
+        signal: controller.signal
+      })
     } catch (error) {
       if (controller.signal.aborted && res.destroyed) return
       response = answer(transportFailure(error), where)
@@ -270,7 +302,8 @@ export const handler = (options: Options): ((req: IncomingMessage, res: ServerRe
     serve(req, res).catch((error: unknown) => {
       // Never a crash, never a secret: what went wrong, in one line, and a 502 if nothing was sent yet.
       log(`tollgate gateway: internal error: ${error instanceof Error ? error.name : "unknown"}`)
-      if (!res.headersSent) json(res, 502, { type: "error", error: { type: "api_error", message: "tollgate gateway: internal error" } })
+      if (!res.headersSent)
+        json(res, 502, { type: "error", error: { type: "api_error", message: "tollgate gateway: internal error" } })
       else res.destroy()
     })
   }
@@ -356,7 +389,9 @@ export const listen = async (options: ListenOptions): Promise<Running> => {
         const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
         for (const server of servers) server.closeIdleConnections()
         if (inFlight > 0) {
-          log(`tollgate gateway: stopping; waiting up to ${Math.round(drainMs / 1000)} s for ${inFlight} request(s) in flight`)
+          log(
+            `tollgate gateway: stopping; waiting up to ${Math.round(drainMs / 1000)} s for ${inFlight} request(s) in flight`
+          )
           await new Promise<void>((resolve) => {
             const timer = setTimeout(done, drainMs)
             function done() {

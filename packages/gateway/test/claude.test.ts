@@ -11,7 +11,13 @@ const REPLY = "Hello from the tollgate simulator."
 
 const claudePrint = (env: Record<string, string>, cwd: string) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(claudeBinary(), ["-p", "hi"], { env, cwd, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000, killSignal: "SIGKILL" })
+    const child = spawn(claudeBinary(), ["-p", "hi"], {
+      env,
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+      killSignal: "SIGKILL"
+    })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")))

@@ -21,28 +21,38 @@ const within = async (options: Parameters<typeof start>[0], body: (world: World)
 /** A raw request, so Host and Origin can be anything. */
 const raw = (url: string, headers: Record<string, string>, body = messageBody()) =>
   new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpRequest(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
-      let text = ""
-      res.setEncoding("utf8")
-      res.on("data", (c: string) => (text += c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }))
-    })
+    const req = httpRequest(
+      `${url}/v1/messages`,
+      { method: "POST", headers: { "content-type": "application/json", ...headers } },
+      (res) => {
+        let text = ""
+        res.setEncoding("utf8")
+        res.on("data", (c: string) => (text += c))
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }))
+      }
+    )
     req.on("error", reject)
     req.end(body)
   })
 
-const secretsIn = (world: World) => [
-  world.key,
-  world.sim.account.accessToken,
-  world.sim.account.refreshToken,
-  world.sim.current().accessToken,
-  world.sim.current().refreshToken
-].filter((s): s is string => typeof s === "string" && s.length > 0)
+const secretsIn = (world: World) =>
+  [
+    world.key,
+    world.sim.account.accessToken,
+    world.sim.account.refreshToken,
+    world.sim.current().accessToken,
+    world.sim.current().refreshToken
+  ].filter((s): s is string => typeof s === "string" && s.length > 0)
 
 describe("forwarding", () => {
   it("signs with the subscription bearer, not the gateway key; its own User-Agent; anthropic-beta merged", async () => {
     await within({}, async (world) => {
-      const response = await world.send("/v1/messages", { headers: { "anthropic-beta": "fine-grained-tool-streaming-2025-05-14", "user-agent": "claude-cli/2.1.330 (external, cli)" } })
+      const response = await world.send("/v1/messages", {
+        headers: {
+          "anthropic-beta": "fine-grained-tool-streaming-2025-05-14",
+          "user-agent": "claude-cli/2.1.330 (external, cli)"
+        }
+      })
       expect(response.status).toBe(200)
       const body = (await response.json()) as { type: string }
       expect(body.type).toBe("message")
@@ -57,7 +67,9 @@ describe("forwarding", () => {
 
   it("the same paths under /anthropic (Hermes), and Authorization: Bearer with the key", async () => {
     await within({}, async (world) => {
-      const response = await world.send("/anthropic/v1/messages", { headers: { "x-api-key": "", authorization: `Bearer ${world.key}` } })
+      const response = await world.send("/anthropic/v1/messages", {
+        headers: { "x-api-key": "", authorization: `Bearer ${world.key}` }
+      })
       expect(response.status).toBe(200)
       const count = await world.send("/anthropic/v1/messages/count_tokens")
       expect(await count.json()).toEqual({ input_tokens: 12 })
@@ -110,11 +122,14 @@ describe("acting on core's verdict", () => {
   })
 
   it("a token about to expire is refreshed ahead, once for 20 concurrent clients", async () => {
-    await within({ scenario: { name: "near-expiry", summary: "expires in 30 s", account: { expiresInMs: 30_000 } } }, async (world) => {
-      const answers = await Promise.all(Array.from({ length: 20 }, () => world.send("/v1/messages")))
-      expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200))
-      expect(world.sim.count("token")).toBe(1)
-    })
+    await within(
+      { scenario: { name: "near-expiry", summary: "expires in 30 s", account: { expiresInMs: 30_000 } } },
+      async (world) => {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => world.send("/v1/messages")))
+        expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200))
+        expect(world.sim.count("token")).toBe(1)
+      }
+    )
   })
 
   it("a capped subscription moves to the next account before any byte reaches the client", async () => {
@@ -131,7 +146,15 @@ describe("acting on core's verdict", () => {
   it("a long non-streaming answer (300 KB, past core's inspected prefix) reaches the client whole, as a 200", async () => {
     await within({}, async (world) => {
       const text = "word ".repeat(60_000)
-      const long = JSON.stringify({ id: "msg_long", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [{ type: "text", text }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 60_000 } })
+      const long = JSON.stringify({
+        id: "msg_long",
+        type: "message",
+        role: "assistant",
+        model: "claude-sonnet-4-5",
+        content: [{ type: "text", text }],
+        stop_reason: "end_turn",
+        usage: { input_tokens: 1, output_tokens: 60_000 }
+      })
       world.sim.script("messages", { status: 200, headers: { "content-type": "application/json" }, body: long })
       const response = await world.send("/v1/messages")
       expect(response.status).toBe(200)
@@ -164,7 +187,9 @@ describe("acting on core's verdict", () => {
       expect(text).toContain("event: message_start")
       expect(text).toContain("event: error")
       expect(text).not.toContain("Rate limited. Please try again later.")
-      const data = JSON.parse(/event: error\ndata: (.*)/.exec(text)![1]!) as { error: { type: string; message: string } }
+      const data = JSON.parse(/event: error\ndata: (.*)/.exec(text)![1]!) as {
+        error: { type: string; message: string }
+      }
       expect(data.error.type).toBe("rate_limit_error")
       expect(world.logs.some((l) => l.includes(data.error.message))).toBe(true)
       const status = (await (await world.send("/tollgate/status", { method: "GET", body: null })).json()) as {
@@ -218,7 +243,9 @@ describe("acting on core's verdict", () => {
 
   it("a body over the cap is refused with 413 before anything goes upstream", async () => {
     await within({ gateway: { maxBodyBytes: 1024 } }, async (world) => {
-      const response = await world.send("/v1/messages", { body: JSON.stringify({ model: "m", filler: "x".repeat(4096) }) })
+      const response = await world.send("/v1/messages", {
+        body: JSON.stringify({ model: "m", filler: "x".repeat(4096) })
+      })
       expect(response.status).toBe(413)
       expect(world.sim.log).toHaveLength(0)
     })
@@ -229,8 +256,12 @@ describe("security", () => {
   it("no key or a wrong key → 401; nothing forwarded", async () => {
     await within({}, async (world) => {
       expect((await world.send("/v1/messages", { headers: { "x-api-key": "" } })).status).toBe(401)
-      expect((await world.send("/v1/messages", { headers: { "x-api-key": "sk-ant-api03-not-the-gateway-key" } })).status).toBe(401)
-      expect((await world.send("/tollgate/status", { method: "GET", body: null, headers: { "x-api-key": "" } })).status).toBe(401)
+      expect(
+        (await world.send("/v1/messages", { headers: { "x-api-key": "sk-ant-api03-not-the-gateway-key" } })).status
+      ).toBe(401)
+      expect(
+        (await world.send("/tollgate/status", { method: "GET", body: null, headers: { "x-api-key": "" } })).status
+      ).toBe(401)
       expect(world.sim.log).toHaveLength(0)
     })
   })
@@ -276,7 +307,12 @@ describe("the Unix socket", () => {
         const over = (key: string) =>
           new Promise<number>((resolve, reject) => {
             const req = httpRequest(
-              { socketPath: socket, path: "/v1/messages", method: "POST", headers: { host: "localhost", "content-type": "application/json", "x-api-key": key } },
+              {
+                socketPath: socket,
+                path: "/v1/messages",
+                method: "POST",
+                headers: { host: "localhost", "content-type": "application/json", "x-api-key": key }
+              },
               (res) => {
                 res.resume()
                 res.on("end", () => resolve(res.statusCode ?? 0))

@@ -78,7 +78,9 @@ describe("@anthropic-ai/sdk against the gateway", () => {
           () => null,
           (e: unknown) => e
         )
-        expect(Object.getPrototypeOf(error) === ErrorClass.prototype, `${String(error)} is a ${ErrorClass.name}`).toBe(true)
+        expect(Object.getPrototypeOf(error) === ErrorClass.prototype, `${String(error)} is a ${ErrorClass.name}`).toBe(
+          true
+        )
         const apiError = error as InstanceType<typeof Anthropic.APIError>
         expect(apiError.status).toBe(status)
         const message = coreMessage(world)
@@ -98,8 +100,15 @@ describe("@anthropic-ai/sdk against the gateway", () => {
     await within({ gateway: { retryAfterCapMs: 0 } }, async (world) => {
       world.sim.script("messages", {
         status: 429,
-        headers: { "content-type": "application/json", "retry-after": "1", "anthropic-ratelimit-requests-remaining": "0" },
-        body: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "Rate limited. Please try again later." } })
+        headers: {
+          "content-type": "application/json",
+          "retry-after": "1",
+          "anthropic-ratelimit-requests-remaining": "0"
+        },
+        body: JSON.stringify({
+          type: "error",
+          error: { type: "rate_limit_error", message: "Rate limited. Please try again later." }
+        })
       })
       const retrying = new Anthropic({ baseURL: world.gateway.url, apiKey: world.key, maxRetries: 2 })
       const message = await retrying.messages.create(ask)

@@ -22,12 +22,20 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, body: s
   },
   "/gzip": (_req, res) => {
     const bytes = gzipSync(Buffer.from(JSON.stringify({ packed: "gzip" })))
-    res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(bytes.length) })
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      "content-length": String(bytes.length)
+    })
     res.end(bytes)
   },
   "/br": (_req, res) => {
     res.writeHead(429, { "content-type": "application/json", "content-encoding": "br", "retry-after": "7" })
-    res.end(brotliCompressSync(Buffer.from(JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }))))
+    res.end(
+      brotliCompressSync(
+        Buffer.from(JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }))
+      )
+    )
   },
   "/empty": (_req, res) => {
     res.writeHead(204, { "x-kind": "empty" })
@@ -129,7 +137,10 @@ describe("the node:http transport answers as fetch does", () => {
     const controller = new AbortController()
     const pending = transport.send(`${url}/slow`, { signal: controller.signal })
     setTimeout(() => controller.abort(new Error("aborted: the test stopped waiting")), 20)
-    const thrown = await pending.then(() => null, (e: unknown) => e)
+    const thrown = await pending.then(
+      () => null,
+      (e: unknown) => e
+    )
     expect(transportReasonOf(thrown)).toBe("aborted")
   })
 
@@ -141,17 +152,29 @@ describe("the node:http transport answers as fetch does", () => {
         probe.close(() => resolve(p))
       })
     })
-    const refused = await transport.send(`http://127.0.0.1:${port}/json`).then(() => null, (e: unknown) => e)
+    const refused = await transport.send(`http://127.0.0.1:${port}/json`).then(
+      () => null,
+      (e: unknown) => e
+    )
     expect(transportReasonOf(refused)).toBe("connect")
-    const cut = await transport.send(`${url}/cut`).then(() => null, (e: unknown) => e)
+    const cut = await transport.send(`${url}/cut`).then(
+      () => null,
+      (e: unknown) => e
+    )
     expect(transportReasonOf(cut)).toBe("reset")
   })
 
   it("a body it cannot send again (a stream) is refused with a typed error, nothing sent", async () => {
     const before = seen.length
     const thrown = await transport
-      .send(`${url}/json`, { method: "POST", body: new ReadableStream() as unknown as NonNullable<RequestInit["body"]> })
-      .then(() => null, (e: unknown) => e)
+      .send(`${url}/json`, {
+        method: "POST",
+        body: new ReadableStream() as unknown as NonNullable<RequestInit["body"]>
+      })
+      .then(
+        () => null,
+        (e: unknown) => e
+      )
     expect(thrown).toBeInstanceOf(TypeError)
     expect(seen.length).toBe(before)
   })

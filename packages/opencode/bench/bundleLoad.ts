@@ -91,7 +91,11 @@ interface Subject {
 const runOnce = async (binary: string, home: string, { code, env = {} }: Subject): Promise<Sample> => {
   const t0 = performance.now()
   // A throwaway HOME: nothing the import might touch is the real one.
-  const { stdout, stderr, exit } = await collectOutput(binary, ["-e", code], { ...throwawayHomeEnv(home), BUN_BE_BUN: "1", ...env })
+  const { stdout, stderr, exit } = await collectOutput(binary, ["-e", code], {
+    ...throwawayHomeEnv(home),
+    BUN_BE_BUN: "1",
+    ...env
+  })
   const processMs = performance.now() - t0
   if (exit !== 0) throw new Error(`bun -e exited ${exit}: ${stderr.slice(0, 500)}`)
   const line = stdout.trim().split("\n").pop() ?? ""
@@ -121,7 +125,10 @@ const builtinImports = (source: string): Array<string> =>
 
 const side = (samples: ReadonlyArray<Sample>): Side => ({
   medianMs: median(samples.map((s) => s.importMs)),
-  p90Ms: quantile(samples.map((s) => s.importMs), 0.9),
+  p90Ms: quantile(
+    samples.map((s) => s.importMs),
+    0.9
+  ),
   processMedianMs: median(samples.map((s) => s.processMs)),
   samplesMs: samples.map((s) => s.importMs)
 })
@@ -166,11 +173,15 @@ export const run = async (binary: string, dir: string, options: Options = defaul
     for (const i of outputs[key]!.imports) if (!i.external && i.kind === "import-statement") visit(i.path)
   }
   visit(entryKey)
-  const concat = async (keys: Iterable<string>) => Buffer.concat(await Promise.all([...keys].map((k) => readFile(resolve(k)))))
+  const concat = async (keys: Iterable<string>) =>
+    Buffer.concat(await Promise.all([...keys].map((k) => readFile(resolve(k)))))
   const builtins = builtinImports(raw.toString("utf8"))
   // Both must import and export something, so a broken module fails loudly instead of timing fast.
   const home = dir
-  for (const [name, file, expected] of [["tollgate", outfile, ["default"]], [ANCHOR, anchorEntry, null]] as const) {
+  for (const [name, file, expected] of [
+    ["tollgate", outfile, ["default"]],
+    [ANCHOR, anchorEntry, null]
+  ] as const) {
     const probe = await runOnce(binary, home, script(file))
     if (probe.exports.length === 0) throw new Error(`${name} imported with no exports`)
     if (expected && probe.exports.join() !== expected.join()) throw new Error(`${name} exports ${probe.exports.join()}`)

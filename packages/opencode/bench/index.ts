@@ -40,7 +40,16 @@ const overheadSection = async () => {
   const ok = added <= MAX_ADDED_MS
   const text = section(
     `Plugin overhead per non-streaming POST /v1/messages (${ROUNDS} rounds × ${Overhead.defaultOptions.perSide} requests per side)`,
-    ["round", "direct median ms", "plugin median ms", "direct p90 ms", "plugin p90 ms", "added (b − a) ms", "added, paired blocks ms", "ratio (plugin/direct)"],
+    [
+      "round",
+      "direct median ms",
+      "plugin median ms",
+      "direct p90 ms",
+      "plugin p90 ms",
+      "added (b − a) ms",
+      "added, paired blocks ms",
+      "ratio (plugin/direct)"
+    ],
     [
       ...rounds.map((r, i) => [
         String(i + 1),
@@ -74,13 +83,20 @@ const overheadSection = async () => {
   const hard: Array<HardTarget> = ADDED_IS_HARD
     ? [{ name: `overhead: added median ≤ ${MAX_ADDED_MS} ms`, met: ok, detail: `${ms(added)} ms` }]
     : []
-  return { text, result: { rounds, wrapper, addedMedianMs: added, target: MAX_ADDED_MS, hard: ADDED_IS_HARD, met: ok }, hard }
+  return {
+    text,
+    result: { rounds, wrapper, addedMedianMs: added, target: MAX_ADDED_MS, hard: ADDED_IS_HARD, met: ok },
+    hard
+  }
 }
 
 const bundleSection = async () => {
   const binary = findOpenCodeBinary()
   if (!binary) {
-    return { text: "\n## Bundle import time under Bun\n\nskipped: no opencode binary (install opencode-ai or set OPENCODE_BIN)", result: null }
+    return {
+      text: "\n## Bundle import time under Bun\n\nskipped: no opencode binary (install opencode-ai or set OPENCODE_BIN)",
+      result: null
+    }
   }
   const dir = await mkdtemp(join(os.tmpdir(), "tollgate-opencode-bench-"))
   try {
@@ -148,7 +164,11 @@ const bundleSection = async () => {
         targets: {
           importRatio: { value: importRatio, max: BundleLoad.MAX_IMPORT_RATIO, met: importMet },
           bundleBytes: { value: r.size.tollgate.bytes, max: BundleLoad.BUDGET_BYTES, met: sizeMet },
-          shippedBytes: { value: r.size.tollgateTotal.bytes, max: BundleLoad.BUDGET_BYTES, met: r.size.tollgateTotal.bytes <= BundleLoad.BUDGET_BYTES }
+          shippedBytes: {
+            value: r.size.tollgateTotal.bytes,
+            max: BundleLoad.BUDGET_BYTES,
+            met: r.size.tollgateTotal.bytes <= BundleLoad.BUDGET_BYTES
+          }
         }
       }
     }
@@ -159,7 +179,9 @@ const bundleSection = async () => {
 
 const main = async (): Promise<number> => {
   const started = performance.now()
-  console.log(`# tollgate opencode bench — node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}/${os.arch()}`)
+  console.log(
+    `# tollgate opencode bench — node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()}/${os.arch()}`
+  )
   const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length)
   const overhead = only === undefined || only === "overhead" ? await overheadSection() : undefined
   if (overhead) console.log(overhead.text)

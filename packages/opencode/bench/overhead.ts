@@ -62,7 +62,14 @@ export const run = async (options: Options = defaultOptions): Promise<Result> =>
       "user-agent": settings.userAgent.messages
     }
     const plugin = AuthorizedFetch.make({
-      accounts: [{ type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: sim.account.expiresAt }],
+      accounts: [
+        {
+          type: "oauth",
+          access: sim.account.accessToken,
+          refresh: sim.account.refreshToken,
+          expires: sim.account.expiresAt
+        }
+      ],
       settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
     })
     const direct = (input: string, init: RequestInit) => fetch(input, { ...init, headers: directHeaders })
@@ -72,7 +79,8 @@ export const run = async (options: Options = defaultOptions): Promise<Result> =>
       const response = await f(url, { method: "POST", headers: sdkHeaders, body: BODY })
       const text = await response.text()
       const t1 = performance.now()
-      if (response.status !== 200 || text.length === 0) throw new Error(`overhead bench: HTTP ${response.status}: ${text.slice(0, 200)}`)
+      if (response.status !== 200 || text.length === 0)
+        throw new Error(`overhead bench: HTTP ${response.status}: ${text.slice(0, 200)}`)
       return t1 - t0
     }
 
@@ -141,11 +149,21 @@ export const wrapperCost = async (rounds = 6, calls = 4000): Promise<WrapperCost
   try {
     const sdkHeaders = { "content-type": "application/json", "anthropic-version": "2023-06-01" }
     const plugin = AuthorizedFetch.make({
-      accounts: [{ type: "oauth", access: "sk-ant-oat01-stub", refresh: "sk-ant-ort01-stub", expires: Date.now() + 8 * 3_600_000 }],
+      accounts: [
+        {
+          type: "oauth",
+          access: "sk-ant-oat01-stub",
+          refresh: "sk-ant-ort01-stub",
+          expires: Date.now() + 8 * 3_600_000
+        }
+      ],
       settings: { apiBaseUrl: "http://127.0.0.1:9", oauthBaseUrl: "http://127.0.0.1:9" }
     })
     const direct = (input: string, init: RequestInit) =>
-      globalThis.fetch(input, { ...init, headers: { ...sdkHeaders, authorization: "Bearer sk-ant-oat01-stub", "anthropic-beta": "oauth-2025-04-20" } })
+      globalThis.fetch(input, {
+        ...init,
+        headers: { ...sdkHeaders, authorization: "Bearer sk-ant-oat01-stub", "anthropic-beta": "oauth-2025-04-20" }
+      })
     const init: RequestInit = { method: "POST", headers: sdkHeaders, body: BODY }
     const perCall = { direct: [] as Array<number>, plugin: [] as Array<number> }
     for (let r = 0; r < rounds; r++) {

@@ -55,7 +55,12 @@ interface PluginInput {
     readonly tui?: { readonly showToast?: Toast }
     readonly app?: {
       readonly log?: (options: {
-        body: { service: string; level: "debug" | "info" | "warn" | "error"; message: string; extra?: Record<string, unknown> }
+        body: {
+          service: string
+          level: "debug" | "info" | "warn" | "error"
+          message: string
+          extra?: Record<string, unknown>
+        }
       }) => Promise<unknown>
     }
     /** What `/tollgate` answers through (StatusCommand.AnswerClient). */
@@ -115,11 +120,16 @@ const deferredFetch = (build: () => Promise<Fetch>): Fetch => {
 const server = async (input: PluginInput, options?: unknown) => {
   // Checked once, at load; a problem is told (log + toast) and the valid accounts still serve.
   const { accounts: extra, problems } =
-    options === undefined ? { accounts: [] as ReadonlyArray<AuthorizedFetch.Login>, problems: [] } : (await import("@tollgate/requests/Accounts")).validate(options)
+    options === undefined
+      ? { accounts: [] as ReadonlyArray<AuthorizedFetch.Login>, problems: [] }
+      : (await import("@tollgate/requests/Accounts")).validate(options)
   // Not awaited: opencode answers the toast request only once every plugin has loaded (awaiting it hangs the start).
   if (problems.length > 0) void (await import("./internal/accountStatePlugin.js")).reportProblems(input, problems)
 
-  const fetchFor = (first: (mod: { SharedLogin: typeof import("@tollgate/requests/SharedLogin") }) => AuthorizedFetch.Login, persist: AuthorizedFetch.Options["persist"]) =>
+  const fetchFor = (
+    first: (mod: { SharedLogin: typeof import("@tollgate/requests/SharedLogin") }) => AuthorizedFetch.Login,
+    persist: AuthorizedFetch.Options["persist"]
+  ) =>
     deferredFetch(async () => {
       const [AuthorizedFetchModule, AccountStore, DaemonForwarder, SharedLogin, plugin, resolved] = await Promise.all([
         import("@tollgate/requests/AuthorizedFetch"),
@@ -193,7 +203,12 @@ const server = async (input: PluginInput, options?: unknown) => {
               account === 0
                 ? input.client.auth.set({
                     path: { id: "anthropic" },
-                    body: { type: "oauth", refresh: tokens.refresh ?? auth.refresh ?? "", access: tokens.access, expires: tokens.expires }
+                    body: {
+                      type: "oauth",
+                      refresh: tokens.refresh ?? auth.refresh ?? "",
+                      access: tokens.access,
+                      expires: tokens.expires
+                    }
                   })
                 : undefined
           )
@@ -209,7 +224,11 @@ const server = async (input: PluginInput, options?: unknown) => {
               authorizeUrl: process.env["TOLLGATE_AUTHORIZE_URL"] || undefined
             })
         },
-        { type: "oauth" as const, label: SHARED_LABEL, authorize: async (): Promise<Authorization> => (await import("@tollgate/requests/SharedLogin")).authorize() },
+        {
+          type: "oauth" as const,
+          label: SHARED_LABEL,
+          authorize: async (): Promise<Authorization> => (await import("@tollgate/requests/SharedLogin")).authorize()
+        },
         { type: "api" as const, label: "API key" }
       ]
     }

@@ -43,7 +43,9 @@ const runDespiteOpencodeDb = async (home: OpenCodeHome) => {
 }
 
 const storedLogin = async (home: OpenCodeHome) => {
-  const entry = (await home.readAuth())?.["anthropic"] as { refresh: string; access: string; expires: number } | undefined
+  const entry = (await home.readAuth())?.["anthropic"] as
+    | { refresh: string; access: string; expires: number }
+    | undefined
   if (entry === undefined) throw new Error("auth.json lost the anthropic entry")
   return entry
 }
@@ -91,7 +93,10 @@ describe("an auth.json OAuth login shared by concurrent opencode processes (real
       }
       expect(logs).not.toContain(sim.account.refreshToken!)
       // The hour is not re-armed by the later runs: the login was never refreshed, and no message went out.
-      expect(sim.log.filter((r) => r.route === "messages"), why).toHaveLength(0)
+      expect(
+        sim.log.filter((r) => r.route === "messages"),
+        why
+      ).toHaveLength(0)
       expect((await storedLogin(home)).refresh).toBe(sim.account.refreshToken)
     },
     5 * 30_000 + RUN_TIMEOUT
@@ -185,15 +190,18 @@ describe("an auth.json OAuth login shared by concurrent opencode processes (real
         expect(stored.expires).toBeGreaterThan(Date.now())
       }
 
-      console.log(`4 x ${ROUNDS}: ${tokenRefreshes(sim).length} token POSTs; runs started again after opencode's own "database is locked": ${opencodeDbLocked}`)
+      console.log(
+        `4 x ${ROUNDS}: ${tokenRefreshes(sim).length} token POSTs; runs started again after opencode's own "database is locked": ${opencodeDbLocked}`
+      )
       expect(failures).toEqual([])
       expect(tokenRefreshes(sim)).toHaveLength(ROUNDS)
       expect(sim.log.filter((r) => r.route === "token" && r.outcome !== 200)).toEqual([])
       // Ten rotations, one account: its shared state stays under one key, never one per refresh token.
       const state = await AccountStore.make(AccountStore.defaultPath(home.env)).read()
-      const oauthKeys = [...Object.keys(state.accounts), ...Object.keys(state.backoff).map((k) => k.split(" ")[1]!)].filter(
-        (k) => k.startsWith("oauth:")
-      )
+      const oauthKeys = [
+        ...Object.keys(state.accounts),
+        ...Object.keys(state.backoff).map((k) => k.split(" ")[1]!)
+      ].filter((k) => k.startsWith("oauth:"))
       expect(new Set(oauthKeys).size).toBeLessThanOrEqual(1)
     },
     10 * 4 * RUN_TIMEOUT

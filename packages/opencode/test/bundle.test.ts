@@ -35,7 +35,10 @@ const load = async (command: string, args: ReadonlyArray<string>, env: Record<st
       "const runtime = typeof Bun === 'undefined' ? 'node ' + process.version : 'bun ' + Bun.version;",
       "console.log(JSON.stringify({ exports: Object.keys(m), defaultKeys: Object.keys(d).sort(), id: d.id, server: typeof d.server, runtime }));"
     ].join("\n")
-    const { stdout, stderr, exit } = await collectOutput(command, [...args, code], { ...throwawayHomeEnv(home, tmp), ...env })
+    const { stdout, stderr, exit } = await collectOutput(command, [...args, code], {
+      ...throwawayHomeEnv(home, tmp),
+      ...env
+    })
     expect(stderr).toBe("")
     expect(exit).toBe(0)
     // Loading the module touches nothing on disk: the plugin does its work when opencode calls it.
@@ -58,32 +61,52 @@ const expectPluginShape = (loaded: Loaded) => {
 describe("the built bundle", () => {
   it("is an entry and its chunks whose only imports outside them are Node built-ins (nothing else resolves under opencode)", async () => {
     expect(await readdir(bundled.dir)).toEqual(["tollgate-opencode.chunks", "tollgate-opencode.js"])
-    const chunks = (await readdir(join(bundled.dir, "tollgate-opencode.chunks"))).map((c) => join(bundled.dir, "tollgate-opencode.chunks", c))
+    const chunks = (await readdir(join(bundled.dir, "tollgate-opencode.chunks"))).map((c) =>
+      join(bundled.dir, "tollgate-opencode.chunks", c)
+    )
     const files = [bundled.file, ...chunks]
-    expect(Object.keys(bundled.metafile.outputs).map((o) => resolve(o)).sort()).toEqual([...files].sort())
+    expect(
+      Object.keys(bundled.metafile.outputs)
+        .map((o) => resolve(o))
+        .sort()
+    ).toEqual([...files].sort())
     for (const [, output] of Object.entries(bundled.metafile.outputs)) {
-      const outside = output.imports.filter((i) => (i.external ? !i.path.startsWith("node:") : !files.includes(resolve(i.path))))
+      const outside = output.imports.filter((i) =>
+        i.external ? !i.path.startsWith("node:") : !files.includes(resolve(i.path))
+      )
       expect(outside).toEqual([])
     }
     // The sources agree with the metafile: every static or dynamic specifier left is a node: built-in or a chunk file.
     for (const file of files) {
       const source = await readFile(file, "utf8")
-      const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)].map((m) => m[1]!)
+      const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([^"']+)["']/g)].map(
+        (m) => m[1]!
+      )
       const unresolved = specifiers.filter((s) => !s.startsWith("node:") && !files.includes(resolve(dirname(file), s)))
       expect(unresolved).toEqual([])
     }
   })
 
   it("imports a few KB at load: the entry statically pulls in only tiny chunks; the request path is a lazy chunk", async () => {
-    const entry = bundled.metafile.outputs[Object.keys(bundled.metafile.outputs).find((o) => resolve(o) === bundled.file)!]!
-    const staticBytes = entry.bytes + entry.imports.filter((i) => i.kind === "import-statement" && !i.external).reduce((n, i) => n + bundled.metafile.outputs[i.path]!.bytes, 0)
+    const entry =
+      bundled.metafile.outputs[Object.keys(bundled.metafile.outputs).find((o) => resolve(o) === bundled.file)!]!
+    const staticBytes =
+      entry.bytes +
+      entry.imports
+        .filter((i) => i.kind === "import-statement" && !i.external)
+        .reduce((n, i) => n + bundled.metafile.outputs[i.path]!.bytes, 0)
     // Measured 3.5 KB; the whole request path (Effect and the rest) is over 300 KB.
     expect(staticBytes).toBeLessThan(20_000)
     expect(entry.imports.some((i) => i.kind === "dynamic-import" && /AuthorizedFetch/.test(i.path))).toBe(true)
   })
 
   it("is minified", async () => {
-    for (const file of [bundled.file, ...(await readdir(join(bundled.dir, "tollgate-opencode.chunks"))).map((c) => join(bundled.dir, "tollgate-opencode.chunks", c))]) {
+    for (const file of [
+      bundled.file,
+      ...(await readdir(join(bundled.dir, "tollgate-opencode.chunks"))).map((c) =>
+        join(bundled.dir, "tollgate-opencode.chunks", c)
+      )
+    ]) {
       const source = await readFile(file, "utf8")
       const lines = source.split("\n")
       // esbuild's minified output breaks lines only where it must (plus the two-line require banner): far longer

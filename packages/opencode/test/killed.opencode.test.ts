@@ -130,7 +130,11 @@ const random = (() => {
   }
 })()
 
-const exists = (path: string) => lstat(path).then(() => true, () => false)
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false
+  )
 
 describe("opencode runs killed at random (real binary, offline)", () => {
   it(
@@ -149,9 +153,7 @@ describe("opencode runs killed at random (real binary, offline)", () => {
       expect(alone.exitCode, `${alone.text}\n${await home.readLogs()}`).toBe(0)
       // Then whole runs as many at once as the killed ones will be: how long a run lives
       // here under that load, so the kills spread over all of it.
-      const whole = await Promise.all(
-        Array.from({ length: AT_ONCE }, () => runOpencode(home, RUN_TIMEOUT))
-      )
+      const whole = await Promise.all(Array.from({ length: AT_ONCE }, () => runOpencode(home, RUN_TIMEOUT)))
       for (const run of whole) expect(run.exitCode, `${run.text}\n${await home.readLogs()}`).toBe(0)
       const lifeMs = Math.max(...whole.map((run) => run.durationMs))
       const servedBefore = sim.count("messages")
@@ -164,7 +166,9 @@ describe("opencode runs killed at random (real binary, offline)", () => {
       const results: Array<Killed> = []
       const between: Array<Found> = []
       for (let i = 0; i < RUNS; i += AT_ONCE) {
-        results.push(...(await Promise.all(plan.slice(i, i + AT_ONCE).map((p) => runKilled(home, p.afterMs, p.signal)))))
+        results.push(
+          ...(await Promise.all(plan.slice(i, i + AT_ONCE).map((p) => runKilled(home, p.afterMs, p.signal))))
+        )
         between.push(await scan(home.home))
       }
       const killed = results.filter((r) => r.killedAlive).length

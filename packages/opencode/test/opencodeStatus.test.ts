@@ -30,7 +30,10 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
       const first = await runOpencode(home, RUN_TIMEOUT)
       expect(first.exitCode, `${first.text}\n${await home.readLogs()}`).toBe(0)
       const store = AccountStore.make(stateFile(home))
-      const authKey = accountKey({ type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: 0 }, 0)
+      const authKey = accountKey(
+        { type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: 0 },
+        0
+      )
       expect(Object.keys((await store.read()).accounts)).toContain(authKey)
       expect(sim.count("messages")).toBe(1)
       // Other processes (this test runner stands in for them) then saw that login capped, and a
@@ -54,8 +57,12 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
       const run = await runOpencode(home, RUN_TIMEOUT, { prompt: "", extraArgs: ["--command", "tollgate"] })
 
       const context = `${run.text}\n${await home.readLogs()}`
-      expect(run.stdout, context).toContain(`tollgate: accounts recorded by every opencode process (${stateFile(home)})`)
-      expect(run.stdout).toMatch(new RegExp(`${authKey} +RateLimited +100% +61% +in 2h5\\dm|${authKey} +RateLimited +100% +61% +in 3h00m`))
+      expect(run.stdout, context).toContain(
+        `tollgate: accounts recorded by every opencode process (${stateFile(home)})`
+      )
+      expect(run.stdout).toMatch(
+        new RegExp(`${authKey} +RateLimited +100% +61% +in 2h5\\dm|${authKey} +RateLimited +100% +61% +in 3h00m`)
+      )
       expect(run.stdout).toMatch(/oauth:account-2 +ExtraUsageRequired +100% +97% +- +until you act/)
       // No model call: neither the prompt nor a title went upstream (the one call is the first run's).
       expect(sim.count("messages"), context).toBe(1)
@@ -71,7 +78,10 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
       const sim = await oc.startSim()
       const home = await oc.makeSimHome(sim, {
         plugin: oc.plugin,
-        pluginOptions: { accounts: [{ type: "bogus" }, { type: "api", keyEnv: "TOLLGATE_TEST_UNSET_KEY" }], strategy: "fastest" },
+        pluginOptions: {
+          accounts: [{ type: "bogus" }, { type: "api", keyEnv: "TOLLGATE_TEST_UNSET_KEY" }],
+          strategy: "fastest"
+        },
         auth: anthropicOAuth(sim.account)
       })
 
@@ -99,7 +109,9 @@ describe("opencode with the tollgate plugin: options and status (real binary, of
         plugin: oc.plugin,
         auth: anthropicOAuth(sim.account)
       })
-      const config = JSON.parse(await (await import("node:fs/promises")).readFile(join(home.project, "opencode.json"), "utf8"))
+      const config = JSON.parse(
+        await (await import("node:fs/promises")).readFile(join(home.project, "opencode.json"), "utf8")
+      )
       expect(JSON.stringify(config)).not.toContain(sim.url)
 
       const run = await runOpencode(home, RUN_TIMEOUT)

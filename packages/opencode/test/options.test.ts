@@ -33,11 +33,17 @@ describe("validate", () => {
     [{ accounts: [{}] }, 'accounts[0].type is missing: use "api" or "claude-code"'],
     [{ accounts: [{ type: "claude-code" }] }, "accounts[0].configDir is missing"],
     [{ accounts: [{ type: "claude-code", configDir: " " }] }, "accounts[0].configDir must not be empty"],
-    [{ accounts: [{ type: "api", keyEnv: "TOLLGATE_TEST_UNSET" }] }, "accounts[0].keyEnv: the environment variable TOLLGATE_TEST_UNSET is not set"],
+    [
+      { accounts: [{ type: "api", keyEnv: "TOLLGATE_TEST_UNSET" }] },
+      "accounts[0].keyEnv: the environment variable TOLLGATE_TEST_UNSET is not set"
+    ],
     [{ accounts: [{ type: "api" }] }, 'accounts[0] needs "keyEnv"'],
     [{ accounts: [7] }, "accounts[0] must be an object"],
     [{ accounts: [{ type: "api", keyEnv: "K", key: "k" }] }, 'accounts[0] has both "key" and "keyEnv"'],
-    [{ accounts: [{ type: "api", keyEnv: "K", keyenv: "K" }] }, 'accounts[0].keyenv is not an option of a "api" account']
+    [
+      { accounts: [{ type: "api", keyEnv: "K", keyenv: "K" }] },
+      'accounts[0].keyenv is not an option of a "api" account'
+    ]
   ])("%j → %s", (options, problem) => {
     const result = validate(options, { K: "sk-ant-api-k" })
     expect(result.problems.join("\n")).toContain(problem)
@@ -99,13 +105,20 @@ const recordingClient = () => {
 describe("the plugin at load", () => {
   it("tells malformed options in opencode's log and a toast, and still loads", async () => {
     const { client, logs, toasts } = recordingClient()
-    const hooks = await plugin.server({ client }, { accounts: [{ type: "api", keyEnv: "TOLLGATE_TEST_UNSET" }, { type: "nope" }] })
+    const hooks = await plugin.server(
+      { client },
+      { accounts: [{ type: "api", keyEnv: "TOLLGATE_TEST_UNSET" }, { type: "nope" }] }
+    )
     expect(hooks.auth.provider).toBe("anthropic")
     expect(logs).toHaveLength(1)
     expect(logs[0]!.body).toMatchObject({ service: "tollgate", level: "warn" })
-    expect(logs[0]!.body.message).toContain("accounts[0].keyEnv: the environment variable TOLLGATE_TEST_UNSET is not set")
+    expect(logs[0]!.body.message).toContain(
+      "accounts[0].keyEnv: the environment variable TOLLGATE_TEST_UNSET is not set"
+    )
     expect(logs[0]!.body.message).toContain('accounts[1].type "nope" is not an account type')
-    expect(toasts).toEqual([{ body: { title: "tollgate: plugin options", message: logs[0]!.body.message, variant: "error" } }])
+    expect(toasts).toEqual([
+      { body: { title: "tollgate: plugin options", message: logs[0]!.body.message, variant: "error" } }
+    ])
   })
 
   it("says nothing for valid options or none", async () => {
@@ -157,7 +170,10 @@ describe("the plugin at load", () => {
       body: '{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed your account\'s rate limit."}}'
     })
     const { client, logs } = recordingClient()
-    const hooks = await plugin.server({ client }, { accounts: [{ type: "bogus" }, { type: "claude-code", configDir: claudeDir }] })
+    const hooks = await plugin.server(
+      { client },
+      { accounts: [{ type: "bogus" }, { type: "claude-code", configDir: claudeDir }] }
+    )
     expect(logs).toHaveLength(1)
     const loaded = await hooks.auth.loader(async () => ({
       type: "oauth",

@@ -55,7 +55,12 @@ await plugin.server({ client }, { accounts: "x" })
 mark("options")
 `
   )
-  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir, XDG_STATE_HOME: join(dir, "state"), TMPDIR: dir }
+  const env = {
+    PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+    HOME: dir,
+    XDG_STATE_HOME: join(dir, "state"),
+    TMPDIR: dir
+  }
   await new Promise<void>((resolve, reject) =>
     execFile(
       process.execPath,

@@ -13,7 +13,15 @@ describe("plugin options and the switch toast", () => {
   it("reads extra API-key accounts, env names first", () => {
     expect(
       extraAccounts(
-        { accounts: [{ type: "api", keyEnv: "K2" }, { type: "api", key: " sk-ant-api-lit " }, { type: "api", keyEnv: "UNSET" }, { type: "oauth" }, 7] },
+        {
+          accounts: [
+            { type: "api", keyEnv: "K2" },
+            { type: "api", key: " sk-ant-api-lit " },
+            { type: "api", keyEnv: "UNSET" },
+            { type: "oauth" },
+            7
+          ]
+        },
         { K2: "sk-ant-api-env" }
       )
     ).toEqual([
@@ -25,8 +33,14 @@ describe("plugin options and the switch toast", () => {
   })
 
   it("reads extra Claude Code logins by config dir, expanding ~", () => {
-    const [login] = extraAccounts({ accounts: [{ type: "claude-code", configDir: "~/.claude-work" }] }, { HOME: "/home/u", USER: "u" })
-    expect(login).toMatchObject({ type: "claude-code", location: { configDir: "/home/u/.claude-work", file: "/home/u/.claude-work/.credentials.json" } })
+    const [login] = extraAccounts(
+      { accounts: [{ type: "claude-code", configDir: "~/.claude-work" }] },
+      { HOME: "/home/u", USER: "u" }
+    )
+    expect(login).toMatchObject({
+      type: "claude-code",
+      location: { configDir: "/home/u/.claude-work", file: "/home/u/.claude-work/.credentials.json" }
+    })
   })
 
   it("fails over from a capped OAuth login to another Claude Code login, signing with that store's token", async () => {
@@ -36,17 +50,35 @@ describe("plugin options and the switch toast", () => {
       const second = sim.seed()
       await writeFile(
         join(dir, ".credentials.json"),
-        JSON.stringify({ claudeAiOauth: { accessToken: second.accessToken, refreshToken: second.refreshToken, expiresAt: second.expiresAt, scopes: [...second.scopes], subscriptionType: "max" } }),
+        JSON.stringify({
+          claudeAiOauth: {
+            accessToken: second.accessToken,
+            refreshToken: second.refreshToken,
+            expiresAt: second.expiresAt,
+            scopes: [...second.scopes],
+            subscriptionType: "max"
+          }
+        }),
         { mode: 0o600 }
       )
       sim.script("messages", {
         status: 429,
-        headers: { "content-type": "application/json", "anthropic-ratelimit-unified-status": "rejected", "anthropic-ratelimit-unified-representative-claim": "five_hour", "anthropic-ratelimit-unified-reset": "{{epoch-s:+3600}}" },
+        headers: {
+          "content-type": "application/json",
+          "anthropic-ratelimit-unified-status": "rejected",
+          "anthropic-ratelimit-unified-representative-claim": "five_hour",
+          "anthropic-ratelimit-unified-reset": "{{epoch-s:+3600}}"
+        },
         body: '{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed your account\'s rate limit."}}'
       })
       const fetch = AuthorizedFetch.make({
         accounts: [
-          { type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: sim.account.expiresAt },
+          {
+            type: "oauth",
+            access: sim.account.accessToken,
+            refresh: sim.account.refreshToken,
+            expires: sim.account.expiresAt
+          },
           ...extraAccounts({ accounts: [{ type: "claude-code", configDir: dir }] }, { HOME: dir })
         ],
         settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
@@ -68,8 +100,14 @@ describe("plugin options and the switch toast", () => {
 
   it("shows a warning toast when the account changes, and never throws", async () => {
     const calls: Array<unknown> = []
-    switchNotifier({ client: { tui: { showToast: async (o) => void calls.push(o) } } })({ from: 0, to: 1, reason: "capped" })
-    expect(calls).toEqual([{ body: { title: "tollgate", message: "Switched to account #2: capped", variant: "warning" } }])
+    switchNotifier({ client: { tui: { showToast: async (o) => void calls.push(o) } } })({
+      from: 0,
+      to: 1,
+      reason: "capped"
+    })
+    expect(calls).toEqual([
+      { body: { title: "tollgate", message: "Switched to account #2: capped", variant: "warning" } }
+    ])
     expect(() => switchNotifier({ client: {} })({ from: 0, to: 1, reason: "x" })).not.toThrow()
     expect(() =>
       switchNotifier({
@@ -82,7 +120,11 @@ describe("plugin options and the switch toast", () => {
         }
       })({ from: 0, to: 1, reason: "x" })
     ).not.toThrow()
-    switchNotifier({ client: { tui: { showToast: () => Promise.reject(new Error("rejected")) } } })({ from: 0, to: 1, reason: "x" })
+    switchNotifier({ client: { tui: { showToast: () => Promise.reject(new Error("rejected")) } } })({
+      from: 0,
+      to: 1,
+      reason: "x"
+    })
     await new Promise((r) => setTimeout(r, 5))
   })
 })

@@ -50,7 +50,10 @@ describe("the request path under the real opencode (offline)", () => {
           "anthropic-ratelimit-unified-representative-claim": "five_hour",
           "anthropic-ratelimit-unified-reset": String(Math.floor(Date.now() / 1000) + 7200)
         },
-        body: envelope("rate_limit_error", "This request would exceed your account's rate limit. Please try again later."),
+        body: envelope(
+          "rate_limit_error",
+          "This request would exceed your account's rate limit. Please try again later."
+        ),
         times: "always"
       })
       const home = await oc.makeSimHome(sim, { plugin: oc.plugin, auth: anthropicOAuth(sim.account) })

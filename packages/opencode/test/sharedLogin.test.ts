@@ -97,7 +97,7 @@ describe("Use my Claude Code login (real opencode + real claude, offline)", () =
   )
 
   it(
-    "`opencode providers login -m \"Use my Claude Code login\"` stores the marker, never Claude Code's refresh token",
+    '`opencode providers login -m "Use my Claude Code login"` stores the marker, never Claude Code\'s refresh token',
     async () => {
       const { sim, home } = await setup(undefined, undefined)
 

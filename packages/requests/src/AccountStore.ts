@@ -119,7 +119,8 @@ export const make = (path: string = defaultPath(), options: Options = {}): Accou
     mergeBackoff: (state) => mutate((file) => State.mergeBackoff(file, state)),
     rekey: (from, to) =>
       mutate((file) =>
-        from === to || (file.accounts[from] === undefined && !Object.keys(file.backoff).some((k) => k.endsWith(` ${from}`)))
+        from === to ||
+        (file.accounts[from] === undefined && !Object.keys(file.backoff).some((k) => k.endsWith(` ${from}`)))
           ? null
           : State.rekey(file, from, to)
       )

@@ -144,10 +144,12 @@ export const make = (options: Options): AuthorizedFetch => {
   const persist = options.persist ?? (() => undefined)
   const keys = options.accounts.map(accountKey)
   return Failover.make({
-    accounts: options.accounts.map((login, index) => Effect.runSync(
+    accounts: options.accounts.map((login, index) =>
+      Effect.runSync(
         // Only the first account is opencode's auth.json login; the others keep their tokens elsewhere.
         Account.make(index, login, persist, keys[index]!, { authFile: index === 0 ? (options.authFile ?? null) : null })
-      )),
+      )
+    ),
     keys,
     runtime: ManagedRuntime.make(
       Layer.merge(
@@ -155,7 +157,11 @@ export const make = (options: Options): AuthorizedFetch => {
         Backoff.layer()
       )
     ),
-    signer: { oauthBeta: settings.oauthBeta, userAgent: options.userAgent ?? settings.userAgent.messages, transport: options.transport },
+    signer: {
+      oauthBeta: settings.oauthBeta,
+      userAgent: options.userAgent ?? settings.userAgent.messages,
+      transport: options.transport
+    },
     waitCapMs: options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS,
     store: options.store ?? null,
     forwarder: options.forwarder ?? null,

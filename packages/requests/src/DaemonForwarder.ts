@@ -42,7 +42,9 @@ export interface Forwarder {
 }
 
 /** @since 0.1.0 */
-export const make = (options: { readonly socket?: string | undefined; readonly env?: Env | undefined } = {}): Forwarder => ({
+export const make = (
+  options: { readonly socket?: string | undefined; readonly env?: Env | undefined } = {}
+): Forwarder => ({
   forward: (headers) => {
     try {
       const unified = unifiedHeaders(headers)

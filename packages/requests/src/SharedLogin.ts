@@ -42,15 +42,16 @@ export const login = (where: StoreLocation.Location = location()): Promise<Resul
   Effect.runPromise(
     ClaudeCredentials.open(where).pipe(
       Effect.flatMap(readRecord),
-      Effect.map((record): Result =>
-        record === null || record.accessToken === "" || !record.refreshToken
-          ? { type: "failed" }
-          : {
-              type: "success",
-              refresh: MARKER,
-              access: record.accessToken,
-              expires: typeof record.expiresAt === "number" ? record.expiresAt : Number.MAX_SAFE_INTEGER
-            }
+      Effect.map(
+        (record): Result =>
+          record === null || record.accessToken === "" || !record.refreshToken
+            ? { type: "failed" }
+            : {
+                type: "success",
+                refresh: MARKER,
+                access: record.accessToken,
+                expires: typeof record.expiresAt === "number" ? record.expiresAt : Number.MAX_SAFE_INTEGER
+              }
       ),
       Effect.provide(
         Layer.merge(

@@ -24,7 +24,14 @@
  */
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 import * as State from "./internal/accountState.js"
-import { type Entry, formatState, formatTable, type Observed, stateView, type StateView } from "./internal/statusTable.js"
+import {
+  type Entry,
+  formatState,
+  formatTable,
+  type Observed,
+  stateView,
+  type StateView
+} from "./internal/statusTable.js"
 import { defaultPath } from "./AccountStore.js"
 
 /** @since 0.1.0 */
@@ -74,9 +81,7 @@ export const clear = (): void => entries.clear()
  *
  * @since 0.1.0
  */
-export const usageFromHeaders = (
-  headers: Headers
-): { fiveHour?: number; sevenDay?: number; resetsAt?: number } => {
+export const usageFromHeaders = (headers: Headers): { fiveHour?: number; sevenDay?: number; resetsAt?: number } => {
   const unified = UnifiedHeaders.parse(headers)
   const fiveHour = unified.fiveHour?.utilization ?? null
   const sevenDay = unified.sevenDay?.utilization ?? null
@@ -109,7 +114,11 @@ export const readState = async (path: string = defaultPath()): Promise<StateView
  * @since 0.2.0
  */
 export const render = async (
-  options: { readonly path?: string | undefined; readonly problems?: ReadonlyArray<string> | undefined; readonly now?: number } = {}
+  options: {
+    readonly path?: string | undefined
+    readonly problems?: ReadonlyArray<string> | undefined
+    readonly now?: number
+  } = {}
 ): Promise<string> => {
   const text = formatState(await readState(options.path), options.now ?? Date.now())
   const problems = options.problems ?? []

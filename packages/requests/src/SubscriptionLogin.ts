@@ -80,10 +80,17 @@ export const authorize = async (options: Options): Promise<Authorization> => {
         return { type: "failed" }
       }
       if (!code || returned !== state) {
-        return why("the pasted code does not belong to this login attempt (expected code#state from the page you just opened); start the login again.")
+        return why(
+          "the pasted code does not belong to this login attempt (expected code#state from the page you just opened); start the login again."
+        )
       }
       const exchange = Effect.flatMap(OAuthClient.OAuthClient, (client) =>
-        client.exchangeCode({ code: Redacted.make(code), verifier: Redacted.make(verifier), state, redirectUri: REDIRECT_URI })
+        client.exchangeCode({
+          code: Redacted.make(code),
+          verifier: Redacted.make(verifier),
+          state,
+          redirectUri: REDIRECT_URI
+        })
       ).pipe(
         Effect.provide(
           OAuthClient.layer.pipe(Layer.provide(Layer.merge(OAuthConfig.layer(options.settings), FetchHttpClient.layer)))

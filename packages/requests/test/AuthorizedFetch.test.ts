@@ -61,10 +61,19 @@ const oauth = (issued: Simulator.Issued): AuthorizedFetch.OAuthLogin => ({
 
 const envelope = (type: string, message: string) => JSON.stringify({ type: "error", error: { type, message } })
 
-const send = (fetch: AuthorizedFetch.AuthorizedFetch, sim: Simulator.Simulator, beta = "fine-grained-tool-streaming-2025-05-14") =>
+const send = (
+  fetch: AuthorizedFetch.AuthorizedFetch,
+  sim: Simulator.Simulator,
+  beta = "fine-grained-tool-streaming-2025-05-14"
+) =>
   fetch(`${sim.url}/v1/messages`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-api-key": "", "anthropic-version": "2023-06-01", "anthropic-beta": beta },
+    headers: {
+      "content-type": "application/json",
+      "x-api-key": "",
+      "anthropic-version": "2023-06-01",
+      "anthropic-beta": beta
+    },
     body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] })
   })
 
@@ -73,7 +82,10 @@ const lastMessage = (sim: Simulator.Simulator) => sim.log.filter((r) => r.route 
 describe("AuthorizedFetch", () => {
   it("signs with the bearer, merges the OAuth beta once, drops x-api-key and sets the User-Agent", async () => {
     const sim = await start()
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     expect((await send(fetch, sim, "a-1, oauth-2025-04-20 ,b-2")).status).toBe(200)
     const request = lastMessage(sim)
     expect(request.bearer).toBe(fingerprint(sim.account.accessToken))
@@ -81,7 +93,11 @@ describe("AuthorizedFetch", () => {
     expect(request.beta).toBe("a-1,oauth-2025-04-20,b-2")
     expect(request.userAgent).toBe(OAuthConfig.defaults.userAgent.messages)
 
-    const custom = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url }, userAgent: "ua-test/1" })
+    const custom = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url },
+      userAgent: "ua-test/1"
+    })
     await send(custom, sim, "")
     expect(lastMessage(sim).beta).toBe("oauth-2025-04-20")
     expect(lastMessage(sim).userAgent).toBe("ua-test/1")
@@ -94,7 +110,10 @@ describe("AuthorizedFetch", () => {
       headers: { "content-type": "application/json", "retry-after": "1" },
       body: envelope("rate_limit_error", "Rate limited. Please try again later.")
     })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     const started = Date.now()
     const response = await send(fetch, sim)
     expect(response.status).toBe(200)
@@ -109,7 +128,10 @@ describe("AuthorizedFetch", () => {
       headers: { "content-type": "application/json" },
       body: envelope("rate_limit_error", "Rate limited. Please try again later.")
     })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     const response = await send(fetch, sim)
     expect(response.status).toBe(429)
     const body = (await response.json()) as { type: string; error: { type: string; message: string } }
@@ -163,7 +185,10 @@ describe("AuthorizedFetch", () => {
       body: envelope("authentication_error", "OAuth authentication is currently not allowed for this organization."),
       times: "always"
     })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     const response = await send(fetch, sim)
     expect(sim.count("token")).toBe(0)
     expect(sim.count("messages")).toBe(1)
@@ -178,9 +203,15 @@ describe("AuthorizedFetch", () => {
     sim.script("messages", {
       status: 401,
       headers: { "content-type": "application/json" },
-      body: envelope("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.")
+      body: envelope(
+        "authentication_error",
+        "OAuth token has expired. Please obtain a new token or refresh your existing token."
+      )
     })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     expect((await send(fetch, sim)).status).toBe(200)
     expect(sim.count("token")).toBe(1)
     expect(sim.count("messages")).toBe(2)
@@ -194,17 +225,25 @@ describe("AuthorizedFetch", () => {
       headers: { "content-type": "application/json", "retry-after": "1" },
       body: envelope("overloaded_error", "Overloaded")
     })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     const response = await send(fetch, sim)
     expect(sim.count("messages")).toBe(1)
     expect(response.status).toBe(529)
-    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/overloaded \(not your quota\)/)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+      /overloaded \(not your quota\)/
+    )
   })
 
   it("a cap that resets within the wait cap is waited out once (the verdict says wait), then served", async () => {
     const sim = await start()
     sim.script("messages", cap(1))
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     expect((await send(fetch, sim)).status).toBe(200)
     expect(sim.count("messages")).toBe(2)
   })
@@ -212,7 +251,10 @@ describe("AuthorizedFetch", () => {
   it("a cap on the only account is answered at once in the form opencode does not retry, core's message intact", async () => {
     const sim = await start()
     sim.script("messages", { ...cap(7200), times: "always" })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     const response = await send(fetch, sim)
     expect(sim.count("messages")).toBe(1)
     // Not 408/409/429/>=500 (the AI SDK's isRetryable), and no text opencode's retry patterns match.
@@ -234,7 +276,10 @@ describe("AuthorizedFetch", () => {
       headers: { "content-type": "application/json" },
       body: envelope("invalid_request_error", "prompt is too long: 210345 tokens > 200000 maximum")
     })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     const response = await send(fetch, sim)
     expect(sim.count("messages")).toBe(1)
     // opencode's isContextOverflowError: status 400 and the message includes "prompt is too long".
@@ -254,7 +299,11 @@ describe("AuthorizedFetch", () => {
     const store = await tempStore()
     const key = "sk-ant-api03-test-key"
     const make = (login: AuthorizedFetch.OAuthLogin) =>
-      AuthorizedFetch.make({ accounts: [login, { type: "api", key }], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }, store })
+      AuthorizedFetch.make({
+        accounts: [login, { type: "api", key }],
+        settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url },
+        store
+      })
     await send(make(oauth(sim.account)), sim)
     expect(sim.count("messages")).toBe(2)
     // Another process, same login: straight to the API key, the OAuth account is not asked.
@@ -271,7 +320,10 @@ describe("AuthorizedFetch", () => {
   it("the status registry shows the verdict, not the HTTP status", async () => {
     const sim = await start()
     sim.script("messages", { ...cap(7200), times: "always" })
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     await send(fetch, sim)
     const entries = StatusCommand.snapshot()
     expect(entries.map((e) => e.verdict)).toEqual(["RateLimited"])
@@ -318,20 +370,47 @@ describe("AuthorizedFetch", () => {
   it("every verdict no retry can fix is answered in the form opencode does not retry; a backoff stays retryable", async () => {
     const now = Date.now()
     const verdict = (endpoint: "messages" | "token", status: number, type: string, message: string, headers = {}) => {
-      const c = classify({ endpoint, status, headers: { "content-type": "application/json", ...headers }, body: envelope(type, message), now })
+      const c = classify({
+        endpoint,
+        status,
+        headers: { "content-type": "application/json", ...headers },
+        body: envelope(type, message),
+        now
+      })
       if (c._tag === "Ok") throw new Error("expected a failure")
       return c
     }
     const final = [
-      verdict("messages", 429, "rate_limit_error", "This request would exceed your account's rate limit. Please try again later.", {
-        "anthropic-ratelimit-unified-status": "rejected",
-        "anthropic-ratelimit-unified-representative-claim": "seven_day"
-      }),
-      verdict("messages", 403, "permission_error", "OAuth authentication is currently not allowed for this organization."),
-      verdict("messages", 400, "invalid_request_error", "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."),
+      verdict(
+        "messages",
+        429,
+        "rate_limit_error",
+        "This request would exceed your account's rate limit. Please try again later.",
+        {
+          "anthropic-ratelimit-unified-status": "rejected",
+          "anthropic-ratelimit-unified-representative-claim": "seven_day"
+        }
+      ),
+      verdict(
+        "messages",
+        403,
+        "permission_error",
+        "OAuth authentication is currently not allowed for this organization."
+      ),
+      verdict(
+        "messages",
+        400,
+        "invalid_request_error",
+        "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."
+      ),
       verdict("messages", 401, "authentication_error", "OAuth token has been revoked"),
       verdict("messages", 403, "permission_error", "OAuth token does not meet scope requirement user:inference"),
-      classify({ endpoint: "token", status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: "x" }), now }),
+      classify({
+        endpoint: "token",
+        status: 400,
+        body: JSON.stringify({ error: "invalid_grant", error_description: "x" }),
+        now
+      }),
       // Waits far beyond the cap: opencode would otherwise sit out the whole Retry-After (an hour) before failing.
       verdict("token", 429, "rate_limit_error", "Rate limited. Please try again later.", { "retry-after": "3600" }),
       verdict("messages", 429, "rate_limit_error", "Rate limited. Please try again later.", { "retry-after": "3600" })
@@ -355,7 +434,10 @@ describe("AuthorizedFetch", () => {
       for (const pattern of OPENCODE_RETRY_PATTERNS) expect(text, c._tag).not.toMatch(pattern)
       expect((JSON.parse(text) as { error: { message: string } }).error.message).toBe(c.message)
     }
-    const overloaded = errorResponse(verdict("messages", 529, "overloaded_error", "Overloaded"), { now, waitCapMs: 10_000 })
+    const overloaded = errorResponse(verdict("messages", 529, "overloaded_error", "Overloaded"), {
+      now,
+      waitCapMs: 10_000
+    })
     expect(overloaded.status).toBe(529)
   })
 })

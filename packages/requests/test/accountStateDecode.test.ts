@@ -25,7 +25,12 @@ describe("the state file's backoff, decoded by core's schema", () => {
           "token oauth:good": armed,
           "token oauth:negative": { failures: -1, until: null, blockedFingerprint: null, verdict: null },
           "token oauth:text": { failures: "3", until: null, blockedFingerprint: null, verdict: null },
-          "token oauth:old-without-failure": { failures: 2, until: NOW + 1_000, blockedFingerprint: null, verdict: "Overloaded" }
+          "token oauth:old-without-failure": {
+            failures: 2,
+            until: NOW + 1_000,
+            blockedFingerprint: null,
+            verdict: "Overloaded"
+          }
         }
       })
     ) as unknown
@@ -33,6 +38,8 @@ describe("the state file's backoff, decoded by core's schema", () => {
     expect(Object.keys(decoded.backoff).sort()).toEqual(["token oauth:good", "token oauth:old-without-failure"])
     const good = decoded.backoff["token oauth:good"]!
     expect(Backoff.decide(good, NOW, "fp-1")).toMatchObject({ _tag: "Blocked", failure: { _tag: "RefreshRejected" } })
-    expect(Backoff.decide(decoded.backoff["token oauth:old-without-failure"]!, NOW, null)).toMatchObject({ _tag: "Delayed" })
+    expect(Backoff.decide(decoded.backoff["token oauth:old-without-failure"]!, NOW, null)).toMatchObject({
+      _tag: "Delayed"
+    })
   })
 })

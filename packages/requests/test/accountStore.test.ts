@@ -115,7 +115,10 @@ describe("AccountStore with AuthorizedFetch", () => {
 
   it("without a store nothing is written and behaviour is unchanged", async () => {
     const sim = await start()
-    const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url } })
+    const fetch = AuthorizedFetch.make({
+      accounts: [oauth(sim.account)],
+      settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url }
+    })
     expect((await send(fetch, sim)).status).toBe(200)
   })
 
@@ -131,7 +134,14 @@ describe("AccountStore with AuthorizedFetch", () => {
         "anthropic-ratelimit-unified-7d-utilization": "0.5",
         "anthropic-ratelimit-unified-reset": "2000000000"
       },
-      body: JSON.stringify({ id: "m", type: "message", role: "assistant", content: [], model: "x", stop_reason: "end_turn" })
+      body: JSON.stringify({
+        id: "m",
+        type: "message",
+        role: "assistant",
+        content: [],
+        model: "x",
+        stop_reason: "end_turn"
+      })
     })
     const store = AccountStore.make(path)
     const fetch = AuthorizedFetch.make({ accounts: [oauth(sim.account)], settings: { apiBaseUrl: sim.url }, store })
@@ -142,7 +152,13 @@ describe("AccountStore with AuthorizedFetch", () => {
       await new Promise((r) => setTimeout(r, 10))
       state = (await store.read()).accounts[AuthorizedFetch.accountKey(oauth(sim.account), 0)]
     }
-    expect(state).toMatchObject({ verdict: "Ok", skipUntil: null, fiveHour: 0.25, sevenDay: 0.5, resetsAt: 2_000_000_000_000 })
+    expect(state).toMatchObject({
+      verdict: "Ok",
+      skipUntil: null,
+      fiveHour: 0.25,
+      sevenDay: 0.5,
+      resetsAt: 2_000_000_000_000
+    })
   })
 })
 
@@ -217,7 +233,9 @@ describe("the account-state file's paths", () => {
     await mkdir(elsewhere, { mode: 0o700 })
     await symlink(elsewhere, join(root, "tollgate"))
     const store = AccountStore.make(join(root, "tollgate", "opencode-accounts.json"))
-    await expect(store.update("a", { verdict: "Ok" })).rejects.toThrow(`${join(root, "tollgate")} is a symlink; refusing to follow it`)
+    await expect(store.update("a", { verdict: "Ok" })).rejects.toThrow(
+      `${join(root, "tollgate")} is a symlink; refusing to follow it`
+    )
     expect(await readdir(elsewhere)).toEqual([])
   })
 
@@ -290,13 +308,20 @@ describe("AccountStore.rekey", () => {
     await seed(path, {
       version: 1,
       accounts: { old: entryAt(now - 60_000, { verdict: "RateLimited", skipUntil: now + 60_000 }), new: newer },
-      backoff: { "token old": backoffEntry(now + 1_000), "token new": backoffEntry(now + 9_000, 2), "authorize old": backoffEntry(now + 5_000) }
+      backoff: {
+        "token old": backoffEntry(now + 1_000),
+        "token new": backoffEntry(now + 9_000, 2),
+        "authorize old": backoffEntry(now + 5_000)
+      }
     })
 
     const file = await AccountStore.make(path).rekey("old", "new")
 
     expect(file.accounts).toEqual({ new: newer })
-    expect(file.backoff).toEqual({ "token new": backoffEntry(now + 9_000, 2), "authorize new": backoffEntry(now + 5_000) })
+    expect(file.backoff).toEqual({
+      "token new": backoffEntry(now + 9_000, 2),
+      "authorize new": backoffEntry(now + 5_000)
+    })
   })
 
   it("an older entry under the target is replaced by the moved one", async () => {
@@ -358,7 +383,12 @@ describe("AccountStore pruning", () => {
     await store.update("writer", { verdict: "Ok" })
 
     const file = await store.read()
-    expect(Object.keys(file.accounts).sort()).toEqual(["recent", "skipped-for-good", "skipped-until-tomorrow", "writer"])
+    expect(Object.keys(file.accounts).sort()).toEqual([
+      "recent",
+      "skipped-for-good",
+      "skipped-until-tomorrow",
+      "writer"
+    ])
     expect(Object.keys(file.backoff).sort()).toEqual(["token ahead", "token recently-over", "token unbounded"])
   })
 })
@@ -477,7 +507,9 @@ describe("AccountStore after a killed process", () => {
     const path = join(stateDir, "opencode-accounts.json")
     const script = await lockHolder(dir)
     const child = spawn(process.execPath, [script, path], { stdio: ["ignore", "pipe", "inherit"] })
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)))
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_code, signal) => resolve(signal))
+    )
     await new Promise<void>((resolve, reject) => {
       child.once("error", reject)
       child.once("exit", (code) => reject(new Error(`the lock holder exited (${code}) before holding the lock`)))

@@ -97,10 +97,24 @@ describe("DaemonForwarder", () => {
     sim.script("messages", {
       status: 200,
       headers: { "content-type": "application/json", "anthropic-ratelimit-unified-5h-utilization": "0.3" },
-      body: JSON.stringify({ id: "m", type: "message", role: "assistant", content: [], model: "x", stop_reason: "end_turn" })
+      body: JSON.stringify({
+        id: "m",
+        type: "message",
+        role: "assistant",
+        content: [],
+        model: "x",
+        stop_reason: "end_turn"
+      })
     })
     const fetch = AuthorizedFetch.make({
-      accounts: [{ type: "oauth", access: sim.account.accessToken, refresh: sim.account.refreshToken, expires: sim.account.expiresAt }],
+      accounts: [
+        {
+          type: "oauth",
+          access: sim.account.accessToken,
+          refresh: sim.account.refreshToken,
+          expires: sim.account.expiresAt
+        }
+      ],
       settings: { apiBaseUrl: sim.url, oauthBaseUrl: sim.url },
       forwarder: DaemonForwarder.make({ env: daemon.env })
     })

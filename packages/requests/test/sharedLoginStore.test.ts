@@ -23,7 +23,12 @@ const loginWith = async (text: string) => {
   return SharedLogin.login(StoreLocation.resolve({ HOME: home }))
 }
 
-const record = { accessToken: ACCESS, refreshToken: "sk-ant-ort01-x", expiresAt: 4_102_444_800_000, scopes: ["user:inference"] }
+const record = {
+  accessToken: ACCESS,
+  refreshToken: "sk-ant-ort01-x",
+  expiresAt: 4_102_444_800_000,
+  scopes: ["user:inference"]
+}
 
 describe("the shared Claude Code login's store", () => {
   it("accepts a store that starts with a UTF-8 byte order mark", async () => {

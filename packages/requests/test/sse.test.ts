@@ -41,7 +41,9 @@ const cut = (bytes: Uint8Array, size: number): Array<Uint8Array> => {
 
 describe("rewriteErrors", () => {
   const bytes = new TextEncoder().encode(EVENTS.join(""))
-  const expected = EVENTS.map((e) => (e.startsWith("event: error") ? "event: error\ndata: REPLACED" : e.slice(0, e.search(/\r?\n\r?\n$/)))).join("")
+  const expected = EVENTS.map((e) =>
+    e.startsWith("event: error") ? "event: error\ndata: REPLACED" : e.slice(0, e.search(/\r?\n\r?\n$/))
+  ).join("")
 
   for (const size of [1, 2, 3, 7, 64, bytes.length]) {
     it(`chunks of ${size} byte(s): healthy events byte for byte, the error block replaced`, async () => {

@@ -30,7 +30,14 @@ describe("formatTable", () => {
   it("renders aligned columns: account, verdict, 5h/7d percentages, reset and age", () => {
     const text = StatusCommand.formatTable(
       [
-        { account: "#1", verdict: "ok", fiveHour: 0.42, sevenDay: 0.13, resetsAt: NOW + 3 * 3_600_000 + 5 * 60_000, at: NOW - 4_000 },
+        {
+          account: "#1",
+          verdict: "ok",
+          fiveHour: 0.42,
+          sevenDay: 0.13,
+          resetsAt: NOW + 3 * 3_600_000 + 5 * 60_000,
+          at: NOW - 4_000
+        },
         { account: "#2", verdict: "RateLimited", fiveHour: 1, sevenDay: null, resetsAt: null, at: NOW - 125_000 }
       ],
       NOW
@@ -47,7 +54,14 @@ describe("formatTable", () => {
 
 describe("registry", () => {
   it("keeps the last report per account and earlier usage when a report has none", () => {
-    StatusCommand.report({ account: "#1", verdict: "ok", fiveHour: 0.5, sevenDay: 0.25, resetsAt: NOW + 60_000, at: NOW })
+    StatusCommand.report({
+      account: "#1",
+      verdict: "ok",
+      fiveHour: 0.5,
+      sevenDay: 0.25,
+      resetsAt: NOW + 60_000,
+      at: NOW
+    })
     StatusCommand.report({ account: "#1", verdict: "Overloaded", at: NOW })
     StatusCommand.report({ account: "#2", verdict: "ok", at: NOW })
     expect(StatusCommand.snapshot()).toEqual([
@@ -117,7 +131,12 @@ describe("the shared state file", () => {
       }
     },
     backoff: {
-      "token oauth:id:uuid-b": { failures: 1, until: NOW + 3_600_000, blockedFingerprint: null, verdict: "RateLimited" },
+      "token oauth:id:uuid-b": {
+        failures: 1,
+        until: NOW + 3_600_000,
+        blockedFingerprint: null,
+        verdict: "RateLimited"
+      },
       "token api:old": { failures: 2, until: NOW - 1, blockedFingerprint: null, verdict: "RateLimited" }
     }
   }
@@ -171,7 +190,10 @@ describe("the shared state file", () => {
     await expect(StatusCommand.answer({}, "s")).resolves.toContain("tollgate:")
     await expect(
       StatusCommand.answer(
-        { session: { prompt: () => Promise.reject(new Error("x")) }, tui: { showToast: () => Promise.reject(new Error("y")) } },
+        {
+          session: { prompt: () => Promise.reject(new Error("x")) },
+          tui: { showToast: () => Promise.reject(new Error("y")) }
+        },
         "s"
       )
     ).resolves.toContain("tollgate:")

@@ -13,11 +13,14 @@ const file = Options.file("file").pipe(
 
 /** The `classify` subcommand. */
 export const classify = Command.make("classify", { file }, (options) =>
-  Lazy.handler(() => import("../handlers/classify.js"), (m) => m.classify(options))
+  Lazy.handler(
+    () => import("../handlers/classify.js"),
+    (m) => m.classify(options)
+  )
 ).pipe(
   Command.withDescription(
     "Classify one Anthropic OAuth response. Reads a JSON document " +
-      '{endpoint, status, transportError?, headers?, body?, credential?: {scopes?, expiresAt?}, now?} ' +
+      "{endpoint, status, transportError?, headers?, body?, credential?: {scopes?, expiresAt?}, now?} " +
       "from stdin (or --file) and prints the verdict as JSON."
   )
 )

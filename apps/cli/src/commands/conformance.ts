@@ -13,7 +13,10 @@ const reportDir = Options.directory("report-dir").pipe(
 
 /** The `conformance` subcommand. */
 export const conformance = Command.make("conformance", { reportDir }, (options) =>
-  Lazy.handler(() => import("../handlers/conformance.js"), (m) => m.conformance(options))
+  Lazy.handler(
+    () => import("../handlers/conformance.js"),
+    (m) => m.conformance(options)
+  )
 ).pipe(
   Command.withDescription(
     "Run every registered adapter through the shared suites on the embedded simulator and print the pass/fail matrix; exits non-zero when anything fails."

@@ -17,7 +17,12 @@ const STATUS_PING_MS = 1_000
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object."))
 
-const run = Command.make("run", {}, () => Lazy.handler(() => import("../handlers/daemon.js"), (m) => m.run())).pipe(
+const run = Command.make("run", {}, () =>
+  Lazy.handler(
+    () => import("../handlers/daemon.js"),
+    (m) => m.run()
+  )
+).pipe(
   Command.withDescription(
     "Run the usage daemon in the foreground (what the service runs), logging to stderr. Exits 0 on SIGTERM or SIGINT."
   )
@@ -41,14 +46,25 @@ const status = Command.make("status", { json }, (options) =>
 ).pipe(Command.withDescription("Say whether the daemon answers on its socket, and its pid. Exits 0 either way."))
 
 /** The `daemon` subcommand and its own subcommands. */
-export const daemon = Command.make("daemon", {}, () =>
-  new UsageError.UsageError({ command: "tollgate daemon", detail: "missing command: use `run`, `install`, `uninstall` or `status` (see `tollgate daemon --help`)" })
+export const daemon = Command.make(
+  "daemon",
+  {},
+  () =>
+    new UsageError.UsageError({
+      command: "tollgate daemon",
+      detail: "missing command: use `run`, `install`, `uninstall` or `status` (see `tollgate daemon --help`)"
+    })
 ).pipe(
-  Command.withDescription("The per-user usage daemon that statuslines ask for quota: run it, install it as a service, or check on it."),
+  Command.withDescription(
+    "The per-user usage daemon that statuslines ask for quota: run it, install it as a service, or check on it."
+  ),
   Command.withSubcommands([
     run,
     ServiceCommands.install(ServiceUnit.DAEMON, SERVICE_ENV),
-    ServiceCommands.uninstall(ServiceUnit.DAEMON, async () => (await SingleInstance.ping(Paths.resolve(process.env).socket, STATUS_PING_MS)) !== null),
+    ServiceCommands.uninstall(
+      ServiceUnit.DAEMON,
+      async () => (await SingleInstance.ping(Paths.resolve(process.env).socket, STATUS_PING_MS)) !== null
+    ),
     status
   ])
 )

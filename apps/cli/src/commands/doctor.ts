@@ -10,7 +10,10 @@ const json = Options.boolean("json").pipe(Options.withDescription("Print one JSO
 
 /** The `doctor` subcommand. */
 export const doctor = Command.make("doctor", { json }, (options) =>
-  Lazy.handler(() => import("../handlers/doctor.js"), (m) => m.doctor(options))
+  Lazy.handler(
+    () => import("../handlers/doctor.js"),
+    (m) => m.doctor(options)
+  )
 ).pipe(
   Command.withDescription(
     "Inspect the local Claude Code login (CLAUDE_CODE_OAUTH_TOKEN or .credentials.json) without any network " +

@@ -23,23 +23,32 @@ export const DEFAULT_DRAIN_SECONDS = 30
 
 const port = Options.integer("port").pipe(
   Options.optional,
-  Options.withDescription(`TCP port on 127.0.0.1 (default $TOLLGATE_GATEWAY_PORT, else ${GatewayPaths.DEFAULT_PORT}; 0 picks a free one).`)
+  Options.withDescription(
+    `TCP port on 127.0.0.1 (default $TOLLGATE_GATEWAY_PORT, else ${GatewayPaths.DEFAULT_PORT}; 0 picks a free one).`
+  )
 )
 const portFile = Options.file("port-file").pipe(
   Options.optional,
   Options.withDescription("Write the port the gateway listens on to this file once it listens (for scripts and tests).")
 )
 const socket = Options.boolean("socket").pipe(
-  Options.withDescription("Also listen on a 0600 Unix socket beside the daemon's ($XDG_RUNTIME_DIR/tollgate/gateway.sock).")
+  Options.withDescription(
+    "Also listen on a 0600 Unix socket beside the daemon's ($XDG_RUNTIME_DIR/tollgate/gateway.sock)."
+  )
 )
 const drain = Options.integer("drain-seconds").pipe(
   Options.withDefault(DEFAULT_DRAIN_SECONDS),
-  Options.withDescription("On SIGTERM / SIGINT, how long requests in flight (streams included) may finish before they are closed.")
+  Options.withDescription(
+    "On SIGTERM / SIGINT, how long requests in flight (streams included) may finish before they are closed."
+  )
 )
 const json = Options.boolean("json").pipe(Options.withDescription("Print the gateway's answer as JSON."))
 
 const run = Command.make("run", { port, portFile, socket, drain }, (options) =>
-  Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.run(options))
+  Lazy.handler(
+    () => import("../handlers/gateway.js"),
+    (m) => m.run(options)
+  )
 ).pipe(
   Command.withDescription(
     "Run the gateway in the foreground on 127.0.0.1 (what the service runs), logging to stderr. Clients use the gateway key; SIGTERM / SIGINT drain requests in flight and exit 0."
@@ -47,7 +56,10 @@ const run = Command.make("run", { port, portFile, socket, drain }, (options) =>
 )
 
 const key = Command.make("key", {}, () =>
-  Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.key())
+  Lazy.handler(
+    () => import("../handlers/gateway.js"),
+    (m) => m.key()
+  )
 ).pipe(
   Command.withDescription(
     "Print the gateway key (created 0600 in $XDG_CONFIG_HOME/tollgate/ on first use). Give it to a client as its API key or bearer token; it opens the gateway only."
@@ -55,7 +67,10 @@ const key = Command.make("key", {}, () =>
 )
 
 const status = Command.make("status", { port, json }, (options) =>
-  Lazy.handler(() => import("../handlers/gateway.js"), (m) => m.status(options))
+  Lazy.handler(
+    () => import("../handlers/gateway.js"),
+    (m) => m.status(options)
+  )
 ).pipe(Command.withDescription("Ask the running gateway for its accounts and their last verdicts. Exits 0 either way."))
 
 // What the gateway must agree on with Claude Code and the daemon.
@@ -63,7 +78,9 @@ const SERVICE_ENV = ["CLAUDE_CONFIG_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "
 
 const isUp = async (): Promise<boolean> => {
   try {
-    const response = await fetch(`${GatewayPaths.baseUrl(GatewayPaths.port(process.env))}/tollgate/status`, { signal: AbortSignal.timeout(1_000) })
+    const response = await fetch(`${GatewayPaths.baseUrl(GatewayPaths.port(process.env))}/tollgate/status`, {
+      signal: AbortSignal.timeout(1_000)
+    })
     await response.body?.cancel()
     return true
   } catch {
@@ -72,9 +89,23 @@ const isUp = async (): Promise<boolean> => {
 }
 
 /** The `gateway` subcommand and its own subcommands. */
-export const gateway = Command.make("gateway", {}, () =>
-  new UsageError({ command: "tollgate gateway", detail: "missing command: use `run`, `key`, `install`, `uninstall` or `status` (see `tollgate gateway --help`)" })
+export const gateway = Command.make(
+  "gateway",
+  {},
+  () =>
+    new UsageError({
+      command: "tollgate gateway",
+      detail: "missing command: use `run`, `key`, `install`, `uninstall` or `status` (see `tollgate gateway --help`)"
+    })
 ).pipe(
-  Command.withDescription("A local Anthropic API endpoint for any runtime, signed with your subscription login: run it, print its key, install it as a service, or check on it."),
-  Command.withSubcommands([run, key, ServiceCommands.install(ServiceUnit.GATEWAY, SERVICE_ENV), ServiceCommands.uninstall(ServiceUnit.GATEWAY, isUp), status])
+  Command.withDescription(
+    "A local Anthropic API endpoint for any runtime, signed with your subscription login: run it, print its key, install it as a service, or check on it."
+  ),
+  Command.withSubcommands([
+    run,
+    key,
+    ServiceCommands.install(ServiceUnit.GATEWAY, SERVICE_ENV),
+    ServiceCommands.uninstall(ServiceUnit.GATEWAY, isUp),
+    status
+  ])
 )

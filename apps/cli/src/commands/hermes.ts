@@ -16,11 +16,16 @@ const hermesHome = Options.directory("hermes-home").pipe(
 )
 const port = Options.integer("port").pipe(
   Options.optional,
-  Options.withDescription(`The gateway's port on 127.0.0.1 (default: $TOLLGATE_GATEWAY_PORT, else ${GatewayPaths.DEFAULT_PORT}).`)
+  Options.withDescription(
+    `The gateway's port on 127.0.0.1 (default: $TOLLGATE_GATEWAY_PORT, else ${GatewayPaths.DEFAULT_PORT}).`
+  )
 )
 
 const installCommand = Command.make("install", { dryRun, hermesHome, port }, (options) =>
-  Lazy.handler(() => import("../handlers/hermes.js"), (m) => m.install(options))
+  Lazy.handler(
+    () => import("../handlers/hermes.js"),
+    (m) => m.install(options)
+  )
 ).pipe(
   Command.withDescription(
     "Point Hermes Agent at the tollgate gateway: model.provider and model.base_url in config.yaml, the gateway key as " +
@@ -30,7 +35,10 @@ const installCommand = Command.make("install", { dryRun, hermesHome, port }, (op
 )
 
 const uninstallCommand = Command.make("uninstall", { dryRun, hermesHome }, (options) =>
-  Lazy.handler(() => import("../handlers/hermes.js"), (m) => m.uninstall(options))
+  Lazy.handler(
+    () => import("../handlers/hermes.js"),
+    (m) => m.uninstall(options)
+  )
 ).pipe(
   Command.withDescription(
     "Undo `tollgate hermes install`: each file restored from its backup when it is still as install left it, otherwise " +
@@ -39,9 +47,17 @@ const uninstallCommand = Command.make("uninstall", { dryRun, hermesHome }, (opti
 )
 
 /** The `hermes` subcommand. */
-export const hermes = Command.make("hermes", {}, () =>
-  new UsageError.UsageError({ command: "tollgate hermes", detail: "missing command: use `tollgate hermes install` or `tollgate hermes uninstall`" })
+export const hermes = Command.make(
+  "hermes",
+  {},
+  () =>
+    new UsageError.UsageError({
+      command: "tollgate hermes",
+      detail: "missing command: use `tollgate hermes install` or `tollgate hermes uninstall`"
+    })
 ).pipe(
-  Command.withDescription("Set Hermes Agent up to use the tollgate gateway (`tollgate hermes install`), or undo it (`uninstall`)."),
+  Command.withDescription(
+    "Set Hermes Agent up to use the tollgate gateway (`tollgate hermes install`), or undo it (`uninstall`)."
+  ),
   Command.withSubcommands([installCommand, uninstallCommand])
 )

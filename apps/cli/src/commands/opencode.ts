@@ -48,7 +48,10 @@ export const globalConfigDir = Effect.gen(function* () {
   const path = yield* Path.Path
   const xdg = yield* nonEmpty("XDG_CONFIG_HOME")
   const home = yield* Config.string("HOME").pipe(Config.withDefault(os.homedir()))
-  return path.join(Option.getOrElse(xdg, () => path.join(home, ".config")), "opencode")
+  return path.join(
+    Option.getOrElse(xdg, () => path.join(home, ".config")),
+    "opencode"
+  )
 })
 
 /**
@@ -75,7 +78,10 @@ export const defaultBundle = (): string =>
 const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value))
 
 /** Where the plugin comes from: npm by name (the default), this checkout's build, or a bundle the user names. */
-export type Source = { readonly _tag: "Package" } | { readonly _tag: "Checkout" } | { readonly _tag: "File"; readonly path: string }
+export type Source =
+  | { readonly _tag: "Package" }
+  | { readonly _tag: "Checkout" }
+  | { readonly _tag: "File"; readonly path: string }
 
 const install = (options: { readonly global: boolean; readonly dryRun: boolean; readonly source: Source }) =>
   Effect.gen(function* () {
@@ -102,13 +108,19 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
                 `\`${BUILD_HINT}\` and run this again, or leave out --from-checkout to install ${PACKAGE_SPEC} by name`
             )
           : // A relative --plugin is the user's, not pnpm's workspace root's.
-            yield* bundleSpec(path.resolve(user.dir, source.path), `the plugin file ${path.resolve(user.dir, source.path)} does not exist`)
+            yield* bundleSpec(
+              path.resolve(user.dir, source.path),
+              `the plugin file ${path.resolve(user.dir, source.path)} does not exist`
+            )
 
     const readAll = (dir: string, names: ReadonlyArray<string>) =>
       Effect.forEach(names, (name) =>
         ConfigFile.read(path.join(dir, name), failed).pipe(Effect.map((f) => ({ path: f.target, text: f.current })))
       )
-    const candidates = yield* readAll(where.dir, options.global ? OpenCodeConfig.GLOBAL_NAMES : OpenCodeConfig.PROJECT_NAMES)
+    const candidates = yield* readAll(
+      where.dir,
+      options.global ? OpenCodeConfig.GLOBAL_NAMES : OpenCodeConfig.PROJECT_NAMES
+    )
     const fresh = path.join(where.dir, options.global ? OpenCodeConfig.GLOBAL_NEW : OpenCodeConfig.PROJECT_NEW)
     const target = yield* Either.mapLeft(
       (options.global ? OpenCodeConfig.pickGlobal : OpenCodeConfig.pickProject)(candidates, fresh),
@@ -146,7 +158,9 @@ const install = (options: { readonly global: boolean; readonly dryRun: boolean; 
       return yield* refuse(`${target.path} changed while it was being read; run this again`)
     }
     yield* ConfigFile.replace(found, change.text, NEW_FILE_MODE, failed)
-    yield* Console.log("Installed: opencode loads it from its next start. Inside opencode, /tollgate shows accounts and usage.")
+    yield* Console.log(
+      "Installed: opencode loads it from its next start. Inside opencode, /tollgate shows accounts and usage."
+    )
   })
 
 const project = Options.boolean("project").pipe(
@@ -159,7 +173,9 @@ const globalFlag = Options.boolean("global").pipe(
     "Install into the global config opencode reads ($XDG_CONFIG_HOME/opencode, else ~/.config/opencode: opencode.jsonc, opencode.json or config.json)."
   )
 )
-const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("Show the change and the target file; write nothing."))
+const dryRun = Options.boolean("dry-run").pipe(
+  Options.withDescription("Show the change and the target file; write nothing.")
+)
 const plugin = Options.file("plugin").pipe(
   Options.optional,
   Options.withDescription("Install this plugin bundle, as a file:// URL, instead of the package.")
@@ -212,8 +228,9 @@ const uninstall = (options: { readonly global: boolean; readonly dryRun: boolean
       const config = yield* Either.mapLeft(OpenCodeConfig.parse(found.current), (why) =>
         refuse(`not changing ${target}: ${why}; fix or move it first`)
       )
-      const change = yield* Either.mapLeft(OpenCodeConfig.planRemove({ path: target, text: found.current, config }), (why) =>
-        refuse(`not changing ${target}: ${why}`)
+      const change = yield* Either.mapLeft(
+        OpenCodeConfig.planRemove({ path: target, text: found.current, config }),
+        (why) => refuse(`not changing ${target}: ${why}`)
       )
       if (change.text === null) continue
       removed++
@@ -224,7 +241,9 @@ const uninstall = (options: { readonly global: boolean; readonly dryRun: boolean
     }
     const scope = options.global ? "global" : "project"
     if (removed === 0) return yield* Console.log(`Not installed: no ${scope} opencode config in ${dir} lists tollgate.`)
-    yield* Console.log(options.dryRun ? "Dry run: nothing written." : "Removed: opencode no longer loads it from its next start.")
+    yield* Console.log(
+      options.dryRun ? "Dry run: nothing written." : "Removed: opencode no longer loads it from its next start."
+    )
   })
 
 const uninstallCommand = Command.make("uninstall", { project, global: globalFlag, dryRun }, (o) =>
@@ -245,6 +264,8 @@ export const opencode = Command.make("opencode", {}, () =>
     })
   )
 ).pipe(
-  Command.withDescription("Set up the tollgate plugin for opencode (`tollgate opencode install`), or take it out (`uninstall`)."),
+  Command.withDescription(
+    "Set up the tollgate plugin for opencode (`tollgate opencode install`), or take it out (`uninstall`)."
+  ),
   Command.withSubcommands([installCommand, uninstallCommand])
 )

@@ -13,10 +13,12 @@ const json = Options.boolean("json").pipe(Options.withDescription("Print one JSO
 
 /** The `refresh` subcommand. */
 export const refresh = Command.make("refresh", { ifNeeded, json }, (options) =>
-  Lazy.handler(() => import("../handlers/refresh.js"), (m) => m.refresh(options))
+  Lazy.handler(
+    () => import("../handlers/refresh.js"),
+    (m) => m.refresh(options)
+  )
 ).pipe(
   Command.withDescription(
     "Refresh the local Claude Code login safely alongside Claude Code (its own locks; every field kept; atomic write) and say what happened: refreshed, adopted, not needed, or why not."
   )
 )
-

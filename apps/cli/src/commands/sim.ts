@@ -32,7 +32,10 @@ const list = Options.boolean("list").pipe(Options.withDescription("Name the scen
 
 /** The `sim` subcommand. */
 export const sim = Command.make("sim", { scenario, portFile, ttl, mitm, credentialsDir, list }, (options) =>
-  Lazy.handler(() => import("../handlers/sim.js"), (m) => m.sim(options))
+  Lazy.handler(
+    () => import("../handlers/sim.js"),
+    (m) => m.sim(options)
+  )
 ).pipe(
   Command.withDescription(
     "Run the loopback Anthropic simulator (token, usage, profile, messages) on 127.0.0.1 and print the exports that point tollgate (TOLLGATE_*) and opencode with the tollgate plugin at it."

@@ -13,7 +13,10 @@ const json = Options.boolean("json").pipe(Options.withDescription("Print one JSO
 
 /** The `status` subcommand. */
 export const status = Command.make("status", { json }, (options) =>
-  Lazy.handler(() => import("../handlers/status.js"), (m) => m.status(options))
+  Lazy.handler(
+    () => import("../handlers/status.js"),
+    (m) => m.status(options)
+  )
 ).pipe(
   Command.withDescription(
     "Show every Anthropic account the tollgate opencode plugin has used, from the state file all opencode " +

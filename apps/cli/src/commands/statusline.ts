@@ -92,7 +92,10 @@ export const settingsPath = Effect.gen(function* () {
   const path = yield* Path.Path
   const configDir = yield* nonEmpty("CLAUDE_CONFIG_DIR")
   const home = yield* Config.string("HOME").pipe(Config.withDefault(os.homedir()))
-  return path.join(Option.getOrElse(configDir, () => path.join(home, ".claude")), "settings.json")
+  return path.join(
+    Option.getOrElse(configDir, () => path.join(home, ".claude")),
+    "settings.json"
+  )
 })
 
 const show = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value))
@@ -120,7 +123,9 @@ const install = (dryRun: boolean) =>
     yield* Console.log("Installed: Claude Code runs it from its next start.")
   })
 
-const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("Show the change and the target file; write nothing."))
+const dryRun = Options.boolean("dry-run").pipe(
+  Options.withDescription("Show the change and the target file; write nothing.")
+)
 
 const installCommand = Command.make("install", { dryRun }, ({ dryRun }) => install(dryRun)).pipe(
   Command.withDescription(

@@ -27,11 +27,16 @@ const ifToken = Options.text("if-token").pipe(
     "The fingerprint (fp_ and 16 hex digits) of the token that just got a 401: refresh only if the store still holds it, else print the newer one."
   )
 )
-const json = Options.boolean("json").pipe(Options.withDescription("Print {accessToken, expiresAt, fingerprint, outcome} as one JSON object."))
+const json = Options.boolean("json").pipe(
+  Options.withDescription("Print {accessToken, expiresAt, fingerprint, outcome} as one JSON object.")
+)
 
 /** The `token` subcommand. */
 export const token = Command.make("token", { minValid, ifToken, json }, (options) =>
-  Lazy.handler(() => import("../handlers/token.js"), (m) => m.token(options))
+  Lazy.handler(
+    () => import("../handlers/token.js"),
+    (m) => m.token(options)
+  )
 ).pipe(
   Command.withDescription(
     "Print an access token from the Claude Code login, valid for at least --min-valid seconds, refreshing safely alongside Claude Code when needed (its locks; one refresh for any number of callers). For runtimes that would otherwise refresh the login themselves."

@@ -9,7 +9,9 @@ import { log } from "../ServiceLog.js"
 
 export const run = () =>
   runDaemon({ paths: Paths.resolve(process.env), log }).pipe(
-    Effect.provide(OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layerFromConfig()), Layer.provide(FetchHttpClient.layer))),
+    Effect.provide(
+      OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layerFromConfig()), Layer.provide(FetchHttpClient.layer))
+    ),
     // A signal reaches us as an interruption, which the composition root reports
     // as exit 130. For a service manager a requested stop is a clean exit (with
     // `Restart=on-failure` / `SuccessfulExit=false` a non-zero one reads as a

@@ -62,8 +62,12 @@ export const run = (options: {
       const file = options.portFile.value
       yield* Effect.promise(() => AtomicFile.write(file, `${running.port}\n`, { mode: 0o600, durable: false }))
     }
-    const described = loaded.described.map((a) => `#${Number(a["index"]) + 1} ${String(a["type"])}${a["store"] ? ` (${String(a["store"])})` : ""}`)
-    log(`tollgate gateway: listening on ${running.url}${running.socket ? ` and ${running.socket}` : ""}; accounts: ${described.join(", ")}; upstream ${settings.apiBaseUrl}`)
+    const described = loaded.described.map(
+      (a) => `#${Number(a["index"]) + 1} ${String(a["type"])}${a["store"] ? ` (${String(a["store"])})` : ""}`
+    )
+    log(
+      `tollgate gateway: listening on ${running.url}${running.socket ? ` and ${running.socket}` : ""}; accounts: ${described.join(", ")}; upstream ${settings.apiBaseUrl}`
+    )
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
@@ -92,18 +96,26 @@ export const status = (options: { readonly port: Option.Option<number>; readonly
       return { status: response.status, body: (await response.json()) as Record<string, unknown> }
     }).pipe(Effect.option)
     if (Option.isNone(answer)) {
-      yield* Console.log(options.json ? JSON.stringify({ running: false, url }) : `tollgate gateway is not running (no answer on ${url}).`)
+      yield* Console.log(
+        options.json
+          ? JSON.stringify({ running: false, url })
+          : `tollgate gateway is not running (no answer on ${url}).`
+      )
       return
     }
     const body = answer.value.body
     if (options.json) return yield* Console.log(JSON.stringify({ running: true, url, ...body }))
     const gateway = (body["gateway"] ?? {}) as { pid?: number; accounts?: ReadonlyArray<Record<string, unknown>> }
     const seen = (body["seen"] ?? []) as ReadonlyArray<{ account: string; verdict: string }>
-    const lines = [`tollgate gateway is running (pid ${gateway.pid ?? "?"}, ${url.replace(/\/tollgate\/status$/, "")}).`]
+    const lines = [
+      `tollgate gateway is running (pid ${gateway.pid ?? "?"}, ${url.replace(/\/tollgate\/status$/, "")}).`
+    ]
     for (const account of gateway.accounts ?? []) {
       const label = `#${Number(account["index"]) + 1}`
       const verdict = seen.find((e) => e.account === label)?.verdict ?? "no request yet"
-      lines.push(`  ${label} ${String(account["type"])}${account["store"] ? ` ${String(account["store"])}` : ""}: ${verdict}`)
+      lines.push(
+        `  ${label} ${String(account["type"])}${account["store"] ? ` ${String(account["store"])}` : ""}: ${verdict}`
+      )
     }
     yield* Console.log(lines.join("\n"))
   })

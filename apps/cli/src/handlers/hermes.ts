@@ -21,7 +21,11 @@ const attempt = <A>(command: string, run: () => Promise<A>) =>
         : new Error(`${command}: ${error instanceof Error ? error.message : String(error)}`)
   })
 
-export const install = (options: { readonly dryRun: boolean; readonly hermesHome: Option.Option<string>; readonly port: Option.Option<number> }) =>
+export const install = (options: {
+  readonly dryRun: boolean
+  readonly hermesHome: Option.Option<string>
+  readonly port: Option.Option<number>
+}) =>
   Effect.gen(function* () {
     const name = "tollgate hermes install"
     const chosen = Option.getOrElse(options.port, () => GatewayPaths.port(process.env))

@@ -34,7 +34,9 @@ export const opencodeExports = (url: string): ReadonlyArray<string> => [
 ]
 
 const listCatalog = Console.log(
-  [`${Catalog.catalog.length} scenarios:`, ...Catalog.catalog.map((s) => `  ${s.name.padEnd(32)} ${s.summary}`)].join("\n")
+  [`${Catalog.catalog.length} scenarios:`, ...Catalog.catalog.map((s) => `  ${s.name.padEnd(32)} ${s.summary}`)].join(
+    "\n"
+  )
 )
 
 export const sim = (options: {
@@ -56,7 +58,10 @@ export const sim = (options: {
           })
         }
         if (options.ttl <= 0) {
-          return yield* new UsageError.UsageError({ command: "tollgate sim", detail: "--ttl must be a positive number of seconds" })
+          return yield* new UsageError.UsageError({
+            command: "tollgate sim",
+            detail: "--ttl must be a positive number of seconds"
+          })
         }
         const fs = yield* FileSystem.FileSystem
         const server = yield* Effect.acquireRelease(
@@ -87,7 +92,11 @@ export const sim = (options: {
           yield* Effect.tryPromise({
             try: async () => {
               await PrivateDirectory.ensure(dir, { tighten: false })
-              await AtomicFile.create(file, `${JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2)}\n`, { mode: 0o600 })
+              await AtomicFile.create(
+                file,
+                `${JSON.stringify({ claudeAiOauth: storedLogin(server.account) }, null, 2)}\n`,
+                { mode: 0o600 }
+              )
             },
             catch: (error) =>
               refuse(

@@ -73,7 +73,11 @@ export interface WorldOptions {
 }
 
 /** Starts a world whose Claude Code login expires in `expiresInMs`. */
-export const hermesWorld = async (sandbox: Sandbox, expiresInMs: number, options: WorldOptions = {}): Promise<HermesWorld> => {
+export const hermesWorld = async (
+  sandbox: Sandbox,
+  expiresInMs: number,
+  options: WorldOptions = {}
+): Promise<HermesWorld> => {
   const ttlMs = options.ttlMs ?? 300_000
   const sim = await Simulator.start({
     scenario: { name: "hermes", summary: "a Claude Code login Hermes shares", account: { expiresInMs } },
@@ -83,7 +87,12 @@ export const hermesWorld = async (sandbox: Sandbox, expiresInMs: number, options
   const certs = join(sandbox.root, "certs")
   await mkdir(certs, { recursive: true })
   // console.anthropic.com too: Hermes falls back to it on any error, and that POST counts as well.
-  const proxy = await startMitm({ handler: sim.listener, dir: certs, hosts: [...defaultHosts, "console.anthropic.com"], ttlMs })
+  const proxy = await startMitm({
+    handler: sim.listener,
+    dir: certs,
+    hosts: [...defaultHosts, "console.anthropic.com"],
+    ttlMs
+  })
   const hermesHome = join(sandbox.root, "hermes")
   await mkdir(hermesHome, { recursive: true, mode: 0o700 })
   await writeFile(join(hermesHome, "config.yaml"), HERMES_CONFIG)
@@ -154,8 +163,14 @@ const parseLines = (run: Run): HermesResult => {
 }
 
 /** Runs one Hermes path in `world` (plus `env`), to the end. */
-export const runHermes = async (world: HermesWorld, mode: Mode, env: Readonly<Record<string, string>> = {}): Promise<HermesResult> =>
-  parseLines(await collect(PYTHON, [RUNNER, DRIVER, mode], world.sandbox.root, { ...world.env, ...env }, { timeoutMs: 90_000 }))
+export const runHermes = async (
+  world: HermesWorld,
+  mode: Mode,
+  env: Readonly<Record<string, string>> = {}
+): Promise<HermesResult> =>
+  parseLines(
+    await collect(PYTHON, [RUNNER, DRIVER, mode], world.sandbox.root, { ...world.env, ...env }, { timeoutMs: 90_000 })
+  )
 
 /**
  * Starts `count` Hermes processes on `mode` that each import Hermes, say
@@ -165,7 +180,12 @@ export const runHermes = async (world: HermesWorld, mode: Mode, env: Readonly<Re
  */
 export const startHermes = (world: HermesWorld, mode: Mode, count: number, goFile: string) => {
   const runs = Array.from({ length: count }, () => {
-    const child = spawn(PYTHON, [RUNNER, DRIVER, mode, goFile], { cwd: world.sandbox.root, env: world.env, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 })
+    const child = spawn(PYTHON, [RUNNER, DRIVER, mode, goFile], {
+      cwd: world.sandbox.root,
+      env: world.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000
+    })
     let stdout = ""
     let stderr = ""
     let onReady: () => void = () => {}

@@ -48,7 +48,12 @@ export const call = <A>(path: string, f: () => Promise<A>): Effect.Effect<A, Loc
 
 /** `lstat`, with a missing path as `null`. */
 export const statOrNull = (path: string): Effect.Effect<Stats | null, LockIo> =>
-  call(path, () => fs.lstat(path)).pipe(Effect.catchIf((e) => e.code === "ENOENT", () => Effect.succeed(null)))
+  call(path, () => fs.lstat(path)).pipe(
+    Effect.catchIf(
+      (e) => e.code === "ENOENT",
+      () => Effect.succeed(null)
+    )
+  )
 
 const tryTake = (spec: Spec, staleMs: number): Effect.Effect<Held | null, LockIo> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => call(spec.path, () => LockDir.tryTake(spec, staleMs, now)))

@@ -70,7 +70,10 @@ export const write = (configDir: string, record: OwnerRecord, file: string = OWN
 
 /** The file's first 4 KiB, or `None` when there is no file. */
 export const readText = (configDir: string, file: string = OWNER_FILE): Effect.Effect<Option.Option<string>> =>
-  Effect.map(Effect.promise(() => LockOwner.readText(ownerPath(configDir, file))), Option.fromNullable)
+  Effect.map(
+    Effect.promise(() => LockOwner.readText(ownerPath(configDir, file))),
+    Option.fromNullable
+  )
 
 /** A record Claude Code would accept, or `None`. */
 export const parse = (text: string): Option.Option<OwnerRecord> => decode(text)
@@ -92,7 +95,11 @@ export const read = (configDir: string, file: string = OWNER_FILE): Effect.Effec
   Effect.map(readText(configDir, file), Option.flatMap(parse))
 
 /** Removes the record only if it is the one we wrote (Claude Code checks the same two fields). */
-export const removeIfOurs = (configDir: string, lockBirthtimeMs: number, file: string = OWNER_FILE): Effect.Effect<void> =>
+export const removeIfOurs = (
+  configDir: string,
+  lockBirthtimeMs: number,
+  file: string = OWNER_FILE
+): Effect.Effect<void> =>
   Effect.tryPromise(() => LockOwner.removeIfOurs(ownerPath(configDir, file), lockBirthtimeMs)).pipe(
     Effect.catchAll((e) => Effect.logWarning(`refresh lock owner record not removed [${errnoOf(e.error)}]`))
   )
@@ -102,7 +109,8 @@ export const removeIfOurs = (configDir: string, lockBirthtimeMs: number, file: s
  * Claude Code decides), `null` when it cannot be told from here (a different
  * machine or pid namespace).
  */
-export const alive = (record: OwnerRecord): Effect.Effect<boolean | null> => Effect.sync(() => ProcessIdentity.alive(record))
+export const alive = (record: OwnerRecord): Effect.Effect<boolean | null> =>
+  Effect.sync(() => ProcessIdentity.alive(record))
 
 /**
  * Whether the lock instance `seen` was left by a process that provably no

@@ -43,9 +43,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000
 export const EXIT_NOT_FOUND = 44
 
 /** Why a command line could not be built. */
-export type LineError =
-  | { readonly _tag: "Unquotable" }
-  | { readonly _tag: "TooLong"; readonly bytes: number }
+export type LineError = { readonly _tag: "Unquotable" } | { readonly _tag: "TooLong"; readonly bytes: number }
 
 /**
  * Quotes one argument for `security -i`'s parser. A line break or NUL cannot
@@ -174,7 +172,10 @@ export const resolveExecutable = (nameOrPath: string): Effect.Effect<Option.Opti
       const file = path.resolve(nameOrPath)
       return (yield* Effect.promise(() => isExecutableFile(file))) ? Option.some(file) : Option.none()
     }
-    const searchPath = yield* Config.string("PATH").pipe(Config.withDefault(""), Effect.orElseSucceed(() => ""))
+    const searchPath = yield* Config.string("PATH").pipe(
+      Config.withDefault(""),
+      Effect.orElseSucceed(() => "")
+    )
     for (const dir of searchPath.split(path.delimiter)) {
       if (dir === "" || !path.isAbsolute(dir)) continue
       const file = path.join(dir, nameOrPath)

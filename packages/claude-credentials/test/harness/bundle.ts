@@ -120,7 +120,9 @@ export const spawnNode = (
             new Promise<void>((resolve) => waiters.push({ text, resolve })),
             ended.then((e) => {
               if (!e.stdout.includes(text)) {
-                throw new Error(`child exited (${e.code ?? e.signal}) before printing ${JSON.stringify(text)}: ${e.stderr}`)
+                throw new Error(
+                  `child exited (${e.code ?? e.signal}) before printing ${JSON.stringify(text)}: ${e.stderr}`
+                )
               }
             })
           ]),

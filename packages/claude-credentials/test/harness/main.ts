@@ -79,7 +79,9 @@ const refresh = (simUrl: string, goFile: string, keychain: string | undefined) =
     )
     const ms = Date.now() - started
     if (result._tag === "Right") {
-      yield* say(`RESULT ${JSON.stringify({ ok: true, outcome: result.right._tag, fingerprint: result.right.fingerprint, ms })}`)
+      yield* say(
+        `RESULT ${JSON.stringify({ ok: true, outcome: result.right._tag, fingerprint: result.right.fingerprint, ms })}`
+      )
       return 0
     }
     const error = result.left
@@ -115,7 +117,9 @@ const rmw = (configDir: string, writer: number, rounds: number, goFile: string, 
         const mine = Array.isArray(record[field]) ? (record[field] as ReadonlyArray<number>) : []
         yield* store.write({ ...current.value, claudeAiOauth: { ...record, [field]: [...mine, round] } })
       })
-    const guard = locked ? RefreshLock.withStorageWriteLock(location, { retryMs: 20 }) : <A, E, R>(e: Effect.Effect<A, E, R>) => e
+    const guard = locked
+      ? RefreshLock.withStorageWriteLock(location, { retryMs: 20 })
+      : <A, E, R>(e: Effect.Effect<A, E, R>) => e
     yield* say("ready")
     yield* waitFor(goFile)
     for (let round = 1; round <= rounds; round++) yield* guard(once(round))

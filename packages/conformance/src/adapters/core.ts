@@ -66,10 +66,32 @@ export const classifier: ClassifierFactory = () => ({
     const ua = OAuthConfig.defaults.userAgent[endpoint]
     const bearer = Signing.oauthHeaders(login.accessToken, OAuthConfig.defaults.oauthBeta)
     const requests: Record<Endpoint, [string, RequestInit]> = {
-      token: ["/v1/oauth/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ grant_type: "refresh_token", refresh_token: login.refreshToken, client_id: OAuthConfig.defaults.clientId }) }],
+      token: [
+        "/v1/oauth/token",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            grant_type: "refresh_token",
+            refresh_token: login.refreshToken,
+            client_id: OAuthConfig.defaults.clientId
+          })
+        }
+      ],
       usage: ["/api/oauth/usage", { headers: bearer }],
       profile: ["/api/oauth/profile", { headers: bearer }],
-      messages: ["/v1/messages", { method: "POST", headers: { ...bearer, "content-type": "application/json" }, body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }) }]
+      messages: [
+        "/v1/messages",
+        {
+          method: "POST",
+          headers: { ...bearer, "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "claude-sonnet-4-5",
+            max_tokens: 16,
+            messages: [{ role: "user", content: "hi" }]
+          })
+        }
+      ]
     }
     const [path, init] = requests[endpoint]
     const credential = { scopes: login.scopes, expiresAt: login.expiresAt }
@@ -81,10 +103,19 @@ export const classifier: ClassifierFactory = () => ({
       })
       const body = new Uint8Array(await response.arrayBuffer())
       const headers = Object.fromEntries(response.headers)
-      return Classification.toJson(classify({ endpoint, status: response.status, headers, body, credential, now: Date.now() })) as never
+      return Classification.toJson(
+        classify({ endpoint, status: response.status, headers, body, credential, now: Date.now() })
+      ) as never
     } catch (error) {
-      const reason = error instanceof Error && /timeout|abort/i.test(`${error.name} ${error.message}`) ? "timeout" : /ECONNRESET|socket|terminated/i.test(String((error as { cause?: unknown }).cause ?? error)) ? "reset" : "other"
-      return Classification.toJson(classify({ endpoint, status: null, transportError: reason, credential, now: Date.now() })) as never
+      const reason =
+        error instanceof Error && /timeout|abort/i.test(`${error.name} ${error.message}`)
+          ? "timeout"
+          : /ECONNRESET|socket|terminated/i.test(String((error as { cause?: unknown }).cause ?? error))
+            ? "reset"
+            : "other"
+      return Classification.toJson(
+        classify({ endpoint, status: null, transportError: reason, credential, now: Date.now() })
+      ) as never
     }
   }
 })
@@ -103,7 +134,14 @@ export const oauthClient: ClassifierFactory = () => ({
           fingerprint: fingerprint(login.accessToken)
         }
         const ok = (status: number) =>
-          new Classification.Ok({ endpoint, status, action: "none", retryable: false, retryAfterMs: null, requestId: null })
+          new Classification.Ok({
+            endpoint,
+            status,
+            action: "none",
+            retryable: false,
+            retryAfterMs: null,
+            requestId: null
+          })
         switch (endpoint) {
           case "token":
             return yield* client
@@ -189,12 +227,14 @@ export const refreshSingleFlight: RuntimeFetchFactory = async ({ sim, logins }) 
           current.refreshToken === null
             ? Effect.fail(new Error("no refresh token"))
             : client.refresh({ refreshToken: current.refreshToken, scopes: current.scopes }).pipe(
-                Effect.map((grant): Held => ({
-                  accessToken: grant.accessToken,
-                  refreshToken: grant.refreshToken ?? current.refreshToken,
-                  expiresAt: grant.expiresAt,
-                  scopes: grant.scopes ?? current.scopes
-                })),
+                Effect.map(
+                  (grant): Held => ({
+                    accessToken: grant.accessToken,
+                    refreshToken: grant.refreshToken ?? current.refreshToken,
+                    expiresAt: grant.expiresAt,
+                    scopes: grant.scopes ?? current.scopes
+                  })
+                ),
                 Effect.tap((next) => Ref.set(store, next)),
                 Effect.mapError((c) => new Error(c.message))
               )
@@ -205,7 +245,11 @@ export const refreshSingleFlight: RuntimeFetchFactory = async ({ sim, logins }) 
     const { tokens } = await Effect.runPromise(coordinator.ensure(rejected ? { rejected } : {}))
     const headers = new Headers(init.headers)
     headers.delete("x-api-key")
-    const signed = Signing.oauthHeaders(Redacted.value(tokens.accessToken), OAuthConfig.defaults.oauthBeta, headers.get("anthropic-beta"))
+    const signed = Signing.oauthHeaders(
+      Redacted.value(tokens.accessToken),
+      OAuthConfig.defaults.oauthBeta,
+      headers.get("anthropic-beta")
+    )
     for (const [name, value] of Object.entries(signed)) headers.set(name, value)
     return { response: await fetch(input, { ...init, headers }), token: tokens.accessToken }
   }
@@ -221,7 +265,12 @@ export const refreshSingleFlight: RuntimeFetchFactory = async ({ sim, logins }) 
         body: text,
         now: Date.now()
       })
-      if (verdict.action !== "refresh") return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers })
+      if (verdict.action !== "refresh")
+        return new Response(text, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers
+        })
       return (await attempt(input, init, token)).response
     }
   }

@@ -25,7 +25,8 @@ export interface Certificates {
 const VALIDITY_DAYS = "2"
 
 // Hosts end up inside an openssl config file, so only plain DNS names may pass.
-const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
+const HOSTNAME =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
 
 const openssl = (args: ReadonlyArray<string>, cwd: string): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -81,10 +82,7 @@ ${hosts.map((host, i) => `DNS.${i + 1} = ${host}`).join("\n")}
  * writing them (mode 0600) into `dir`, a temporary directory the caller owns
  * and removes.
  */
-export const generateCertificates = async (
-  dir: string,
-  hosts: ReadonlyArray<string>
-): Promise<Certificates> => {
+export const generateCertificates = async (dir: string, hosts: ReadonlyArray<string>): Promise<Certificates> => {
   if (hosts.length === 0) throw new Error("generateCertificates: at least one host is required")
   for (const host of hosts) {
     if (!HOSTNAME.test(host)) throw new Error(`generateCertificates: not a DNS name: ${JSON.stringify(host)}`)
@@ -104,20 +102,46 @@ export const generateCertificates = async (
   // EC P-256: key generation takes milliseconds, RSA takes noticeably longer.
   const ecKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
   await openssl(
-    ["req", "-x509", "-new", ...ecKey, "-keyout", caKeyPath, "-out", caCertPath, "-days", VALIDITY_DAYS, "-sha256", "-config", caConfigPath],
+    [
+      "req",
+      "-x509",
+      "-new",
+      ...ecKey,
+      "-keyout",
+      caKeyPath,
+      "-out",
+      caCertPath,
+      "-days",
+      VALIDITY_DAYS,
+      "-sha256",
+      "-config",
+      caConfigPath
+    ],
     dir
   )
-  await openssl(
-    ["req", "-new", ...ecKey, "-keyout", leafKeyPath, "-out", leafCsrPath, "-config", leafConfigPath],
-    dir
-  )
+  await openssl(["req", "-new", ...ecKey, "-keyout", leafKeyPath, "-out", leafCsrPath, "-config", leafConfigPath], dir)
   await openssl(
     [
-      "x509", "-req", "-in", leafCsrPath, "-CA", caCertPath, "-CAkey", caKeyPath,
+      "x509",
+      "-req",
+      "-in",
+      leafCsrPath,
+      "-CA",
+      caCertPath,
+      "-CAkey",
+      caKeyPath,
       // An explicit random serial avoids the `.srl` file `-CAcreateserial` would leave behind.
-      "-set_serial", `0x${randomBytes(16).toString("hex").replace(/^./, "1")}`,
-      "-out", leafCertPath, "-days", VALIDITY_DAYS, "-sha256",
-      "-extfile", leafConfigPath, "-extensions", "v3_leaf"
+      "-set_serial",
+      `0x${randomBytes(16).toString("hex").replace(/^./, "1")}`,
+      "-out",
+      leafCertPath,
+      "-days",
+      VALIDITY_DAYS,
+      "-sha256",
+      "-extfile",
+      leafConfigPath,
+      "-extensions",
+      "v3_leaf"
     ],
     dir
   )

@@ -147,9 +147,10 @@ export class Handler {
     entry.outcome = reply.status
     const send = () => {
       entry.answeredAt = this.now()
-      const events = this.streamGapMs > 0 && (reply.headers["content-type"] ?? "").startsWith("text/event-stream")
-        ? reply.body.split(/(?<=\n\n)/)
-        : null
+      const events =
+        this.streamGapMs > 0 && (reply.headers["content-type"] ?? "").startsWith("text/event-stream")
+          ? reply.body.split(/(?<=\n\n)/)
+          : null
       if (events === null) {
         res.writeHead(reply.status, { "content-length": String(Buffer.byteLength(reply.body)), ...reply.headers })
         res.end(reply.body)
@@ -262,7 +263,11 @@ export class Handler {
         body: R.oauthError("invalid_grant", "Refresh token not found or invalid")
       }
     }
-    return { status: 200, headers: R.JSON_TYPE, body: R.tokenGrant(rotated.account, rotated.omitRefreshToken, ACCESS_TTL_SECONDS) }
+    return {
+      status: 200,
+      headers: R.JSON_TYPE,
+      body: R.tokenGrant(rotated.account, rotated.omitRefreshToken, ACCESS_TTL_SECONDS)
+    }
   }
 
   private exchange(body: Record<string, unknown>): Reply {
@@ -301,8 +306,19 @@ export class Handler {
     // The real usage endpoint answers a stale or rotated token with 429, not 401.
     if (found.state !== "current") {
       return route === "usage"
-        ? { status: 429, headers: { ...R.JSON_TYPE, "retry-after": "0" }, body: R.apiError("rate_limit_error", "Rate limited. Please try again later.") }
-        : { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.") }
+        ? {
+            status: 429,
+            headers: { ...R.JSON_TYPE, "retry-after": "0" },
+            body: R.apiError("rate_limit_error", "Rate limited. Please try again later.")
+          }
+        : {
+            status: 401,
+            headers: R.JSON_TYPE,
+            body: R.apiError(
+              "authentication_error",
+              "OAuth token has expired. Please obtain a new token or refresh your existing token."
+            )
+          }
     }
     if (!found.account.scopes.includes("user:profile")) {
       return { status: 403, headers: R.JSON_TYPE, body: R.scopeRequirement("user:profile") }
@@ -310,7 +326,11 @@ export class Handler {
     const ua = header(req, "user-agent") ?? ""
     if (route === "usage" && !/^claude-(code|cli)\//.test(ua)) {
       // Anything but a Claude Code UA lands in the harsh bucket.
-      return { status: 429, headers: { ...R.JSON_TYPE, "retry-after": "0" }, body: R.apiError("rate_limit_error", "Rate limited. Please try again later.") }
+      return {
+        status: 429,
+        headers: { ...R.JSON_TYPE, "retry-after": "0" },
+        body: R.apiError("rate_limit_error", "Rate limited. Please try again later.")
+      }
     }
     return {
       status: 200,
@@ -335,10 +355,26 @@ export class Handler {
         return { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "Invalid bearer token") }
       }
       if (found.state === "expired") {
-        return { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.") }
+        return {
+          status: 401,
+          headers: R.JSON_TYPE,
+          body: R.apiError(
+            "authentication_error",
+            "OAuth token has expired. Please obtain a new token or refresh your existing token."
+          )
+        }
       }
-      if (!(header(req, "anthropic-beta") ?? "").split(",").map((s) => s.trim()).includes(OAUTH_BETA)) {
-        return { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "OAuth authentication is currently not supported.") }
+      if (
+        !(header(req, "anthropic-beta") ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .includes(OAUTH_BETA)
+      ) {
+        return {
+          status: 401,
+          headers: R.JSON_TYPE,
+          body: R.apiError("authentication_error", "OAuth authentication is currently not supported.")
+        }
       }
       if (!found.account.scopes.includes("user:inference")) {
         return { status: 403, headers: R.JSON_TYPE, body: R.scopeRequirement("user:inference") }
@@ -347,7 +383,8 @@ export class Handler {
     } else if (!apiKey?.startsWith("sk-ant-api")) {
       return { status: 401, headers: R.JSON_TYPE, body: R.apiError("authentication_error", "invalid x-api-key") }
     }
-    if (countTokens) return { status: 200, headers: { ...headers, ...R.JSON_TYPE }, body: JSON.stringify({ input_tokens: 12 }) }
+    if (countTokens)
+      return { status: 200, headers: { ...headers, ...R.JSON_TYPE }, body: JSON.stringify({ input_tokens: 12 }) }
     return stream
       ? { status: 200, headers: { ...headers, "content-type": "text/event-stream" }, body: R.messageStream(model) }
       : { status: 200, headers: { ...headers, ...R.JSON_TYPE }, body: R.message(model) }
@@ -375,7 +412,9 @@ const parseBody = (raw: string, contentType: string | undefined): Record<string,
   }
   try {
     const parsed: unknown = JSON.parse(raw)
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {}
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {}
   } catch {
     return {}
   }

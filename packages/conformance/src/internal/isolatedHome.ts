@@ -22,7 +22,10 @@ export interface IsolatedHome {
 }
 
 /** Creates the HOME plus `extraDirs` (paths relative to it, created 0700). */
-export const makeIsolatedHome = async (prefix: string, extraDirs: ReadonlyArray<string> = []): Promise<IsolatedHome> => {
+export const makeIsolatedHome = async (
+  prefix: string,
+  extraDirs: ReadonlyArray<string> = []
+): Promise<IsolatedHome> => {
   const home = await mkdtemp(join(tmpdir(), prefix))
   const dirs = {
     tmp: join(home, "tmp"),
@@ -33,10 +36,17 @@ export const makeIsolatedHome = async (prefix: string, extraDirs: ReadonlyArray<
     XDG_RUNTIME_DIR: join(home, "run")
   }
   await Promise.all(
-    [...Object.values(dirs), ...extraDirs.map((dir) => join(home, dir))].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 }))
+    [...Object.values(dirs), ...extraDirs.map((dir) => join(home, dir))].map((dir) =>
+      mkdir(dir, { recursive: true, mode: 0o700 })
+    )
   )
   const { tmp, ...xdg } = dirs
-  const env: Record<string, string> = { HOME: home, TMPDIR: tmp, ...xdg, PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin" }
+  const env: Record<string, string> = {
+    HOME: home,
+    TMPDIR: tmp,
+    ...xdg,
+    PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+  }
   let removed: Promise<void> | undefined
   return { home, dirs, env, cleanup: () => (removed ??= rm(home, { recursive: true, force: true })) }
 }

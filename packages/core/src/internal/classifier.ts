@@ -42,7 +42,12 @@ type Common = {
   requestId: string | null
 }
 
-const base = (input: Input, status: number | null, retryAfterMs: number | null, requestId: string | null = null): Common => ({
+const base = (
+  input: Input,
+  status: number | null,
+  retryAfterMs: number | null,
+  requestId: string | null = null
+): Common => ({
   endpoint: input.endpoint,
   status,
   retryAfterMs,
@@ -177,7 +182,13 @@ const fromStreamError = (
     return new C.ExtraUsageRequired({ ...common, action: "switch_account", retryable: false })
   }
   if (error.type === "invalid_request_error" || error.type === "permission_error") {
-    return new C.BadRequest({ ...common, action: "fix_client", retryable: false, errorType: error.type, detail: detailOf(error) })
+    return new C.BadRequest({
+      ...common,
+      action: "fix_client",
+      retryable: false,
+      errorType: error.type,
+      detail: detailOf(error)
+    })
   }
   return new C.ServerError({ ...common, action: "backoff", retryable: true })
 }

@@ -33,9 +33,9 @@ export const runCase = (c: Case, settings: OAuthConfig.Settings): Effect.Effect<
     const token = Redacted.make(ACCESS)
     switch (c.endpoint) {
       case "token":
-        return yield* client.refresh({ refreshToken: Redacted.make(REFRESH), scopes: ["user:inference"] }).pipe(
-          Effect.as(null)
-        )
+        return yield* client
+          .refresh({ refreshToken: Redacted.make(REFRESH), scopes: ["user:inference"] })
+          .pipe(Effect.as(null))
       case "usage":
         return yield* client.usage({ accessToken: token, credential: snapshot }).pipe(Effect.as(null))
       case "profile":

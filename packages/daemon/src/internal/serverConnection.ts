@@ -17,7 +17,11 @@ export interface ConnectionOptions {
 
 const NEWLINE = 0x0a
 
-const failure = (code: Protocol.ErrorCode, message: string): Protocol.Reply => ({ v: 1, ok: false, error: { code, message } })
+const failure = (code: Protocol.ErrorCode, message: string): Protocol.Reply => ({
+  v: 1,
+  ok: false,
+  error: { code, message }
+})
 
 // Hang-ups mid-conversation are what clients on a 100 ms budget do; not worth a log line.
 const ORDINARY_HANGUPS = new Set(["ECONNRESET", "EPIPE"])
@@ -35,7 +39,9 @@ export const serve = (socket: Socket, options: ConnectionOptions): void => {
   const deadline = setTimeout(() => {
     // A client that sent nothing gets nothing, and is not worth a line either.
     if (state === "reading" && size > 0) {
-      log(`tollgate daemon: closed a connection that sent ${size} bytes but no whole request within ${options.readDeadlineMs} ms`)
+      log(
+        `tollgate daemon: closed a connection that sent ${size} bytes but no whole request within ${options.readDeadlineMs} ms`
+      )
     }
     socket.destroy()
   }, options.readDeadlineMs)
@@ -71,11 +77,16 @@ export const serve = (socket: Socket, options: ConnectionOptions): void => {
     // `then` also catches a handler that throws synchronously.
     Promise.resolve()
       .then(() => options.handle(request))
-      .then((answer) => reply(answer, "destroy"), (error: unknown) => {
-        // The name only: a handler's message is not ours to vouch for.
-        log(`tollgate daemon: a ${request.op} request failed inside the daemon (${error instanceof Error ? error.name : typeof error})`)
-        reply(failure("internal", "the daemon could not answer this request"), "destroy")
-      })
+      .then(
+        (answer) => reply(answer, "destroy"),
+        (error: unknown) => {
+          // The name only: a handler's message is not ours to vouch for.
+          log(
+            `tollgate daemon: a ${request.op} request failed inside the daemon (${error instanceof Error ? error.name : typeof error})`
+          )
+          reply(failure("internal", "the daemon could not answer this request"), "destroy")
+        }
+      )
       // `reply` itself cannot throw on a closed socket, but never leave a rejection unhandled.
       .catch(() => socket.destroy())
   }

@@ -8,7 +8,9 @@ import { SocketError } from "./serverError.js"
 
 /** @internal */
 export const errorCode = (error: unknown): string | undefined =>
-  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined
 
 /**
  * Creates `dir` (0700) or checks an existing one with `@tollgate/files`'
@@ -22,7 +24,8 @@ export const ensurePrivateDir = async (dir: string): Promise<void> => {
   try {
     await PrivateDirectory.ensure(dir)
   } catch (error) {
-    if (UnsafePath.isUnsafePath(error)) throw new SocketError({ reason: "UnsafeDirectory", path: dir, detail: error.message })
+    if (UnsafePath.isUnsafePath(error))
+      throw new SocketError({ reason: "UnsafeDirectory", path: dir, detail: error.message })
     throw error
   }
 }

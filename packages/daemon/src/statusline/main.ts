@@ -179,7 +179,7 @@ const readStdin = (source: Source, maxMs: number): Promise<unknown> =>
     const chunks: Array<Buffer> = []
     let size = 0
     let settled = false
-    let doc: unknown 
+    let doc: unknown
     let stop: () => void = () => {}
     const finish = (): void => {
       if (settled) return
@@ -351,7 +351,9 @@ export const main = async (io: Io = {}): Promise<string> => {
     let send: (line: string) => void = () => {}
     const requestLine = new Promise<string>((resolve) => (send = resolve))
     const askNow = (): Promise<Answer> =>
-      refused ? Promise.resolve({ state: "down", quota: null }) : ask(paths.socket, requestLine, BUDGET_MS - PRINT_RESERVE_MS - elapsed())
+      refused
+        ? Promise.resolve({ state: "down", quota: null })
+        : ask(paths.socket, requestLine, BUDGET_MS - PRINT_RESERVE_MS - elapsed())
     // Without a usable published status the client will ask: connect while stdin is being read.
     let answering = published === undefined ? askNow() : undefined
     const doc = await readStdin(io.stdin ? streamSource(io.stdin) : fdSource, STDIN_MAX_MS)

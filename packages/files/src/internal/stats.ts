@@ -29,9 +29,12 @@ export const effectiveUid = (): number | undefined => process.geteuid?.() ?? pro
 /** Throws `foreign_owner` unless `st` is owned by the effective uid. @internal */
 export const assertOurs = (path: string, st: Stats): void => {
   const uid = effectiveUid()
-  if (uid !== undefined && st.uid !== uid) throw new UnsafePath({ reason: "foreign_owner", path, ownerUid: st.uid, uid })
+  if (uid !== undefined && st.uid !== uid)
+    throw new UnsafePath({ reason: "foreign_owner", path, ownerUid: st.uid, uid })
 }
 
 /** The errno code of a Node error, if any. @internal */
 export const errorCode = (error: unknown): string | undefined =>
-  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined

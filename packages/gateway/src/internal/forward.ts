@@ -34,7 +34,16 @@ const REQUEST_DROPPED = new Set([
 ])
 
 // fetch has already decoded the body and framed it itself.
-const RESPONSE_DROPPED = new Set(["connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "set-cookie", "trailer", "upgrade"])
+const RESPONSE_DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-encoding",
+  "content-length",
+  "set-cookie",
+  "trailer",
+  "upgrade"
+])
 
 /** The client's headers as they go upstream (before the account's credential is added). */
 export const upstreamHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {

@@ -95,7 +95,10 @@ const readAll = (stream: Readable): Promise<Buffer> =>
  * @since 0.1.0
  */
 export const make = (): Made => {
-  const agents = { http: new HttpAgent({ keepAlive: true, scheduling: "lifo" }), https: new HttpsAgent({ keepAlive: true, scheduling: "lifo" }) }
+  const agents = {
+    http: new HttpAgent({ keepAlive: true, scheduling: "lifo" }),
+    https: new HttpsAgent({ keepAlive: true, scheduling: "lifo" })
+  }
   const send: Transport = (input, init = {}) =>
     new Promise<Response>((resolve, reject) => {
       const url = typeof input === "string" ? new URL(input) : input
@@ -105,7 +108,11 @@ export const make = (): Made => {
       const body = bodyBytes(init.body)
       const headers = headersRecord(init.headers)
       headers["content-length"] = String(body?.length ?? 0)
-      const req = (secure ? httpsRequest : httpRequest)(url, { method: init.method ?? "GET", headers, agent: secure ? agents.https : agents.http })
+      const req = (secure ? httpsRequest : httpRequest)(url, {
+        method: init.method ?? "GET",
+        headers,
+        agent: secure ? agents.https : agents.http
+      })
       let answer: Readable | null = null
       const onAbort = () => {
         const error = abortError(signal!)

@@ -88,7 +88,12 @@ export const start = async (options: WorldOptions = {}): Promise<World> => {
       method: "POST",
       body: messageBody(init.stream ?? false),
       ...init,
-      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": key, ...(init.headers as Record<string, string> | undefined) }
+      headers: {
+        "content-type": "application/json",
+        "anthropic-version": "2023-06-01",
+        "x-api-key": key,
+        ...(init.headers as Record<string, string> | undefined)
+      }
     })
   return {
     sim,

@@ -49,7 +49,12 @@ export interface LogInput extends ToastInput {
   readonly client: ToastInput["client"] & {
     readonly app?: {
       readonly log?: (options: {
-        body: { service: string; level: "debug" | "info" | "warn" | "error"; message: string; extra?: Record<string, unknown> }
+        body: {
+          service: string
+          level: "debug" | "info" | "warn" | "error"
+          message: string
+          extra?: Record<string, unknown>
+        }
       }) => Promise<unknown>
     }
   }
@@ -77,9 +82,13 @@ export const reportProblems = async (input: LogInput, problems: ReadonlyArray<st
   const message = describe(problems)
   await Promise.all([
     settle(() =>
-      input.client.app?.log?.({ body: { service: "tollgate", level: "warn", message, extra: { problems: [...problems] } } })
+      input.client.app?.log?.({
+        body: { service: "tollgate", level: "warn", message, extra: { problems: [...problems] } }
+      })
     ),
-    settle(() => input.client.tui?.showToast?.({ body: { title: "tollgate: plugin options", message, variant: "error" } }))
+    settle(() =>
+      input.client.tui?.showToast?.({ body: { title: "tollgate: plugin options", message, variant: "error" } })
+    )
   ])
 }
 
@@ -89,14 +98,18 @@ export const switchNotifier =
   (event: AuthorizedFetch.SwitchEvent): void => {
     try {
       const shown = input.client.tui?.showToast?.({
-        body: { title: "tollgate", message: `Switched to account #${event.to + 1}: ${event.reason}`, variant: "warning" }
+        body: {
+          title: "tollgate",
+          message: `Switched to account #${event.to + 1}: ${event.reason}`,
+          variant: "warning"
+        }
       })
-      if (shown && typeof (shown as Promise<unknown>).catch === "function") (shown as Promise<unknown>).catch(() => undefined)
+      if (shown && typeof (shown as Promise<unknown>).catch === "function")
+        (shown as Promise<unknown>).catch(() => undefined)
     } catch {
       // a toast is a courtesy
     }
   }
-
 
 /**
  * The settings from the environment (`TOLLGATE_API_BASE_URL`,

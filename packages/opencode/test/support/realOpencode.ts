@@ -29,7 +29,8 @@ export const REPLY = "Hello from the tollgate simulator."
 export const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })
 
 /** opencode-ai is a dev dependency installed with the project: a missing binary is a failure, not a skip. */
-export const expectBinaryInstalled = () => expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
+export const expectBinaryInstalled = () =>
+  expect(binary, "opencode-ai should be installed by pnpm install").toBeDefined()
 
 /** The plugin bundled once for a test file; read its fields inside tests (they are set by `beforeAll`). */
 export interface BundledPlugin {
@@ -111,7 +112,11 @@ export const runOpencode = (
  * project) in a process group of its own: `process.kill(-child.pid, signal)`
  * ends it and whatever it started.
  */
-export const inOwnGroup = <I extends StdioNull | StdioPipe, O extends StdioNull | StdioPipe, E extends StdioNull | StdioPipe>(
+export const inOwnGroup = <
+  I extends StdioNull | StdioPipe,
+  O extends StdioNull | StdioPipe,
+  E extends StdioNull | StdioPipe
+>(
   home: OpenCodeHome,
   stdio: [I, O, E]
 ): SpawnOptionsWithStdioTuple<I, O, E> => ({ env: home.env, cwd: home.project, stdio, detached: true })

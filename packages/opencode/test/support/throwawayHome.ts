@@ -25,7 +25,11 @@ export interface Output {
 }
 
 /** Runs `command args` with exactly `env` and no stdin, to its end. */
-export const collectOutput = (command: string, args: ReadonlyArray<string>, env: Record<string, string>): Promise<Output> =>
+export const collectOutput = (
+  command: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>
+): Promise<Output> =>
   new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""

@@ -75,7 +75,14 @@ const noRefreshToken = () =>
     reason: "stale"
   })
 
-const okToken = new C.Ok({ endpoint: "token", status: 200, action: "none", retryable: false, retryAfterMs: null, requestId: null })
+const okToken = new C.Ok({
+  endpoint: "token",
+  status: 200,
+  action: "none",
+  retryable: false,
+  retryAfterMs: null,
+  requestId: null
+})
 
 /** How a login is coordinated with other processes. */
 export interface Extra {

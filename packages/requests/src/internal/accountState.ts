@@ -143,7 +143,8 @@ const TEMP_NAME = /^[0-9a-f]{16}\.tmp$/
 const sweepTempsSync = (target: string): void => {
   const prefix = `.${basename(target)}.`
   for (const name of readdirSync(dirname(target))) {
-    if (name.startsWith(prefix) && TEMP_NAME.test(name.slice(prefix.length))) quietly(() => unlinkSync(join(dirname(target), name)))
+    if (name.startsWith(prefix) && TEMP_NAME.test(name.slice(prefix.length)))
+      quietly(() => unlinkSync(join(dirname(target), name)))
   }
 }
 
@@ -419,9 +420,13 @@ export const identityKey = (kind: string, id: string): string => `${kind}:id:${i
 export const prune = (file: StoreFile, now: number): StoreFile => {
   const horizon = now - RETAIN_MS
   const accounts = Object.fromEntries(
-    Object.entries(file.accounts).filter(([, a]) => a.updatedAt >= horizon || (a.skipUntil !== null && a.skipUntil > now))
+    Object.entries(file.accounts).filter(
+      ([, a]) => a.updatedAt >= horizon || (a.skipUntil !== null && a.skipUntil > now)
+    )
   )
-  const backoff = Object.fromEntries(Object.entries(file.backoff).filter(([, e]) => e.until === null || e.until >= horizon))
+  const backoff = Object.fromEntries(
+    Object.entries(file.backoff).filter(([, e]) => e.until === null || e.until >= horizon)
+  )
   return { ...file, accounts, backoff }
 }
 

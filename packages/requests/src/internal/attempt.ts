@@ -31,7 +31,12 @@ export interface Context {
   /** Every upstream answer, as it arrives (status registry, daemon). */
   readonly observed: (account: Account.Account, verdict: C.Classification, headers: Headers) => void
   /** The outcome for the shared state (`skipUntil` set when the account is given up); awaited, never fails. */
-  readonly settled: (account: Account.Account, verdict: C.Classification, headers: Headers, skipUntil: number | null) => Promise<void>
+  readonly settled: (
+    account: Account.Account,
+    verdict: C.Classification,
+    headers: Headers,
+    skipUntil: number | null
+  ) => Promise<void>
   /** The answer for a verdict no account could serve past (the runtime's form of Anthropic's error envelope). */
   readonly answer: (failure: C.Failure, now: number) => Response
   /**
@@ -136,11 +141,18 @@ export const judge = async (
     }
     return {
       verdict: head,
-      response: new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+      response: new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers
+      })
     }
   }
   const bytes = new Uint8Array(await response.arrayBuffer())
-  return { verdict: verdictOf(response, bytes, held), response: new Response(bytes.length === 0 ? null : bytes, response) }
+  return {
+    verdict: verdictOf(response, bytes, held),
+    response: new Response(bytes.length === 0 ? null : bytes, response)
+  }
 }
 
 /**

@@ -72,7 +72,10 @@ const retryable = (c: C.Failure): Form => {
  * when {@link retryHelps}; a known wait goes out as `retry-after-ms` (and
  * `retry-after`), which opencode's retry delay honours.
  */
-export const errorResponse = (c: C.Failure, options: { readonly now: number; readonly waitCapMs: number }): Response => {
+export const errorResponse = (
+  c: C.Failure,
+  options: { readonly now: number; readonly waitCapMs: number }
+): Response => {
   const form = retryHelps(c, options.now, options.waitCapMs) ? retryable(c) : final(c)
   const headers: Record<string, string> = { "content-type": "application/json" }
   const ms = waitMs(c, options.now)

@@ -57,9 +57,16 @@ export interface Options {
 }
 
 /** The response carrying a verdict no account could serve past. */
-export type ErrorResponse = (failure: C.Failure, options: { readonly now: number; readonly waitCapMs: number }) => Response
+export type ErrorResponse = (
+  failure: C.Failure,
+  options: { readonly now: number; readonly waitCapMs: number }
+) => Response
 
-const quiet = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined)
+const quiet = (p: Promise<unknown>): Promise<void> =>
+  p.then(
+    () => undefined,
+    () => undefined
+  )
 
 const label = (c: C.Classification): StatusCommand.Observed => (c._tag === "Ok" ? "ok" : c._tag)
 
@@ -78,18 +85,25 @@ export const make = (options: Options) => {
   }
   let ready: Promise<void> | null = null
   const start = () =>
-    (ready ??= store === null
-      ? Promise.resolve()
-      : quiet(
-          // State an older version kept under a refresh token's fingerprint moves to the key that survives refreshes.
-          migrate().then(() =>
-            store.read().then((file) => runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.restore(file.backoff))))
-          )
-        ))
+    (ready ??=
+      store === null
+        ? Promise.resolve()
+        : quiet(
+            // State an older version kept under a refresh token's fingerprint moves to the key that survives refreshes.
+            migrate().then(() =>
+              store
+                .read()
+                .then((file) => runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.restore(file.backoff))))
+            )
+          ))
   const saveBackoff = () =>
     store === null
       ? Promise.resolve()
-      : quiet(runtime.runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.snapshot)).then((state) => store.mergeBackoff(state)))
+      : quiet(
+          runtime
+            .runPromise(Effect.flatMap(Backoff.Backoff, (b) => b.snapshot))
+            .then((state) => store.mergeBackoff(state))
+        )
   const record = (account: Account.Account, patch: Partial<Omit<AccountStore.AccountState, "updatedAt">>) =>
     store === null ? Promise.resolve() : quiet(store.update(keys[account.index]!, patch))
   const skipPatch = (account: Account.Account, c: C.Failure, until: number) => {
@@ -120,13 +134,15 @@ export const make = (options: Options) => {
     const now = Date.now()
     for (const account of accounts) {
       const shared = file.accounts[keys[account.index]!]
-      if (!shared || shared.skipUntil === null || shared.skipUntil <= now || shared.skipUntil <= account.skipUntil) continue
+      if (!shared || shared.skipUntil === null || shared.skipUntil <= now || shared.skipUntil <= account.skipUntil)
+        continue
       // A skip for good recorded against another credential: the user has logged in again since.
       if (
         shared.skipUntil >= AccountState.FOREVER &&
         shared.blockedFingerprint !== null &&
         shared.blockedFingerprint !== AccountKey.credentialFingerprint(account.login)
-      ) continue
+      )
+        continue
       account.skipUntil = shared.skipUntil >= AccountState.FOREVER ? Number.POSITIVE_INFINITY : shared.skipUntil
       reasons.set(
         account.index,
@@ -163,7 +179,11 @@ export const make = (options: Options) => {
       await saveBackoff()
     },
     observed: (account, verdict, headers) => {
-      StatusCommand.report({ account: `#${account.index + 1}`, verdict: label(verdict), ...StatusCommand.usageFromHeaders(headers) })
+      StatusCommand.report({
+        account: `#${account.index + 1}`,
+        verdict: label(verdict),
+        ...StatusCommand.usageFromHeaders(headers)
+      })
       try {
         options.forwarder?.forward(headers)
       } catch {
@@ -178,7 +198,8 @@ export const make = (options: Options) => {
         if (last !== undefined && now - last < stateEveryMs) return Promise.resolve()
         okRecordedAt.set(account.index, now)
       } else okRecordedAt.delete(account.index)
-      if (verdict._tag !== "Ok" && until !== null) return record(account, { ...quota, ...skipPatch(account, verdict, until) })
+      if (verdict._tag !== "Ok" && until !== null)
+        return record(account, { ...quota, ...skipPatch(account, verdict, until) })
       return record(account, {
         ...quota,
         verdict: verdict._tag,

@@ -28,7 +28,7 @@ export const ApiAccount = Schema.Struct({
 /** `{ "type": "claude-code", "configDir": "~/.claude-work" }`: another Claude Code login. */
 export const ClaudeCodeAccount = Schema.Struct({
   type: Schema.Literal("claude-code"),
-  configDir: nonEmpty("a Claude Code config directory, e.g. \"~/.claude-work\"")
+  configDir: nonEmpty('a Claude Code config directory, e.g. "~/.claude-work"')
 })
 
 /** One extra account. */
@@ -42,7 +42,7 @@ export const Options = Schema.Struct({
     { exact: true }
   ),
   strategy: Schema.optionalWith(
-    Schema.Literal("failover").annotations({ message: () => "must be \"failover\" (the only strategy)" }),
+    Schema.Literal("failover").annotations({ message: () => 'must be "failover" (the only strategy)' }),
     { exact: true }
   )
 })
@@ -86,14 +86,17 @@ const typeProblem = (where: string, type: unknown): string => {
     : `${where}.type "${name}" is not an account type: use "api" or "claude-code"`
 }
 
-
 /**
  * Validates the plugin's options. Never throws: whatever is wrong becomes a
  * problem and is left out; every valid account is returned.
  */
-export const validate = (options: unknown, env: Readonly<Record<string, string | undefined>> = process.env): Validated => {
+export const validate = (
+  options: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env
+): Validated => {
   if (options === undefined || options === null) return { accounts: [], problems: [] }
-  if (!isObject(options)) return { accounts: [], problems: ["the plugin options must be an object, e.g. { \"accounts\": [...] }"] }
+  if (!isObject(options))
+    return { accounts: [], problems: ['the plugin options must be an object, e.g. { "accounts": [...] }'] }
   const problems: Array<string> = []
   for (const key of Object.keys(options)) {
     if (KNOWN.has(key)) continue
@@ -108,7 +111,11 @@ export const validate = (options: unknown, env: Readonly<Record<string, string |
     Object.fromEntries(Object.entries(options).filter(([k]) => KNOWN.has(k)))
   )
   if (Either.isLeft(top)) problems.push(...issues("", top.left).map((p) => p.replace(/^\./, "")))
-  const list = Either.isRight(top) ? (top.right.accounts ?? []) : Array.isArray(options["accounts"]) ? options["accounts"] : []
+  const list = Either.isRight(top)
+    ? (top.right.accounts ?? [])
+    : Array.isArray(options["accounts"])
+      ? options["accounts"]
+      : []
   const accounts: Array<AuthorizedFetch.Login> = []
   const home = env["HOME"] || homedir()
   for (const [i, entry] of list.entries()) {
@@ -133,7 +140,9 @@ export const validate = (options: unknown, env: Readonly<Record<string, string |
       )
     }
     const decoded: Either.Either<Account, ParseResult.ParseError> =
-      type === "api" ? Schema.decodeUnknownEither(ApiAccount)(entry) : Schema.decodeUnknownEither(ClaudeCodeAccount)(entry)
+      type === "api"
+        ? Schema.decodeUnknownEither(ApiAccount)(entry)
+        : Schema.decodeUnknownEither(ClaudeCodeAccount)(entry)
     if (Either.isLeft(decoded)) {
       problems.push(...issues(where, decoded.left))
       continue
@@ -176,4 +185,7 @@ export const validate = (options: unknown, env: Readonly<Record<string, string |
 
 /** The message shown for problems: one line per problem under a heading. */
 export const describe = (problems: ReadonlyArray<string>): string =>
-  [`tollgate: the plugin options have ${problems.length === 1 ? "a problem" : `${problems.length} problems`} (ignored):`, ...problems.map((p) => `- ${p}`)].join("\n")
+  [
+    `tollgate: the plugin options have ${problems.length === 1 ? "a problem" : `${problems.length} problems`} (ignored):`,
+    ...problems.map((p) => `- ${p}`)
+  ].join("\n")

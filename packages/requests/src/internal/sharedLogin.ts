@@ -74,7 +74,11 @@ export const make = (
         const outcome = yield* o.refresher.refresh({ ifNeeded }).pipe(Effect.mapError(toFailure))
         const next = yield* load
         if (outcome._tag === "Refreshed") {
-          const tokens: Tokens = { access: Redacted.value(next.accessToken), refresh: null, expires: next.expiresAt ?? 0 }
+          const tokens: Tokens = {
+            access: Redacted.value(next.accessToken),
+            refresh: null,
+            expires: next.expiresAt ?? 0
+          }
           yield* Effect.tryPromise(async () => persist(tokens, index)).pipe(Effect.ignore)
         }
         return next

@@ -21,14 +21,21 @@ export interface Signer {
 }
 
 /** The request's headers, signed for `login` (`access`: the OAuth access token). */
-export const sign = (signer: Signer, headersInit: RequestInit["headers"], login: Account.Login, access: string | null): Headers => {
+export const sign = (
+  signer: Signer,
+  headersInit: RequestInit["headers"],
+  login: Account.Login,
+  access: string | null
+): Headers => {
   const headers = new Headers(headersInit)
   headers.delete("x-api-key")
   headers.delete("authorization")
   if (login.type === "api") {
     headers.set("x-api-key", login.key)
   } else {
-    for (const [name, value] of Object.entries(Signing.oauthHeaders(access ?? "", signer.oauthBeta, headers.get("anthropic-beta")))) {
+    for (const [name, value] of Object.entries(
+      Signing.oauthHeaders(access ?? "", signer.oauthBeta, headers.get("anthropic-beta"))
+    )) {
       headers.set(name, value)
     }
   }
@@ -37,7 +44,12 @@ export const sign = (signer: Signer, headersInit: RequestInit["headers"], login:
 }
 
 /** Sends `request` signed for `login`. */
-export const send = (signer: Signer, request: Outgoing, login: Account.Login, access: string | null): Promise<Response> =>
+export const send = (
+  signer: Signer,
+  request: Outgoing,
+  login: Account.Login,
+  access: string | null
+): Promise<Response> =>
   (signer.transport ?? fetch)(request.input, {
     ...request.init,
     headers: sign(signer, request.init.headers, login, access),
@@ -49,7 +61,11 @@ export const buffer = async (input: string | URL, init: RequestInit): Promise<Ou
   input,
   init,
   body:
-    init.body === undefined || init.body === null || typeof init.body === "string" || init.body instanceof ArrayBuffer || ArrayBuffer.isView(init.body)
+    init.body === undefined ||
+    init.body === null ||
+    typeof init.body === "string" ||
+    init.body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(init.body)
       ? init.body
       : await new Response(init.body).arrayBuffer()
 })

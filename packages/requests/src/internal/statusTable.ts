@@ -142,7 +142,11 @@ export const stateView = (path: string, file: StateFileLike): StateView => ({
 })
 
 const skipped = (u: number | "forever" | null, now: number): string =>
-  u === null || (u !== "forever" && u <= now) ? "-" : u === "forever" ? "until you act" : duration(u - now).replace(/^in /, "for ")
+  u === null || (u !== "forever" && u <= now)
+    ? "-"
+    : u === "forever"
+      ? "until you act"
+      : duration(u - now).replace(/^in /, "for ")
 
 const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)))
