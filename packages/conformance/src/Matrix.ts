@@ -22,7 +22,8 @@ export const suites = {
 /** @since 0.1.0 */
 export type SuiteName = keyof typeof suites
 
-type FactoryOf<S extends SuiteName> = (typeof suites)[S] extends Suite<infer F> ? F : never
+type FactoryOf<S extends SuiteName> = (typeof suites)[S] extends Suite<infer F, infer _K> ? F : never
+type CapabilityOf<S extends SuiteName> = (typeof suites)[S] extends Suite<infer _F, infer K> ? K : never
 
 /** One row: an adapter and the suite it answers to. @since 0.1.0 */
 export type Registration = {
@@ -30,7 +31,7 @@ export type Registration = {
     readonly adapter: string
     readonly suite: S
     readonly factory: FactoryOf<S>
-    readonly capabilities: Capabilities
+    readonly capabilities: Capabilities<CapabilityOf<S>>
   }
 }[SuiteName]
 
@@ -71,8 +72,10 @@ export const runMatrix = async (
   }
 }
 
+// `suites[r.suite]` and `r`'s factory and capabilities belong together (Registration is built per suite),
+// which TypeScript cannot follow through the union: the loop works on the erased types.
 const runReporting = async (suite: Suite<unknown>, r: Registration, onResult: (result: Result) => void) => {
-  const results = await run(suite, r.adapter, r.factory, r.capabilities)
+  const results = await run(suite, r.adapter, r.factory, r.capabilities as Capabilities)
   results.forEach(onResult)
   return results
 }
@@ -142,13 +145,28 @@ export const toMarkdown = (report: Report): string => {
     ""
   ]
   for (const { suite, adapters, cases, at, results } of grouped(report)) {
-    out.push(`## ${suite}`, "", `| case | scenario | ${adapters.map(md).join(" | ")} |`, `|---|---|${adapters.map(() => "---").join("|")}|`)
+    out.push(
+      `## ${suite}`,
+      "",
+      `| case | scenario | ${adapters.map(md).join(" | ")} |`,
+      `|---|---|${adapters.map(() => "---").join("|")}|`
+    )
     for (const c of cases) {
       const scenario = results.find((r) => r.case === c)?.scenario ?? ""
-      out.push(`| ${md(c)} | \`${md(scenario)}\` | ${adapters.map((a) => {
-        const r = at(c, a)
-        return r?.status === "pass" ? "✅ pass" : r?.status === "fail" ? `❌ ${md(r.reason ?? "")}` : r ? `n/a: ${md(r.reason ?? "")}` : "–"
-      }).join(" | ")} |`)
+      out.push(
+        `| ${md(c)} | \`${md(scenario)}\` | ${adapters
+          .map((a) => {
+            const r = at(c, a)
+            return r?.status === "pass"
+              ? "✅ pass"
+              : r?.status === "fail"
+                ? `❌ ${md(r.reason ?? "")}`
+                : r
+                  ? `n/a: ${md(r.reason ?? "")}`
+                  : "–"
+          })
+          .join(" | ")} |`
+      )
     }
     out.push("")
   }

@@ -15,8 +15,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Simulator from "./Simulator.js"
 
-/** What an adapter can do; a case names the capabilities it needs. @since 0.1.0 */
-export type Capabilities = Readonly<Record<string, boolean | undefined>>
+/**
+ * What an adapter can do, keyed by its suite's capability names (`K`): a
+ * misspelt key does not compile, so a case is never skipped by a typo.
+ *
+ * @since 0.1.0
+ */
+export type Capabilities<K extends string = string> = { readonly [C in K]?: boolean | undefined }
 
 /** What a case gets besides its adapter. @since 0.1.0 */
 export interface Context {
@@ -26,14 +31,14 @@ export interface Context {
   readonly tempDir: () => Promise<string>
 }
 
-/** @since 0.1.0 */
-export interface Case<F> {
+/** One behaviour a suite demands; `K` names the suite's capabilities. @since 0.1.0 */
+export interface Case<F, K extends string = string> {
   /** The behaviour, in a user's words. */
   readonly name: string
   /** The catalog scenario it plays (or a short description of its own script). */
   readonly scenario: string
   /** Capabilities the adapter must declare. */
-  readonly requires?: ReadonlyArray<string>
+  readonly requires?: ReadonlyArray<K>
   /** Plays the case: makes its adapter(s) with the factory, demands the behaviour. */
   readonly run: (factory: F, context: Context) => Promise<void>
 }
@@ -43,11 +48,11 @@ export interface Case<F> {
  *
  * @since 0.1.0
  */
-export interface Suite<F> {
+export interface Suite<F, K extends string = string> {
   readonly name: string
-  readonly cases: ReadonlyArray<Case<F>>
+  readonly cases: ReadonlyArray<Case<F, K>>
   /** What each capability means, printed when a case is skipped for lacking it. */
-  readonly capabilities: Readonly<Record<string, string>>
+  readonly capabilities: { readonly [C in K]: string }
 }
 
 /** The outcome of one case. @since 0.1.0 */
@@ -84,7 +89,11 @@ export const demandEqual = (actual: unknown, expected: unknown, what: string): v
 }
 
 /** Why a case does not apply to an adapter, or `null` when it does. @since 0.1.0 */
-export const inapplicable = <F>(suite: Suite<F>, c: Case<F>, capabilities: Capabilities): string | null => {
+export const inapplicable = <F, K extends string>(
+  suite: Suite<F, K>,
+  c: Case<F, K>,
+  capabilities: Capabilities<K>
+): string | null => {
   const missing = (c.requires ?? []).filter((cap) => capabilities[cap] !== true)
   if (missing.length === 0) return null
   return missing.map((cap) => `lacks ${cap} (${suite.capabilities[cap] ?? cap})`).join("; ")
@@ -130,18 +139,26 @@ export const runCase = async <F>(c: Case<F>, factory: F, timeoutMs = 60_000): Pr
  *
  * @since 0.1.0
  */
-export const run = async <F>(
-  suite: Suite<F>,
+export const run = async <F, K extends string>(
+  suite: Suite<F, K>,
   adapter: string,
   factory: F,
-  capabilities: Capabilities
+  capabilities: Capabilities<K>
 ): Promise<ReadonlyArray<Result>> => {
   const results: Array<Result> = []
   for (const c of suite.cases) {
     const started = performance.now()
     const skip = inapplicable(suite, c, capabilities)
     if (skip !== null) {
-      results.push({ suite: suite.name, adapter, case: c.name, scenario: c.scenario, status: "n/a", reason: skip, ms: 0 })
+      results.push({
+        suite: suite.name,
+        adapter,
+        case: c.name,
+        scenario: c.scenario,
+        status: "n/a",
+        reason: skip,
+        ms: 0
+      })
       continue
     }
     let status: Result["status"] = "pass"

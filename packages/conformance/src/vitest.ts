@@ -12,7 +12,12 @@ import * as RuntimeFetchSuite from "./suites/runtimeFetch.js"
 import * as UsageSourceSuite from "./suites/usageSource.js"
 import { type Capabilities, inapplicable, runCase, type Suite } from "./Suite.js"
 
-const register = <F>(suite: Suite<F>, adapter: string, factory: F, capabilities: Capabilities): void => {
+const register = <F, K extends string>(
+  suite: Suite<F, K>,
+  adapter: string,
+  factory: F,
+  capabilities: Capabilities<K>
+): void => {
   describe(`${suite.name} suite: ${adapter}`, () => {
     for (const c of suite.cases) {
       const skip = inapplicable(suite, c, capabilities)
@@ -28,26 +33,26 @@ const register = <F>(suite: Suite<F>, adapter: string, factory: F, capabilities:
 export const classifierSuite = (
   adapter: string,
   factory: ClassifierSuite.ClassifierFactory,
-  capabilities: Capabilities
+  capabilities: Capabilities<ClassifierSuite.Capability>
 ): void => register(ClassifierSuite.suite, adapter, factory, capabilities)
 
 /** @since 0.1.0 */
 export const usageSourceSuite = (
   adapter: string,
   factory: UsageSourceSuite.UsageSourceFactory,
-  capabilities: Capabilities
+  capabilities: Capabilities<UsageSourceSuite.Capability>
 ): void => register(UsageSourceSuite.suite, adapter, factory, capabilities)
 
 /** @since 0.1.0 */
 export const runtimeFetchSuite = (
   adapter: string,
   factory: RuntimeFetchSuite.RuntimeFetchFactory,
-  capabilities: Capabilities
+  capabilities: Capabilities<RuntimeFetchSuite.Capability>
 ): void => register(RuntimeFetchSuite.suite, adapter, factory, capabilities)
 
 /** @since 0.1.0 */
 export const credentialStoreSuite = (
   adapter: string,
   factory: CredentialStoreSuite.CredentialStoreFactory,
-  capabilities: Capabilities
+  capabilities: Capabilities<CredentialStoreSuite.Capability>
 ): void => register(CredentialStoreSuite.suite, adapter, factory, capabilities)

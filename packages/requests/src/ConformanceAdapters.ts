@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Matrix, RuntimeFetchSuite } from "@tollgate/conformance"
+import type { Matrix, RuntimeFetchSuite, Suite } from "@tollgate/conformance"
 import * as AuthorizedFetch from "./AuthorizedFetch.js"
 
 /** @since 0.1.0 */
@@ -29,7 +29,7 @@ export const capabilities = {
   retryAfter: true,
   sse: true,
   multiAccount: true
-} as const
+} as const satisfies Suite.Capabilities<RuntimeFetchSuite.Capability>
 
 /** @since 0.1.0 */
 export const registrations: ReadonlyArray<Matrix.Registration> = [

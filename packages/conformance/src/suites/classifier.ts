@@ -38,10 +38,14 @@ export type ClassifierFactory = () => ClassifierAdapter | Promise<ClassifierAdap
 
 const DEADLINE_MS = 750
 
-const caseFor = (scenario: Scenario, endpoint: Endpoint, expected: Readonly<Record<string, unknown>>): Case<ClassifierFactory> => ({
+const caseFor = (
+  scenario: Scenario,
+  endpoint: Endpoint,
+  expected: Readonly<Record<string, unknown>>
+): Case<ClassifierFactory, Capability> => ({
   name: `${scenario.summary} (${endpoint} → ${String(expected["tag"])})`,
   scenario: scenario.name,
-  requires: [endpoint, ...(scenario.tags?.includes("transport") ? ["deadline"] : [])],
+  requires: [endpoint, ...(scenario.tags?.includes("transport") ? (["deadline"] as const) : [])],
   run: async (factory, context) => {
     const sim = await context.simulator({ scenario })
     const login = Login.fromIssued(sim.account)
@@ -56,18 +60,24 @@ const caseFor = (scenario: Scenario, endpoint: Endpoint, expected: Readonly<Reco
   }
 })
 
+/** What each capability of this suite means; a case names the ones it needs. @since 0.2.0 */
+export const capabilities = {
+  token: "calls the token endpoint",
+  usage: "calls the usage endpoint",
+  profile: "calls the profile endpoint",
+  messages: "calls the messages endpoint",
+  deadline: "has a request deadline, so a server that never answers ends"
+} as const
+
+/** A capability an adapter of this suite may declare. @since 0.2.0 */
+export type Capability = keyof typeof capabilities
+
 /**
  * @since 0.1.0
  */
-export const suite: Suite<ClassifierFactory> = {
+export const suite: Suite<ClassifierFactory, Capability> = {
   name: "classifier",
-  capabilities: {
-    token: "calls the token endpoint",
-    usage: "calls the usage endpoint",
-    profile: "calls the profile endpoint",
-    messages: "calls the messages endpoint",
-    deadline: "has a request deadline, so a server that never answers ends"
-  },
+  capabilities,
   cases: catalog.flatMap((scenario) =>
     Object.entries(scenario.expect ?? {}).map(([endpoint, expected]) =>
       caseFor(scenario, endpoint as Endpoint, expected as Readonly<Record<string, unknown>>)

@@ -85,7 +85,7 @@ const noToken = (text: string, login: Issued, what: string) => {
   }
 }
 
-const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
+const cases: ReadonlyArray<Case<CredentialStoreFactory, Capability>> = [
   {
     name: "a refresh keeps every top-level key and every login field it does not own",
     scenario: "expired-access-token",
@@ -103,10 +103,14 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
       }
       const was = oauthOf(before)
       const now = oauthOf(after)
-      for (const field of Object.keys(was).filter((f) => !OWNED.has(f))) demandEqual(now[field], was[field], `claudeAiOauth.${field}`)
+      for (const field of Object.keys(was).filter((f) => !OWNED.has(f)))
+        demandEqual(now[field], was[field], `claudeAiOauth.${field}`)
       demand(now["accessToken"] === issued.accessToken, "the new access token is stored")
       demand(now["refreshToken"] === issued.refreshToken, "the new refresh token is stored")
-      demand(typeof now["expiresAt"] === "number" && Math.abs((now["expiresAt"] as number) - issued.expiresAt) < 10_000, "expiresAt is the new expiry, in ms")
+      demand(
+        typeof now["expiresAt"] === "number" && Math.abs((now["expiresAt"] as number) - issued.expiresAt) < 10_000,
+        "expiresAt is the new expiry, in ms"
+      )
     }
   },
   {
@@ -163,7 +167,19 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
     run: async (factory, context) => {
       // The refusal is held back long enough for the other writer to finish, however slow its store is (a spawned
       // `security` under load takes hundreds of ms).
-      const { sim, adapter } = await setup(factory, context, { ...find("rotated-by-another-process"), script: { token: [{ status: 400, headers: { "content-type": "application/json" }, body: '{"error":"invalid_grant","error_description":"Refresh token not found or invalid"}', delayMs: 3_000 }] } })
+      const { sim, adapter } = await setup(factory, context, {
+        ...find("rotated-by-another-process"),
+        script: {
+          token: [
+            {
+              status: 400,
+              headers: { "content-type": "application/json" },
+              body: '{"error":"invalid_grant","error_description":"Refresh token not found or invalid"}',
+              delayMs: 3_000
+            }
+          ]
+        }
+      })
       await adapter.seed(fullDocument(sim.account))
       const pending = adapter.refresh({ ifNeeded: true })
       // Written once our refresh request has reached the token endpoint, not after a guessed delay: a store slow to
@@ -178,14 +194,20 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
       await adapter.seed(fullDocument(sim.current()))
       const { outcome } = await pending
       demand(outcome === "Adopted", `the rotated login is adopted (got ${outcome})`)
-      demand(oauthOf(await adapter.read())["accessToken"] === sim.current().accessToken, "the store holds the rotated login")
+      demand(
+        oauthOf(await adapter.read())["accessToken"] === sim.current().accessToken,
+        "the store holds the rotated login"
+      )
     }
   },
   {
     name: "a login without user:inference is never written",
     scenario: "expired-access-token, the server drops user:inference",
     run: async (factory, context) => {
-      const { sim, adapter } = await setup(factory, context, { ...find("expired-access-token"), account: { expiresInMs: -60_000, scopes: ["user:profile"] } })
+      const { sim, adapter } = await setup(factory, context, {
+        ...find("expired-access-token"),
+        account: { expiresInMs: -60_000, scopes: ["user:profile"] }
+      })
       const before = fullDocument(sim.account, { scopes: ["user:inference", "user:profile"] })
       await adapter.seed(before)
       const message = await rejects(adapter.refresh({ ifNeeded: true }))
@@ -202,7 +224,10 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
       const before = fullDocument(sim.account)
       await adapter.seed(before)
       const message = await rejects(adapter.refresh({ ifNeeded: true }))
-      demand(/rate limit|throttl/i.test(message) && /refresh/i.test(message), `explains the refresh rate limit (${message.slice(0, 160)})`)
+      demand(
+        /rate limit|throttl/i.test(message) && /refresh/i.test(message),
+        `explains the refresh rate limit (${message.slice(0, 160)})`
+      )
       demandEqual(await adapter.read(), before, "the store")
     }
   },
@@ -217,7 +242,9 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
       const mode = (await stat(join(configDir, ".credentials.json"))).mode & 0o777
       demand(mode === 0o600, `mode 0600 (got ${mode.toString(8)})`)
       const { readdir } = await import("node:fs/promises")
-      const stray = (await readdir(configDir)).filter((n) => n.includes(".credentials.json") && n !== ".credentials.json")
+      const stray = (await readdir(configDir)).filter(
+        (n) => n.includes(".credentials.json") && n !== ".credentials.json"
+      )
       demandEqual(stray, [], "temp files left in the config dir")
     }
   },
@@ -243,14 +270,20 @@ const cases: ReadonlyArray<Case<CredentialStoreFactory>> = [
   }
 ]
 
+/** What each capability of this suite means; a case names the ones it needs. @since 0.2.0 */
+export const capabilities = {
+  file: "writes the .credentials.json file itself",
+  claudeLocks: "takes Claude Code's own lock directories"
+} as const
+
+/** A capability an adapter of this suite may declare. @since 0.2.0 */
+export type Capability = keyof typeof capabilities
+
 /**
  * @since 0.1.0
  */
-export const suite: Suite<CredentialStoreFactory> = {
+export const suite: Suite<CredentialStoreFactory, Capability> = {
   name: "credential-store",
-  capabilities: {
-    file: "writes the .credentials.json file itself",
-    claudeLocks: "takes Claude Code's own lock directories"
-  },
+  capabilities,
   cases
 }

@@ -64,7 +64,12 @@ const send = async (adapter: RuntimeFetchAdapter, sim: Simulator, stream = false
     const text = await response.text()
     return { ok: response.ok, status: response.status, text, ms: performance.now() - started }
   } catch (error) {
-    return { ok: false, status: null, text: error instanceof Error ? error.message : String(error), ms: performance.now() - started }
+    return {
+      ok: false,
+      status: null,
+      text: error instanceof Error ? error.message : String(error),
+      ms: performance.now() - started
+    }
   }
 }
 
@@ -77,7 +82,7 @@ const setup = async (factory: RuntimeFetchFactory, context: Context, scenario: S
 
 const envelope = (type: string, message: string) => JSON.stringify({ type: "error", error: { type, message } })
 
-const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
+const cases: ReadonlyArray<Case<RuntimeFetchFactory, Capability>> = [
   {
     name: "50 concurrent requests with an expiring token make exactly one refresh",
     scenario: "expired-access-token",
@@ -85,7 +90,10 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
     run: async (factory, context) => {
       const { sim, adapter } = await setup(factory, context, "expired-access-token")
       const outcomes = await Promise.all(Array.from({ length: 50 }, () => send(adapter, sim)))
-      demand(outcomes.every((o) => o.ok), `every request succeeds (${outcomes.filter((o) => !o.ok).length} failed: ${outcomes.find((o) => !o.ok)?.text ?? ""})`)
+      demand(
+        outcomes.every((o) => o.ok),
+        `every request succeeds (${outcomes.filter((o) => !o.ok).length} failed: ${outcomes.find((o) => !o.ok)?.text ?? ""})`
+      )
       demand(sim.count("token") === 1, `exactly one refresh (saw ${sim.count("token")})`)
     }
   },
@@ -98,7 +106,10 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
       sim.script("messages", {
         status: 401,
         headers: { "content-type": "application/json" },
-        body: envelope("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.")
+        body: envelope(
+          "authentication_error",
+          "OAuth token has expired. Please obtain a new token or refresh your existing token."
+        )
       })
       const outcome = await send(adapter, sim)
       demand(outcome.ok, `the retried request succeeds (${outcome.text.slice(0, 200)})`)
@@ -114,8 +125,14 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
       const scenario: Scenario = { ...find("org-policy-403-token"), account: { expiresInMs: -60_000 } }
       const { sim, adapter } = await setup(factory, context, scenario)
       const outcomes = [await send(adapter, sim), await send(adapter, sim), await send(adapter, sim)]
-      demand(outcomes.every((o) => !o.ok), "every request fails while the login cannot be refreshed")
-      demand(/organi[sz]ation/i.test(outcomes[0]!.text), `the user is told the organization forbids OAuth (${outcomes[0]!.text.slice(0, 200)})`)
+      demand(
+        outcomes.every((o) => !o.ok),
+        "every request fails while the login cannot be refreshed"
+      )
+      demand(
+        /organi[sz]ation/i.test(outcomes[0]!.text),
+        `the user is told the organization forbids OAuth (${outcomes[0]!.text.slice(0, 200)})`
+      )
       demand(sim.count("token") === 1, `the token endpoint is asked once, not per request (saw ${sim.count("token")})`)
     }
   },
@@ -134,7 +151,10 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
       demand(!outcome.ok, "the request fails")
       demand(outcome.ms < 3_000, `it fails at once (took ${Math.round(outcome.ms)} ms)`)
       demand(sim.count("messages") === 1, "it is not retried against a long Retry-After")
-      demand(/\d{2}:\d{2}|3600 s|60 min|1 h/.test(outcome.text), `the message says when it resets (${outcome.text.slice(0, 200)})`)
+      demand(
+        /\d{2}:\d{2}|3600 s|60 min|1 h/.test(outcome.text),
+        `the message says when it resets (${outcome.text.slice(0, 200)})`
+      )
     }
   },
   {
@@ -152,7 +172,10 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
         !outcome.ok || explained,
         "the stream's error is surfaced (the body fails, the status is not 2xx, or its error event carries the explanation instead of Anthropic's words), not passed on as a success"
       )
-      demand(/rate limit|throttl/i.test(outcome.text), `the user is told it is a rate limit (${outcome.text.slice(0, 200)})`)
+      demand(
+        /rate limit|throttl/i.test(outcome.text),
+        `the user is told it is a rate limit (${outcome.text.slice(0, 200)})`
+      )
     }
   },
   {
@@ -184,18 +207,24 @@ const cases: ReadonlyArray<Case<RuntimeFetchFactory>> = [
   }
 ]
 
+/** What each capability of this suite means; a case names the ones it needs. @since 0.2.0 */
+export const capabilities = {
+  singleFlight: "shares one refresh among concurrent requests",
+  retryOn401: "refreshes and retries once on a 401",
+  refreshBackoff: "backs off the token endpoint after a refused refresh",
+  retryAfter: "honours Retry-After up to a cap and surfaces longer waits",
+  sse: "inspects SSE streams for embedded errors",
+  multiAccount: "fails over between accounts"
+} as const
+
+/** A capability an adapter of this suite may declare. @since 0.2.0 */
+export type Capability = keyof typeof capabilities
+
 /**
  * @since 0.1.0
  */
-export const suite: Suite<RuntimeFetchFactory> = {
+export const suite: Suite<RuntimeFetchFactory, Capability> = {
   name: "runtime-fetch",
-  capabilities: {
-    singleFlight: "shares one refresh among concurrent requests",
-    retryOn401: "refreshes and retries once on a 401",
-    refreshBackoff: "backs off the token endpoint after a refused refresh",
-    retryAfter: "honours Retry-After up to a cap and surfaces longer waits",
-    sse: "inspects SSE streams for embedded errors",
-    multiAccount: "fails over between accounts"
-  },
+  capabilities,
   cases
 }

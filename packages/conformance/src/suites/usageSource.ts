@@ -68,7 +68,7 @@ const drive = async (run: Run, forMs: number, stepMs = MINUTE): Promise<Array<Re
 
 const usageCalls = (sim: Simulator) => sim.log.filter((r) => r.route === "usage")
 
-const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
+const cases: ReadonlyArray<Case<UsageSourceFactory, Capability>> = [
   {
     name: "a healthy login shows its numbers and polls at most every 10 minutes",
     scenario: "happy-path",
@@ -77,10 +77,16 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
       const run = await setup(factory, context, { ...find("happy-path"), account: { expiresInMs: 2 * DAY } })
       const readings = await drive(run, DAY)
       const last = readings[readings.length - 1]!
-      demand(last.fiveHour === 42 && last.sevenDay === 13, `shows 5h 42% and 7d 13% (got ${last.fiveHour}/${last.sevenDay})`)
+      demand(
+        last.fiveHour === 42 && last.sevenDay === 13,
+        `shows 5h 42% and 7d 13% (got ${last.fiveHour}/${last.sevenDay})`
+      )
       const calls = usageCalls(run.sim)
       demand(calls.length >= 1, "asks the usage endpoint at least once")
-      demand(calls.length <= DAY / (10 * MINUTE) + 1, `at most one call per 10 minutes over a day (made ${calls.length})`)
+      demand(
+        calls.length <= DAY / (10 * MINUTE) + 1,
+        `at most one call per 10 minutes over a day (made ${calls.length})`
+      )
       for (let i = 1; i < calls.length; i++) {
         demand(calls[i]!.at - calls[i - 1]!.at >= 10 * MINUTE, "consecutive calls are at least 10 minutes apart")
       }
@@ -93,8 +99,14 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
     run: async (factory, context) => {
       const run = await setup(factory, context, "missing-profile-scope")
       const readings = await drive(run, DAY)
-      demand(usageCalls(run.sim).length === 0, `0 usage calls over a simulated day (made ${usageCalls(run.sim).length})`)
-      demand(readings.every((r) => r.verdict === "MissingScope"), "the verdict says the scope is missing")
+      demand(
+        usageCalls(run.sim).length === 0,
+        `0 usage calls over a simulated day (made ${usageCalls(run.sim).length})`
+      )
+      demand(
+        readings.every((r) => r.verdict === "MissingScope"),
+        "the verdict says the scope is missing"
+      )
     }
   },
   {
@@ -115,7 +127,10 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
       await drive(run, 3 * HOUR)
       const calls = usageCalls(run.sim)
       demand(calls.length >= 2, "calls again after the hour")
-      demand(calls[1]!.at - calls[0]!.at >= HOUR, `the second call waits the hour (waited ${Math.round((calls[1]!.at - calls[0]!.at) / MINUTE)} min)`)
+      demand(
+        calls[1]!.at - calls[0]!.at >= HOUR,
+        `the second call waits the hour (waited ${Math.round((calls[1]!.at - calls[0]!.at) / MINUTE)} min)`
+      )
     }
   },
   {
@@ -129,7 +144,10 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
         demand(calls[i]!.at - calls[i - 1]!.at >= FLOOR_MS, "no two calls closer than the one-minute floor")
       }
       demand(calls.length < 6 * 6, `fewer calls than a naive 10-minute poller over 6 h (made ${calls.length})`)
-      demand(readings.at(-1)?.verdict === "RateLimited", `the verdict says rate limited (got ${readings.at(-1)?.verdict})`)
+      demand(
+        readings.at(-1)?.verdict === "RateLimited",
+        `the verdict says rate limited (got ${readings.at(-1)?.verdict})`
+      )
     }
   },
   {
@@ -140,7 +158,10 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
       const run = await setup(factory, context, "stale-token-429")
       const readings = await drive(run, 6 * HOUR)
       demand(usageCalls(run.sim).length === 0, `0 usage calls (made ${usageCalls(run.sim).length})`)
-      demand(readings.every((r) => r.verdict === "TokenExpired"), "the verdict says the token expired")
+      demand(
+        readings.every((r) => r.verdict === "TokenExpired"),
+        "the verdict says the token expired"
+      )
     }
   },
   {
@@ -168,8 +189,16 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
         run.sim.script(
           "usage",
           status === 401
-            ? { status: 401, headers: { "content-type": "application/json" }, body: '{"type":"error","error":{"type":"authentication_error","message":"Invalid bearer token"}}' }
-            : { status: 403, headers: { "content-type": "application/json" }, body: '{"type":"error","error":{"type":"permission_error","message":"OAuth token has been revoked"}}' }
+            ? {
+                status: 401,
+                headers: { "content-type": "application/json" },
+                body: '{"type":"error","error":{"type":"authentication_error","message":"Invalid bearer token"}}'
+              }
+            : {
+                status: 403,
+                headers: { "content-type": "application/json" },
+                body: '{"type":"error","error":{"type":"permission_error","message":"OAuth token has been revoked"}}'
+              }
         )
         const later = await drive(run, HOUR)
         const last = later.at(-1)!
@@ -187,22 +216,30 @@ const cases: ReadonlyArray<Case<UsageSourceFactory>> = [
       demand(usageCalls(run.sim).length === 1, "one call with the refused token")
       run.store.login = Login.fromIssued(run.sim.rotateElsewhere()!)
       const after = await run.source.ask(run.clock.now)
-      demand(usageCalls(run.sim).length === 2, `the new token is asked at once (usage calls: ${usageCalls(run.sim).length})`)
+      demand(
+        usageCalls(run.sim).length === 2,
+        `the new token is asked at once (usage calls: ${usageCalls(run.sim).length})`
+      )
       demand(after.fiveHour === 42 && after.verdict === null, "and its numbers are shown")
     }
   }
 ]
 
+/** What each capability of this suite means; a case names the ones it needs. @since 0.2.0 */
+export const capabilities = {
+  scopeCheck: "checks the stored scopes before calling",
+  staleCheck: "checks expiresAt before calling",
+  followsLogin: "re-reads the login so a new token is noticed"
+} as const
+
+/** A capability an adapter of this suite may declare. @since 0.2.0 */
+export type Capability = keyof typeof capabilities
+
 /**
  * @since 0.1.0
  */
-export const suite: Suite<UsageSourceFactory> = {
+export const suite: Suite<UsageSourceFactory, Capability> = {
   name: "usage-source",
-  capabilities: {
-    scopeCheck: "checks the stored scopes before calling",
-    staleCheck: "checks expiresAt before calling",
-    followsLogin: "re-reads the login so a new token is noticed"
-  },
+  capabilities,
   cases
 }
-
