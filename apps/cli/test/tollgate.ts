@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { anthropicOAuth, makeOpenCodeHome, type OpenCodeHome } from "@tollgate/conformance/OpenCode"
+import { make as makeHome } from "@tollgate/conformance/Sandbox"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { afterAll, expect, test as base } from "vitest"
 import { bundle } from "../../../packages/opencode/build.mjs"
@@ -32,6 +33,7 @@ export interface Run {
 
 /** A temp directory tree standing in for a user's home. */
 export interface Sandbox {
+  /** Where a test keeps its own files and runs commands from: the sandbox's HOME itself. */
   readonly root: string
   readonly home: string
   /** The environment every run gets, before per-run additions. */
@@ -39,25 +41,10 @@ export interface Sandbox {
   readonly cleanup: () => Promise<void>
 }
 
-/** Creates a sandbox; call `cleanup` when the test ends. */
+/** Creates a sandbox (`@tollgate/conformance/Sandbox`, with NO_COLOR); call `cleanup` when the test ends. */
 export const makeSandbox = async (): Promise<Sandbox> => {
-  const root = await mkdtemp(join(tmpdir(), "tollgate-cli-test-"))
-  const dirs = {
-    HOME: join(root, "home"),
-    XDG_CONFIG_HOME: join(root, "home/.config"),
-    XDG_DATA_HOME: join(root, "home/.local/share"),
-    XDG_STATE_HOME: join(root, "home/.local/state"),
-    XDG_CACHE_HOME: join(root, "home/.cache"),
-    XDG_RUNTIME_DIR: join(root, "run"),
-    TMPDIR: join(root, "tmp")
-  }
-  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })))
-  return {
-    root,
-    home: dirs.HOME,
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", NO_COLOR: "1", ...dirs },
-    cleanup: () => rm(root, { recursive: true, force: true })
-  }
+  const made = await makeHome("tollgate-cli-test-")
+  return { root: made.home, home: made.home, env: { ...made.env, NO_COLOR: "1" }, cleanup: made.cleanup }
 }
 
 /**

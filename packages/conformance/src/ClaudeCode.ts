@@ -10,7 +10,7 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { makeIsolatedHome } from "./internal/isolatedHome.js"
+import * as Sandbox from "./Sandbox.js"
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -51,7 +51,7 @@ export interface TempHome {
  * particular no CLAUDE_* or ANTHROPIC_* variable is inherited.
  */
 export const makeTempHome = async (prefix = "tollgate-claude-"): Promise<TempHome> => {
-  const isolated = await makeIsolatedHome(prefix, [".claude"])
+  const isolated = await Sandbox.make(prefix, [".claude"])
   const claudeDir = join(isolated.home, ".claude")
   const env = { ...isolated.env }
   if (process.platform === "darwin") {

@@ -32,7 +32,7 @@ import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/pr
 import { createRequire } from "node:module"
 import { basename, dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { makeIsolatedHome } from "./internal/isolatedHome.js"
+import * as Sandbox from "./Sandbox.js"
 
 /** The opencode release these helpers were verified against. @since 0.1.0 */
 export const OPENCODE_VERSION = "1.18.33"
@@ -265,7 +265,7 @@ const normalizeBaseURL = (raw: string): string => {
  * @since 0.1.0
  */
 export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<OpenCodeHome> => {
-  const isolated = await makeIsolatedHome(options.prefix ?? "tollgate-opencode-", ["project"])
+  const isolated = await Sandbox.make(options.prefix ?? "tollgate-opencode-", ["project"])
   const { home, dirs } = isolated
   const project = join(home, "project")
   const configDir = join(dirs.XDG_CONFIG_HOME, "opencode")

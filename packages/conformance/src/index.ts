@@ -19,6 +19,8 @@ export * as Login from "./Login.js"
 export * as Matrix from "./Matrix.js"
 /** @since 0.1.0 */
 export * as RuntimeFetchSuite from "./suites/runtimeFetch.js"
+/** @since 0.2.0 */
+export * as Sandbox from "./Sandbox.js"
 /** @since 0.1.0 */
 export * as Scenario from "./Scenario.js"
 /** @since 0.1.0 */

@@ -10,6 +10,7 @@ import { chown, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink }
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { make as makeHome } from "@tollgate/conformance/Sandbox"
 import { afterAll, describe, expect, it } from "vitest"
 import * as Protocol from "../src/Protocol.js"
 import * as ServiceUnit from "../src/ServiceUnit.js"
@@ -262,29 +263,19 @@ const test = it.extend<{ sandbox: Sandbox }>({
   // vitest reads fixture dependencies from this (empty) destructuring pattern.
   // biome-ignore lint/correctness/noEmptyPattern: vitest requires a destructuring pattern here
   sandbox: async ({}, use) => {
-    const root = await mkdtemp(join(tmpdir(), "tollgate-unit-"))
-    const dirs = {
-      HOME: join(root, "home"),
-      XDG_CONFIG_HOME: join(root, "home/.config"),
-      XDG_DATA_HOME: join(root, "home/.local/share"),
-      XDG_STATE_HOME: join(root, "home/.local/state"),
-      XDG_CACHE_HOME: join(root, "home/.cache"),
-      XDG_RUNTIME_DIR: join(root, "run"),
-      TMPDIR: join(root, "tmp")
-    }
-    await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })))
+    const home = await makeHome("tollgate-unit-")
+    const root = home.home
     // Nothing inherited but PATH; the loopback discard port keeps any stray call off the network.
     const env = {
-      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      ...home.env,
       NO_COLOR: "1",
       TOLLGATE_API_BASE_URL: "http://127.0.0.1:9",
-      TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9",
-      ...dirs
+      TOLLGATE_OAUTH_BASE_URL: "http://127.0.0.1:9"
     }
     const sandbox: Sandbox = { root, env, children: [] }
     await use(sandbox)
     for (const child of sandbox.children) child.kill("SIGKILL")
-    await rm(root, { recursive: true, force: true })
+    await home.cleanup()
   }
 })
 

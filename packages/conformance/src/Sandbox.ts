@@ -1,12 +1,18 @@
-// One throwaway HOME for any real runtime a test runs (Claude Code, opencode,
-// the daemon): TMPDIR and every XDG directory inside it, and an environment
-// that holds only those, HOME and PATH — nothing else from `process.env`
-// (no CLAUDE_*, ANTHROPIC_* or OPENCODE_* variable) leaks in.
+/**
+ * The one throwaway HOME every test runs a program in (Claude Code, opencode,
+ * the daemon, the `tollgate` CLI): TMPDIR and every XDG directory inside it,
+ * and an environment that holds only those, HOME and PATH — nothing else from
+ * `process.env` (no CLAUDE_*, ANTHROPIC_* or OPENCODE_* variable) leaks in,
+ * and nothing touches the real home directory.
+ *
+ * @since 0.2.0
+ */
 import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-export interface IsolatedHome {
+/** @since 0.2.0 */
+export interface Sandbox {
   readonly home: string
   /** TMPDIR and the XDG directories, created 0700. */
   readonly dirs: {
@@ -21,11 +27,13 @@ export interface IsolatedHome {
   cleanup(): Promise<void>
 }
 
-/** Creates the HOME plus `extraDirs` (paths relative to it, created 0700). */
-export const makeIsolatedHome = async (
-  prefix: string,
-  extraDirs: ReadonlyArray<string> = []
-): Promise<IsolatedHome> => {
+/**
+ * Creates the HOME (a temp directory named from `prefix`) plus `extraDirs`
+ * (paths relative to it, created 0700). `cleanup` removes it all, once.
+ *
+ * @since 0.2.0
+ */
+export const make = async (prefix: string, extraDirs: ReadonlyArray<string> = []): Promise<Sandbox> => {
   const home = await mkdtemp(join(tmpdir(), prefix))
   const dirs = {
     tmp: join(home, "tmp"),
