@@ -1,18 +1,15 @@
 /**
- * Installing a tollgate program as a per-user service (the daemon, the
- * gateway): a systemd user unit on Linux, a launchd agent on macOS, written
- * atomically, with the commands that start and stop it.
+ * `tollgate daemon|gateway install|uninstall`: the options, the output, and
+ * running the service manager; what is written, removed and run comes from
+ * `@tollgate/daemon/ServiceInstall`.
  */
 import { Command, Options } from "@effect/cli"
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as PlatformCommand from "@effect/platform/Command"
-import { AtomicFile } from "@tollgate/files"
+import * as ServiceInstall from "@tollgate/daemon/ServiceInstall"
 import * as ServiceUnit from "@tollgate/daemon/ServiceUnit"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { accessSync, constants } from "node:fs"
-import { delimiter, dirname, join, resolve } from "node:path"
 import * as SelfCommand from "./SelfCommand.js"
 import * as UsageError from "./UsageError.js"
 
@@ -42,32 +39,11 @@ const unitFile = (platform: ServiceUnit.Platform, command: string, service: Serv
       new UsageError.UsageError({ command, detail: error instanceof Error ? error.message : String(error) })
   })
 
-const onPath = (tool: string): boolean =>
-  (process.env["PATH"] ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, tool), constants.X_OK)
-      return dir !== ""
-    } catch {
-      return false
-    }
-  })
-
 const uid = (): number => process.getuid?.() ?? 0
-
-/**
- * The environment a service gets: the named variables, where this shell sets them, plus XDG_RUNTIME_DIR on macOS
- * (launchd sets none; systemd sets its own). A service manager's environment lacks the shell's, and the service
- * must find the same paths as the programs that talk to it. Paths only, never secrets.
- */
-const serviceEnv = (names: ReadonlyArray<string>, platform: ServiceUnit.Platform): Record<string, string> =>
-  Object.fromEntries(
-    [...names, ...(platform === "darwin" ? ["XDG_RUNTIME_DIR"] : [])].flatMap((name) =>
-      process.env[name] ? [[name, process.env[name]]] : []
-    )
-  )
+const onPath = (tool: string) => Effect.promise(() => ServiceInstall.onPath(tool, process.env["PATH"]))
 
 // Runs a service-manager command with its output on ours; a failure is reported, not fatal.
-const runTool = (argv: readonly [string, ...Array<string>]) =>
+const runTool = (argv: ServiceInstall.Argv) =>
   Effect.gen(function* () {
     yield* Console.log(`$ ${argv.join(" ")}`)
     const code = yield* PlatformCommand.make(...argv).pipe(
@@ -79,32 +55,7 @@ const runTool = (argv: readonly [string, ...Array<string>]) =>
     return code === 0
   })
 
-const startCommands = (
-  platform: ServiceUnit.Platform,
-  file: string,
-  service: ServiceUnit.Service
-): Array<readonly [string, ...Array<string>]> =>
-  platform === "linux"
-    ? [
-        ["systemctl", "--user", "daemon-reload"],
-        ["systemctl", "--user", "enable", "--now", service.systemdUnit]
-      ]
-    : [["launchctl", "bootstrap", `gui/${uid()}`, file]]
-
-const stopCommands = (
-  platform: ServiceUnit.Platform,
-  service: ServiceUnit.Service
-): Array<readonly [string, ...Array<string>]> =>
-  platform === "linux"
-    ? [["systemctl", "--user", "disable", "--now", service.systemdUnit]]
-    : [["launchctl", "bootout", `gui/${uid()}/${service.launchdLabel}`]]
-
-const shell = (commands: ReadonlyArray<ReadonlyArray<string>>): string =>
-  commands
-    .map((c) => c.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(" "))
-    .join(" && ")
-
-const runAll = (commands: ReadonlyArray<readonly [string, ...Array<string>]>) =>
+const runAll = (commands: ReadonlyArray<ServiceInstall.Argv>) =>
   Effect.gen(function* () {
     for (const command of commands) {
       if (!(yield* runTool(command))) return false
@@ -129,46 +80,42 @@ export const install = (service: ServiceUnit.Service, envNames: ReadonlyArray<st
         execPath: self.node,
         cliPath: self.dispatcher,
         nodeArgs: [],
-        env: serviceEnv(envNames, target)
+        env: ServiceInstall.serviceEnv(envNames, target, process.env)
       }
       const home = process.env["HOME"] ?? ""
       const text = yield* Effect.try({
-        try: () => (target === "linux" ? ServiceUnit.systemdUnit(unit) : ServiceUnit.launchdPlist({ ...unit, home })),
+        try: () => ServiceInstall.render(target, unit, home),
         catch: (error) =>
           new UsageError.UsageError({ command: name, detail: error instanceof Error ? error.message : String(error) })
       })
-      const next = startCommands(target, file, service)
+      const next = ServiceInstall.startCommands(target, file, service, uid())
       if (options.dryRun) {
-        yield* Console.log(`# ${file} (dry run: nothing written)\n${text}\n# then: ${shell(next)}`)
+        yield* Console.log(`# ${file} (dry run: nothing written)\n${text}\n# then: ${ServiceInstall.shellLine(next)}`)
         return
       }
-
-      const fs = yield* FileSystem.FileSystem
-      const before = yield* fs.readFileString(file).pipe(Effect.orElseSucceed(() => null))
-      if (before === text) {
-        yield* Console.log(`${file} is already installed and up to date.`)
-      } else {
-        yield* fs.makeDirectory(dirname(file), { recursive: true })
-        if (target === "darwin")
-          yield* fs.makeDirectory(dirname(ServiceUnit.launchdLogPath(home, service)), { recursive: true })
-        // Written aside under a random O_EXCL|O_NOFOLLOW name and renamed, so a service manager never
-        // reads half a file and no planted name or link at the unit's path is written through.
-        yield* Effect.tryPromise({
-          try: () => AtomicFile.write(file, text, { mode: 0o644, durable: true }),
-          catch: (error) => new Error(`cannot write ${file} (${(error as { code?: string }).code ?? String(error)})`)
-        })
-        yield* Console.log(`${before === null ? "Wrote" : "Updated"} ${file}:\n${text}`)
-      }
+      const outcome = yield* Effect.tryPromise({
+        try: () => ServiceInstall.writeUnit({ file, text, platform: target, home, service }),
+        catch: (error) => new Error(`cannot write ${file} (${(error as { code?: string }).code ?? String(error)})`)
+      })
+      yield* Console.log(
+        outcome === "unchanged"
+          ? `${file} is already installed and up to date.`
+          : `${outcome === "written" ? "Wrote" : "Updated"} ${file}:\n${text}`
+      )
       const tool = next[0]?.[0] ?? ""
-      if (options.now && onPath(tool)) {
+      if (options.now && (yield* onPath(tool))) {
         // `launchctl bootstrap` refuses an agent that is already loaded.
-        if (target === "darwin") yield* runAll(stopCommands(target, service))
+        if (target === "darwin") yield* runAll(ServiceInstall.stopCommands(target, service, uid()))
         if (!(yield* runAll(next)))
-          return yield* Effect.fail(new Error(`could not start the service; run it yourself: ${shell(next)}`))
+          return yield* Effect.fail(
+            new Error(`could not start the service; run it yourself: ${ServiceInstall.shellLine(next)}`)
+          )
         return
       }
       yield* Console.log(
-        options.now ? `${tool} is not on PATH; start the service with: ${shell(next)}` : `Next: ${shell(next)}`
+        options.now
+          ? `${tool} is not on PATH; start the service with: ${ServiceInstall.shellLine(next)}`
+          : `Next: ${ServiceInstall.shellLine(next)}`
       )
     })
   ).pipe(
@@ -188,39 +135,38 @@ export const uninstall = (service: ServiceUnit.Service, running: () => Promise<b
       const name = `tollgate ${service.command[0]} uninstall`
       const target = yield* thisPlatform(options.platform, name)
       const file = yield* unitFile(target, name, service)
-      const fs = yield* FileSystem.FileSystem
-      const stop = stopCommands(target, service)
-      if (!(yield* fs.exists(file))) {
+      const stop = ServiceInstall.stopCommands(target, service, uid())
+      const plan = yield* Effect.promise(() => ServiceInstall.removal(target, file, service))
+      if (plan === null) {
         yield* Console.log(`Not installed: there is no ${file}.`)
         return
       }
-      // `systemctl enable` links the unit into default.target.wants; remove that link with the file.
-      const wants = join(dirname(file), "default.target.wants", service.systemdUnit)
-      const wantsLink = target === "linux" ? yield* fs.readLink(wants).pipe(Effect.option) : Option.none()
-      const linked = Option.isSome(wantsLink) && resolve(dirname(wants), wantsLink.value) === file
       if (options.dryRun) {
         yield* Console.log(
           [
-            `Would remove ${file}`,
-            ...(linked ? [`Would remove ${wants}`] : []),
-            `Stop the service with: ${shell(stop)}`
+            `Would remove ${plan.file}`,
+            ...(plan.wants !== null ? [`Would remove ${plan.wants}`] : []),
+            `Stop the service with: ${ServiceInstall.shellLine(stop)}`
           ].join("\n")
         )
         return
       }
       const tool = stop[0]?.[0] ?? ""
-      if (options.now && onPath(tool)) yield* runAll(stop)
-      yield* fs.remove(file)
-      if (linked) yield* fs.remove(wants)
-      yield* Console.log(`Removed ${file}${linked ? ` and ${wants}` : ""}.`)
-      if (options.now && onPath(tool)) {
+      const runNow = options.now && (yield* onPath(tool))
+      if (runNow) yield* runAll(stop)
+      yield* Effect.tryPromise({
+        try: () => ServiceInstall.remove(plan),
+        catch: (error) => new Error(`cannot remove ${file} (${(error as { code?: string }).code ?? String(error)})`)
+      })
+      yield* Console.log(`Removed ${plan.file}${plan.wants !== null ? ` and ${plan.wants}` : ""}.`)
+      if (runNow) {
         if (target === "linux") yield* runTool(["systemctl", "--user", "daemon-reload"])
       } else {
         const up = yield* Effect.promise(running)
         yield* Console.log(
           target === "linux"
             ? `Next: systemctl --user daemon-reload${up ? ` && systemctl --user stop ${service.systemdUnit}` : ""}`
-            : `Next: ${shell(stop)}`
+            : `Next: ${ServiceInstall.shellLine(stop)}`
         )
       }
     })
