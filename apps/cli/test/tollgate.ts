@@ -6,6 +6,7 @@
  * world of the tests where the real opencode judges an install: the
  * simulator, an opencode home, the plugin bundled as `build.mjs` ships it.
  */
+import { createRequire } from "node:module"
 import { spawn } from "node:child_process"
 import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -22,7 +23,7 @@ import { buildCli } from "../build.mjs"
 const BIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 // Loading tsx's ESM hook into one node process is about twice as fast as the
 // tsx CLI, which starts a second node process.
-const TSX_ESM = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
+const TSX_ESM = createRequire(import.meta.url).resolve("tsx/esm")
 
 /** What one run printed and how it exited. */
 export interface Run {

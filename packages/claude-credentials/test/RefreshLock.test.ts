@@ -1,6 +1,7 @@
 // Claude Code's refresh locks, taken by tollgate: mutual exclusion in one process and across
 // processes, stale takeover (including a SIGKILL'd holder), heartbeat, release however the work
 // ends, and interop with the real Claude Code 2.1.330 through the simulator's MITM proxy.
+import { createRequire } from "node:module"
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
@@ -21,7 +22,7 @@ import * as TestClock from "effect/TestClock"
 import * as RefreshLock from "../src/RefreshLock.js"
 import * as StoreLocation from "../src/StoreLocation.js"
 
-const tsx = fileURLToPath(new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url))
+const tsx = createRequire(import.meta.url).resolve("tsx/esm")
 const harness = fileURLToPath(new URL("./RefreshLock.harness.ts", import.meta.url))
 
 interface Store {

@@ -1,6 +1,7 @@
 /**
  * One daemon per user: the lock file, stale sockets and stale locks.
  */
+import { createRequire } from "node:module"
 import { spawn, type ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises"
@@ -176,7 +177,7 @@ describe("SingleInstance", () => {
             process.stdout.write("release" in result ? "lock" : "running:" + result.pid)
             await new Promise((r) => setTimeout(r, 500))
             if ("release" in result) await result.release()`
-            const tsx = new URL("../../../node_modules/tsx/dist/esm/index.mjs", import.meta.url).pathname
+            const tsx = createRequire(import.meta.url).resolve("tsx/esm")
             const child = spawn(process.execPath, ["--import", tsx, "--input-type=module", "-e", script], {
               stdio: ["ignore", "pipe", "inherit"]
             })
