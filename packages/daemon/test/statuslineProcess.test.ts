@@ -106,6 +106,7 @@ describe("the bundled client as a process", () => {
         "statusline/format.ts",
         "statusline/main.ts",
         "statusline/reply.ts",
+        "statusline/stdin.ts",
         // @tollgate/files, for the ownership checks and the capped read: plain node:fs, no node:crypto.
         "src/PrivateDirectory.ts",
         "src/SafeRead.ts",
