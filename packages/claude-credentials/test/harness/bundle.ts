@@ -1,6 +1,8 @@
 // Bundles test/harness/main.ts (and, for the secrets test, the CLI) into one
-// ESM file each with esbuild, the way apps/cli/build.mjs does, so a spawned
-// child starts in a few hundred ms instead of paying tsx's compile on every run.
+// ESM file each with esbuild, so a spawned child starts in a few hundred ms
+// instead of paying tsx's compile on every run. (apps/cli/build.mjs ships
+// CommonJS for its code cache; these children need no cache, and ESM keeps
+// the CLI's import.meta.url as it is in the sources.)
 import { spawn } from "node:child_process"
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
