@@ -1,18 +1,9 @@
-// Claude Code's refresh locks, taken by tollgate: mutual exclusion in one process and across
-// processes, stale takeover (including a SIGKILL'd holder), heartbeat, release however the work
-// ends, and interop with the real Claude Code 2.1.330 through the simulator's MITM proxy.
-import { createRequire } from "node:module"
-import { type ChildProcess, spawn } from "node:child_process"
+// Claude Code's refresh lock taken by tollgate: mutual exclusion in one process and across processes,
+// stale takeover (including a SIGKILL'd holder), heartbeat, and release however the work ends.
 import { readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
-import type * as http from "node:http"
-import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
-import { claudeAuthStatus, makeTempHome } from "@tollgate/conformance/ClaudeCode"
-import { startMitm } from "@tollgate/conformance/Mitm"
-import * as Simulator from "@tollgate/conformance/Simulator"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -21,102 +12,19 @@ import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as RefreshLock from "../src/RefreshLock.js"
 import * as StoreLocation from "../src/StoreLocation.js"
-
-const tsx = createRequire(import.meta.url).resolve("tsx/esm")
-const harness = fileURLToPath(new URL("./RefreshLock.harness.ts", import.meta.url))
-
-interface Store {
-  readonly location: StoreLocation.Location
-  readonly lock: string
-  readonly legacy: string
-  readonly owner: string
-  readonly storageWrite: string
-}
-
-const storeAt = (configDir: string, home = configDir): Effect.Effect<Store> =>
-  Effect.promise(async () => {
-    const location = StoreLocation.resolve({ HOME: home, CLAUDE_CONFIG_DIR: configDir })
-    return {
-      location,
-      lock: path.join(location.configDir, ".oauth_refresh.lock"),
-      legacy: `${await fs.realpath(location.configDir)}.lock`,
-      owner: path.join(location.configDir, ".oauth_refresh.lock.owner"),
-      storageWrite: path.join(location.configDir, ".storage-write.lock")
-    }
-  })
-
-/** A config dir in a fresh temp directory (never the real HOME), removed when the test's scope closes. */
-const tempStore = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const root = await fs.mkdtemp(path.join(tmpdir(), "tollgate-lock-"))
-    await fs.mkdir(path.join(root, ".claude"), { mode: 0o700 })
-    return root
-  }),
-  (root) => Effect.promise(() => fs.rm(root, { recursive: true, force: true }))
-).pipe(Effect.flatMap((root) => storeAt(path.join(root, ".claude"), root)))
-
-const exists = (p: string) =>
-  Effect.promise(() =>
-    fs.lstat(p).then(
-      () => true,
-      () => false
-    )
-  )
-const leftovers = (store: Store) =>
-  Effect.all({
-    lock: exists(store.lock),
-    legacy: exists(store.legacy),
-    owner: exists(store.owner),
-    storageWrite: exists(store.storageWrite),
-    tmp: Effect.promise(() => fs.readdir(store.location.configDir)).pipe(
-      Effect.map((names) => names.filter((n) => n.includes(".tmp.")))
-    )
-  })
-const nothingLeft = { lock: false, legacy: false, owner: false, storageWrite: false, tmp: [] }
-
-const now = Effect.sync(() => Date.now())
-const ageDir = (p: string, ageMs: number) =>
-  Effect.promise(() => fs.utimes(p, new Date(Date.now() - ageMs), new Date(Date.now() - ageMs)))
-const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-
-/** Runs work inside the lock, failing the test if two holders are ever inside at once. */
-const exclusive = () => {
-  let inside = 0
-  let most = 0
-  let done = 0
-  return {
-    stats: () => ({ most, done }),
-    body: (ms: number) =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => (most = Math.max(most, ++inside))),
-        () => Effect.sleep(ms),
-        () =>
-          Effect.sync(() => {
-            inside--
-            done++
-          })
-      )
-  }
-}
-
-const spawnHarness = (args: ReadonlyArray<string>): ChildProcess =>
-  spawn(process.execPath, ["--import", tsx, harness, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-
-const exited = (child: ChildProcess) =>
-  Effect.async<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resume) => {
-    let stderr = ""
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once("exit", (code, signal) => resume(Effect.succeed({ code, signal, stderr })))
-  })
-
-const printed = (child: ChildProcess, text: string) =>
-  Effect.async<void>((resume) => {
-    let out = ""
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.includes(text)) resume(Effect.void)
-    })
-  })
+import {
+  tempStore,
+  exists,
+  leftovers,
+  nothingLeft,
+  now,
+  ageDir,
+  realSleep,
+  exclusive,
+  spawnHarness,
+  exited,
+  printed
+} from "./support/refreshLock.js"
 
 describe("withRefreshLock", () => {
   it.scopedLive("takes both locks and an owner record in Claude Code's format, and removes them all after", () =>
@@ -445,193 +353,5 @@ describe("withRefreshLock", () => {
       expect(error).toMatchObject({ lock: "refresh", reason: "io", where: missing.configDir, detail: "ENOENT" })
       expect(error.message).toContain("[ENOENT]")
     })
-  )
-})
-
-describe("withStorageWriteLock", () => {
-  it.scopedLive("holds .storage-write.lock alone, exclusively, and releases it", () =>
-    Effect.gen(function* () {
-      const store = yield* tempStore
-      const work = exclusive()
-      const states = yield* Effect.forEach(
-        Array.from({ length: 4 }),
-        () =>
-          RefreshLock.withStorageWriteLock(store.location, { retryMs: 5 })(
-            Effect.zipLeft(RefreshLock.inspect(store.location), work.body(10))
-          ),
-        { concurrency: "unbounded" }
-      )
-      expect(work.stats()).toEqual({ most: 1, done: 4 })
-      for (const state of states) {
-        expect(state).toMatchObject({ held: false, legacyHeld: false, owner: null, storageWriteHeld: true })
-      }
-      expect(yield* leftovers(store)).toEqual(nothingLeft)
-    })
-  )
-
-  it.scopedLive("takes over a storage-write lock after Claude Code's 15 s stale limit by default", () =>
-    Effect.gen(function* () {
-      const store = yield* tempStore
-      yield* Effect.promise(() => fs.mkdir(store.storageWrite))
-      yield* ageDir(store.storageWrite, 16_000)
-      yield* RefreshLock.withStorageWriteLock(store.location, { waitMs: 0 })(Effect.void)
-      yield* Effect.promise(() => fs.mkdir(store.storageWrite))
-      yield* ageDir(store.storageWrite, 10_000)
-      const error = yield* RefreshLock.withStorageWriteLock(store.location, { waitMs: 0 })(Effect.void).pipe(
-        Effect.flip
-      )
-      expect(error).toMatchObject({ lock: "storage-write", reason: "timeout", where: store.storageWrite })
-      expect(error.message).toContain("probably Claude Code saving the login")
-    })
-  )
-})
-
-describe("inspect", () => {
-  it.scopedLive("reports an idle store, and a stale lock whose holder cannot be seen from here", () =>
-    Effect.gen(function* () {
-      const store = yield* tempStore
-      expect(yield* RefreshLock.inspect(store.location)).toEqual({
-        held: false,
-        stale: false,
-        ageMs: null,
-        owner: null,
-        legacyHeld: false,
-        storageWriteHeld: false
-      })
-      yield* Effect.promise(() => fs.mkdir(store.lock))
-      yield* ageDir(store.lock, 90_000)
-      yield* Effect.promise(() =>
-        fs.writeFile(
-          store.owner,
-          JSON.stringify({ pid: 7, pidDomain: "linux:other:pid:[1]", pidSpace: "other", lockBirthtimeMs: 5 })
-        )
-      )
-      const state = yield* RefreshLock.inspect(store.location)
-      expect(state).toMatchObject({ held: true, stale: true, owner: { pid: 7, alive: null }, legacyHeld: false })
-      expect(state.ageMs).toBeGreaterThanOrEqual(90_000)
-      yield* Effect.promise(() => fs.writeFile(store.owner, JSON.stringify({ pid: 9 })))
-      expect((yield* RefreshLock.inspect(store.location)).owner).toEqual({ pid: 9, alive: null })
-    })
-  )
-})
-
-describe("interop with Claude Code 2.1.330 (through the simulator's MITM proxy)", () => {
-  const SCOPES = ["user:inference", "user:profile", "user:sessions:claude_code"]
-
-  /** An expired store in a temp HOME, a simulator and a proxy whose token answers can be held back. */
-  const claudeSetup = (tokenDelayMs: number) =>
-    Effect.gen(function* () {
-      const sim = yield* Effect.acquireRelease(
-        Effect.promise(() => Simulator.start({ scenario: "expired-access-token", ttlMs: 120_000 })),
-        (s) => Effect.promise(() => s.close())
-      )
-      const certs = yield* Effect.acquireRelease(
-        Effect.promise(() => fs.mkdtemp(path.join(tmpdir(), "tollgate-lock-mitm-"))),
-        (dir) => Effect.promise(() => fs.rm(dir, { recursive: true, force: true }))
-      )
-      const handler: http.RequestListener = (req, res) => {
-        // Holding the token answer back keeps Claude Code inside its refresh lock meanwhile.
-        if (req.method === "POST" && (req.url ?? "").includes("/oauth/token") && tokenDelayMs > 0) {
-          setTimeout(() => sim.listener(req, res), tokenDelayMs)
-        } else sim.listener(req, res)
-      }
-      const proxy = yield* Effect.acquireRelease(
-        Effect.promise(() => startMitm({ handler, dir: certs, ttlMs: 120_000 })),
-        (p) => Effect.promise(() => p.close())
-      )
-      const home = yield* Effect.acquireRelease(
-        Effect.promise(() => makeTempHome("tollgate-lock-claude-")),
-        (h) => Effect.promise(() => h.cleanup())
-      )
-      const store = yield* storeAt(home.env["CLAUDE_CONFIG_DIR"] ?? home.claudeDir, home.home)
-      yield* Effect.promise(() =>
-        fs.writeFile(
-          store.location.file,
-          JSON.stringify({
-            claudeAiOauth: {
-              accessToken: sim.account.accessToken,
-              refreshToken: sim.account.refreshToken,
-              expiresAt: sim.account.expiresAt,
-              scopes: SCOPES,
-              subscriptionType: "max",
-              rateLimitTier: "default_claude_max_20x"
-            },
-            mcpOAuth: {}
-          }),
-          { mode: 0o600 }
-        )
-      )
-      return { sim, store, env: { ...home.env, ...proxy.env } }
-    })
-
-  it.scopedLive(
-    "Claude Code honours our lock: `claude auth status` on an expired store makes no token POST",
-    () =>
-      Effect.gen(function* () {
-        const { sim, store, env } = yield* claudeSetup(0)
-        const status = yield* RefreshLock.withRefreshLock(store.location)(
-          Effect.gen(function* () {
-            const result = yield* Effect.promise(() => claudeAuthStatus({ env, timeoutMs: 30_000 }))
-            // Our lock and record are intact after Claude Code looked at them.
-            expect(yield* RefreshLock.inspect(store.location)).toMatchObject({
-              held: true,
-              owner: { pid: process.pid, alive: true },
-              legacyHeld: true
-            })
-            return result
-          })
-        )
-        expect(status.exitCode, status.stderr).toBe(0)
-        expect(status.json?.["loggedIn"]).toBe(true)
-        expect(sim.count("token")).toBe(0)
-        expect(yield* leftovers(store)).toEqual(nothingLeft)
-      }),
-    60_000
-  )
-
-  it.scopedLive(
-    "we honour Claude Code's lock: withRefreshLock waits until Claude Code has refreshed and released it",
-    () =>
-      Effect.gen(function* () {
-        const { sim, store, env } = yield* claudeSetup(1_500)
-        const claude = yield* Effect.fork(Effect.promise(() => claudeAuthStatus({ env, timeoutMs: 30_000 })))
-        // Claude Code writes its owner record once it holds both lock directories.
-        let claudeOwner: { pid: number } | undefined
-        for (let i = 0; i < 1_000 && claudeOwner === undefined; i++) {
-          const text = yield* Effect.promise(() => fs.readFile(store.owner, "utf8").catch(() => ""))
-          if (text !== "") claudeOwner = JSON.parse(text) as { pid: number }
-          else yield* realSleep(10)
-        }
-        expect(claudeOwner?.pid).not.toBe(process.pid)
-        expect(sim.count("token")).toBeLessThanOrEqual(1)
-
-        const inside = yield* RefreshLock.withRefreshLock(store.location, { retryMs: 20, waitMs: 20_000 })(
-          Effect.gen(function* () {
-            const owner = JSON.parse(yield* Effect.promise(() => fs.readFile(store.owner, "utf8"))) as { pid: number }
-            const document = JSON.parse(yield* Effect.promise(() => fs.readFile(store.location.file, "utf8"))) as {
-              claudeAiOauth: Record<string, unknown>
-              mcpOAuth?: unknown
-            }
-            return { owner, document, tokenOutcomes: sim.log.filter((r) => r.route === "token").map((r) => r.outcome) }
-          })
-        )
-        // By the time we got the lock, Claude Code had its answer and had written the store.
-        expect(inside.owner.pid).toBe(process.pid)
-        expect(inside.tokenOutcomes).toEqual([200])
-        const issued = sim.current()
-        const oauth = inside.document.claudeAiOauth
-        // Booleans, not values, so a failure never prints a token.
-        expect(oauth["accessToken"] === issued.accessToken, "store holds the rotated access token").toBe(true)
-        expect(oauth["refreshToken"] === issued.refreshToken, "store holds the rotated refresh token").toBe(true)
-        expect(oauth["scopes"]).toEqual([...issued.scopes])
-        expect(inside.document.mcpOAuth).toEqual({})
-        expect((yield* Effect.promise(() => fs.stat(store.location.file))).mode & 0o777).toBe(0o600)
-
-        const status = yield* Fiber.join(claude)
-        expect(status.exitCode, status.stderr).toBe(0)
-        expect(sim.count("token")).toBe(1)
-        expect(yield* leftovers(store)).toEqual(nothingLeft)
-      }),
-    60_000
   )
 })
