@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { join } from "node:path"
+import * as Xdg from "@tollgate/files/Xdg"
 
 /** @since 0.1.0 */
 export interface Paths {
@@ -17,15 +18,10 @@ export interface Paths {
   readonly stateFile: string
 }
 
-type Env = Readonly<Record<string, string | undefined>>
-
-const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== ""
-
 /** @since 0.1.0 */
-export const resolve = (env: Env = process.env): Paths => {
-  const home = env["HOME"] ?? "/"
-  const stateDir = join(set(env["XDG_STATE_HOME"]) ? env["XDG_STATE_HOME"] : join(home, ".local", "state"), "tollgate")
-  const runtimeDir = set(env["XDG_RUNTIME_DIR"]) ? join(env["XDG_RUNTIME_DIR"], "tollgate") : join(stateDir, "run")
+export const resolve = (env: Xdg.Env = process.env): Paths => {
+  const stateDir = Xdg.stateDir(env)
+  const runtimeDir = Xdg.runtimeDir(env)
   return {
     runtimeDir,
     socket: join(runtimeDir, "daemon.sock"),

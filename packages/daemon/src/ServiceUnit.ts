@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { join } from "node:path"
+import * as Xdg from "@tollgate/files/Xdg"
 
 /** The platforms with a service manager we know. @since 0.1.0 */
 export type Platform = "linux" | "darwin"
@@ -212,7 +213,5 @@ export const unitPath = (
   const home = env["HOME"]
   if (home === undefined || home === "") throw new Error("HOME is not set")
   if (platform === "darwin") return join(home, "Library", "LaunchAgents", `${service.launchdLabel}.plist`)
-  // The XDG spec says to ignore a relative value.
-  const config = env["XDG_CONFIG_HOME"]
-  return join(config?.startsWith("/") ? config : join(home, ".config"), "systemd", "user", service.systemdUnit)
+  return join(Xdg.base("XDG_CONFIG_HOME", env), "systemd", "user", service.systemdUnit)
 }

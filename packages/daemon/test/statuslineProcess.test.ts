@@ -111,6 +111,7 @@ describe("the bundled client as a process", () => {
         "src/PrivateDirectory.ts",
         "src/SafeRead.ts",
         "src/UnsafePath.ts",
+        "src/Xdg.ts",
         "internal/stats.ts"
       ].sort()
     )

@@ -23,3 +23,5 @@ export * as ProcessIdentity from "./ProcessIdentity.js"
 export * as SafeRead from "./SafeRead.js"
 /** @since 0.1.0 */
 export * as UnsafePath from "./UnsafePath.js"
+/** Where tollgate keeps its own files, by the XDG base-directory spec. @since 0.2.0 */
+export * as Xdg from "./Xdg.js"

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { join } from "node:path"
+import * as Xdg from "@tollgate/files/Xdg"
 
 /** The TCP port on 127.0.0.1 when none is given (`--port`, `TOLLGATE_GATEWAY_PORT`). @since 0.1.0 */
 export const DEFAULT_PORT = 7433
@@ -24,16 +25,11 @@ export interface Paths {
   readonly stateFile: string
 }
 
-type Env = Readonly<Record<string, string | undefined>>
-
-const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== ""
-
 /** @since 0.1.0 */
-export const resolve = (env: Env = process.env): Paths => {
-  const home = env["HOME"] ?? "/"
-  const configDir = join(set(env["XDG_CONFIG_HOME"]) ? env["XDG_CONFIG_HOME"] : join(home, ".config"), "tollgate")
-  const stateDir = join(set(env["XDG_STATE_HOME"]) ? env["XDG_STATE_HOME"] : join(home, ".local", "state"), "tollgate")
-  const runtimeDir = set(env["XDG_RUNTIME_DIR"]) ? join(env["XDG_RUNTIME_DIR"], "tollgate") : join(stateDir, "run")
+export const resolve = (env: Xdg.Env = process.env): Paths => {
+  const configDir = Xdg.configDir(env)
+  const stateDir = Xdg.stateDir(env)
+  const runtimeDir = Xdg.runtimeDir(env)
   return {
     configDir,
     keyFile: join(configDir, "gateway.key"),
@@ -45,9 +41,9 @@ export const resolve = (env: Env = process.env): Paths => {
 }
 
 /** The port from `TOLLGATE_GATEWAY_PORT`, else {@link DEFAULT_PORT}. @since 0.1.0 */
-export const port = (env: Env = process.env): number => {
+export const port = (env: Xdg.Env = process.env): number => {
   const raw = env["TOLLGATE_GATEWAY_PORT"]
-  if (!set(raw)) return DEFAULT_PORT
+  if (raw === undefined || raw.trim() === "") return DEFAULT_PORT
   const n = Number(raw)
   return Number.isInteger(n) && n > 0 && n < 65536 ? n : DEFAULT_PORT
 }

@@ -21,8 +21,8 @@
  * @since 0.1.0
  */
 import type * as Backoff from "@tollgate/core/Backoff"
-import { homedir } from "node:os"
 import { join } from "node:path"
+import * as Xdg from "@tollgate/files/Xdg"
 import * as State from "./internal/accountState.js"
 
 /** @since 0.1.0 */
@@ -78,11 +78,7 @@ export interface Options {
 }
 
 /** Where the file lives. @since 0.1.0 */
-export const defaultPath = (env: Readonly<Record<string, string | undefined>> = process.env): string => {
-  const xdg = env["XDG_STATE_HOME"]
-  const base = xdg !== undefined && xdg !== "" ? xdg : join(env["HOME"] || homedir(), ".local", "state")
-  return join(base, "tollgate", "opencode-accounts.json")
-}
+export const defaultPath = (env: Xdg.Env = process.env): string => join(Xdg.stateDir(env), "opencode-accounts.json")
 
 /** @since 0.1.0 */
 export const make = (path: string = defaultPath(), options: Options = {}): AccountStore => {

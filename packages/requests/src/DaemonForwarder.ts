@@ -9,8 +9,8 @@
  * @since 0.1.0
  */
 import { createConnection } from "node:net"
-import { homedir } from "node:os"
 import { join } from "node:path"
+import * as Xdg from "@tollgate/files/Xdg"
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 
 /** @since 0.1.0 */
@@ -19,17 +19,8 @@ export const PREFIX: string = UnifiedHeaders.PREFIX
 /** @since 0.1.0 */
 export const BUDGET_MS = 50
 
-type Env = Readonly<Record<string, string | undefined>>
-
-const set = (v: string | undefined): v is string => v !== undefined && v !== ""
-
-/** `$XDG_RUNTIME_DIR/tollgate/daemon.sock`, else `$XDG_STATE_HOME/tollgate/run/daemon.sock`. @since 0.1.0 */
-export const socketPath = (env: Env = process.env): string => {
-  const home = set(env["HOME"]) ? env["HOME"] : homedir()
-  const stateDir = join(set(env["XDG_STATE_HOME"]) ? env["XDG_STATE_HOME"] : join(home, ".local", "state"), "tollgate")
-  const runtimeDir = set(env["XDG_RUNTIME_DIR"]) ? join(env["XDG_RUNTIME_DIR"], "tollgate") : join(stateDir, "run")
-  return join(runtimeDir, "daemon.sock")
-}
+/** `$XDG_RUNTIME_DIR/tollgate/daemon.sock`, else `$XDG_STATE_HOME/tollgate/run/daemon.sock`: where the daemon listens. @since 0.1.0 */
+export const socketPath = (env: Xdg.Env = process.env): string => join(Xdg.runtimeDir(env), "daemon.sock")
 
 /** The unified headers only, lower-cased; empty when there are none. @since 0.1.0 */
 export const unifiedHeaders = (headers: Headers | Readonly<Record<string, string>>): Record<string, string> =>
@@ -43,7 +34,7 @@ export interface Forwarder {
 
 /** @since 0.1.0 */
 export const make = (
-  options: { readonly socket?: string | undefined; readonly env?: Env | undefined } = {}
+  options: { readonly socket?: string | undefined; readonly env?: Xdg.Env | undefined } = {}
 ): Forwarder => ({
   forward: (headers) => {
     try {
