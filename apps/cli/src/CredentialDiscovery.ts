@@ -80,7 +80,10 @@ export const configDir = Effect.gen(function* () {
   const config = yield* nonEmpty("CLAUDE_CONFIG_DIR")
   const home = yield* Config.string("HOME").pipe(Config.withDefault(os.homedir()))
   const path = yield* Path.Path
-  return Option.getOrElse(Option.orElse(secure, () => config), () => path.join(home, ".claude"))
+  return Option.getOrElse(
+    Option.orElse(secure, () => config),
+    () => path.join(home, ".claude")
+  )
 })
 
 const environmentToken = Config.option(Config.redacted("CLAUDE_CODE_OAUTH_TOKEN")).pipe(
@@ -173,39 +176,36 @@ const reasonOf = (error: PlatformError): string => (error._tag === "SystemError"
  * Finds the login Claude Code would use. Every problem with the file is a
  * {@link NotFound}; only a broken `ConfigProvider` fails the effect.
  */
-export const discover: Effect.Effect<
-  Discovery,
-  ConfigError.ConfigError,
-  FileSystem.FileSystem | Path.Path
-> = Effect.gen(function* () {
-  const token = yield* environmentToken
-  if (Option.isSome(token)) return fromEnvironment(token.value)
-  const path = (yield* Path.Path).join(yield* configDir, FILE_NAME)
+export const discover: Effect.Effect<Discovery, ConfigError.ConfigError, FileSystem.FileSystem | Path.Path> =
+  Effect.gen(function* () {
+    const token = yield* environmentToken
+    if (Option.isSome(token)) return fromEnvironment(token.value)
+    const path = (yield* Path.Path).join(yield* configDir, FILE_NAME)
 
-  const fs = yield* FileSystem.FileSystem
-  const notFound = (reason: NotFoundReason, detail: string, mode: number | null = null): NotFound => ({
-    _tag: "NotFound",
-    path,
-    mode,
-    reason,
-    detail
+    const fs = yield* FileSystem.FileSystem
+    const notFound = (reason: NotFoundReason, detail: string, mode: number | null = null): NotFound => ({
+      _tag: "NotFound",
+      path,
+      mode,
+      reason,
+      detail
+    })
+    const info = yield* Effect.either(fs.stat(path))
+    if (Either.isLeft(info)) {
+      return reasonOf(info.left) === "NotFound"
+        ? notFound("missing", "the file does not exist")
+        : notFound("unreadable", `the file cannot be inspected (${reasonOf(info.left)})`)
+    }
+    const mode = info.right.mode & 0o777
+    if (info.right.type !== "File") return notFound("unreadable", "the path is not a regular file", mode)
+    // Not even read: parseDocument would refuse it, and it could be any size.
+    if (Number(info.right.size) > Credential.MAX_DOCUMENT_BYTES) {
+      return notFound("too_large", notFoundOf(new Credential.DocumentError({ reason: "too_large" })).detail, mode)
+    }
+    const text = yield* Effect.either(fs.readFileString(path))
+    if (Either.isLeft(text)) return notFound("unreadable", `the file cannot be read (${reasonOf(text.left)})`, mode)
+    return Either.match(interpret(text.right), {
+      onLeft: ({ detail, reason }) => notFound(reason, detail, mode),
+      onRight: (login): Discovery => ({ _tag: "Found", source: "file", path, mode, login })
+    })
   })
-  const info = yield* Effect.either(fs.stat(path))
-  if (Either.isLeft(info)) {
-    return reasonOf(info.left) === "NotFound"
-      ? notFound("missing", "the file does not exist")
-      : notFound("unreadable", `the file cannot be inspected (${reasonOf(info.left)})`)
-  }
-  const mode = info.right.mode & 0o777
-  if (info.right.type !== "File") return notFound("unreadable", "the path is not a regular file", mode)
-  // Not even read: parseDocument would refuse it, and it could be any size.
-  if (Number(info.right.size) > Credential.MAX_DOCUMENT_BYTES) {
-    return notFound("too_large", notFoundOf(new Credential.DocumentError({ reason: "too_large" })).detail, mode)
-  }
-  const text = yield* Effect.either(fs.readFileString(path))
-  if (Either.isLeft(text)) return notFound("unreadable", `the file cannot be read (${reasonOf(text.left)})`, mode)
-  return Either.match(interpret(text.right), {
-    onLeft: ({ detail, reason }) => notFound(reason, detail, mode),
-    onRight: (login): Discovery => ({ _tag: "Found", source: "file", path, mode, login })
-  })
-})

@@ -34,7 +34,11 @@ const writeStore = async (dir: string, content: unknown, mode = 0o600): Promise<
 }
 
 /** Runs doctor and checks what every run must keep to: exit 0, a quiet stderr, no secret printed. */
-const doctor = async (sandbox: Sandbox, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> => {
+const doctor = async (
+  sandbox: Sandbox,
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {}
+): Promise<Run> => {
   const run = await tollgateBuilt(sandbox, ["doctor", ...args], { env })
   globalExpect(run.code, run.stderr).toBe(0)
   globalExpect(run.stderr).toBe("")
@@ -46,6 +50,7 @@ const doctor = async (sandbox: Sandbox, args: ReadonlyArray<string>, env: Record
   return run
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read doctor's JSON by its documented field names; expect() checks each value
 const json = (run: Run): Record<string, any> => JSON.parse(run.stdout) as Record<string, any>
 
 describe.concurrent("tollgate doctor", () => {
@@ -55,7 +60,9 @@ describe.concurrent("tollgate doctor", () => {
     expect(run.stdout.split("\n")[0]).toBe(
       `No Claude Code login found in ${path} and CLAUDE_CODE_OAUTH_TOKEN is not set; run \`claude\` and log in.`
     )
-    expect(run.stdout).toMatch(/Store and locks\n  store +file \(the file is the only store on this platform\)\n  refresh lock +free/)
+    expect(run.stdout).toMatch(
+      /Store and locks\n {2}store +file \(the file is the only store on this platform\)\n {2}refresh lock +free/
+    )
   })
 
   it("--json reports a full login: every capability usable, fingerprint only", async ({ expect, sandbox }) => {
@@ -87,13 +94,21 @@ describe.concurrent("tollgate doctor", () => {
       store: { backend: "file", backends: ["file"], why: "the file is the only store on this platform" },
       locks: { held: false, stale: false, ageMs: null, owner: null, legacyHeld: false, storageWriteHeld: false },
       lastRefresh: null,
-      daemon: { socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock"), running: false, pid: null, refused: null },
+      daemon: {
+        socket: join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate", "daemon.sock"),
+        running: false,
+        pid: null,
+        refused: null
+      },
       hermes: { home: join(sandbox.home, ".hermes"), installed: false, loadedAt: null, plugin: null, reason: null },
       opencode: { plugins: [], installs: `@tollgate/opencode@${pkg.version}` }
     })
   })
 
-  it("lists tollgate's opencode plugin in either form it is installed in, and says when the pin is not this CLI's", async ({ expect, sandbox }) => {
+  it("lists tollgate's opencode plugin in either form it is installed in, and says when the pin is not this CLI's", async ({
+    expect,
+    sandbox
+  }) => {
     const global = join(sandbox.home, ".config", "opencode", "opencode.jsonc")
     await mkdir(join(global, ".."), { recursive: true })
     await writeFile(global, '{\n  // mine\n  "plugin": ["other", "@tollgate/opencode@0.0.0-older"]\n}\n')
@@ -108,7 +123,9 @@ describe.concurrent("tollgate doctor", () => {
       ],
       installs: `@tollgate/opencode@${pkg.version}`
     })
-    expect(text.stdout).toContain(`opencode (global)   @tollgate/opencode@0.0.0-older in ${global}: the package; this CLI installs @tollgate/opencode@${pkg.version}`)
+    expect(text.stdout).toContain(
+      `opencode (global)   @tollgate/opencode@0.0.0-older in ${global}: the package; this CLI installs @tollgate/opencode@${pkg.version}`
+    )
     expect(text.stdout).toContain(`opencode (project)  ${bundle} in ${project}: a file:// bundle`)
   })
 
@@ -152,7 +169,12 @@ describe.concurrent("tollgate doctor", () => {
       })
     ])
     expect(json(config)).toMatchObject({ found: true, source: "file", path: configPath, subscriptionType: "team" })
-    expect(json(secure)).toMatchObject({ found: true, source: "file", path: securePath, subscriptionType: "enterprise" })
+    expect(json(secure)).toMatchObject({
+      found: true,
+      source: "file",
+      path: securePath,
+      subscriptionType: "enterprise"
+    })
   })
 
   it("CLAUDE_CODE_OAUTH_TOKEN is a setup-token: inference only, preferred to the file", async ({ expect, sandbox }) => {
@@ -186,18 +208,38 @@ describe.concurrent("tollgate doctor", () => {
   })
 
   // Issue 11: another user's tollgate/ on a shared XDG_RUNTIME_DIR. chown to another uid needs root (CI and here run as root).
-  it.runIf(process.geteuid?.() === 0)("says why statuslines show `daemon down` when the runtime directory is another user's", async ({ expect, sandbox }) => {
-    const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
-    await mkdir(dir, { mode: 0o700 })
-    // What that user's daemon would have published: never to be read or shown.
-    await writeFile(join(dir, "status.json"), JSON.stringify({ v: 1, pid: process.pid, answeredAt: Date.now(), seen: null, quota: { windows: { fiveHour: { usedPercent: 77, resetsAt: null } } } }))
-    await chown(dir, 12345, 12345)
-    const why = `${dir} belongs to uid 12345, not to you (uid 0); refusing to use it`
-    const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
-    // The Hermes Agent section follows.
-    expect(text.stdout.includes(`\nUsage daemon\n  daemon  down for statuslines: ${why}\n\nHermes Agent\n`), text.stdout).toBe(true)
-    expect(json(report)["daemon"]).toEqual({ socket: join(dir, "daemon.sock"), running: false, pid: null, refused: why })
-    const statusline = await tollgateBuilt(sandbox, ["statusline"], { stdin: "{}" })
-    expect(statusline).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
-  })
+  it.runIf(process.geteuid?.() === 0)(
+    "says why statuslines show `daemon down` when the runtime directory is another user's",
+    async ({ expect, sandbox }) => {
+      const dir = join(sandbox.env["XDG_RUNTIME_DIR"]!, "tollgate")
+      await mkdir(dir, { mode: 0o700 })
+      // What that user's daemon would have published: never to be read or shown.
+      await writeFile(
+        join(dir, "status.json"),
+        JSON.stringify({
+          v: 1,
+          pid: process.pid,
+          answeredAt: Date.now(),
+          seen: null,
+          quota: { windows: { fiveHour: { usedPercent: 77, resetsAt: null } } }
+        })
+      )
+      await chown(dir, 12345, 12345)
+      const why = `${dir} belongs to uid 12345, not to you (uid 0); refusing to use it`
+      const [text, report] = await Promise.all([doctor(sandbox, []), doctor(sandbox, ["--json"])])
+      // The Hermes Agent section follows.
+      expect(
+        text.stdout.includes(`\nUsage daemon\n  daemon  down for statuslines: ${why}\n\nHermes Agent\n`),
+        text.stdout
+      ).toBe(true)
+      expect(json(report)["daemon"]).toEqual({
+        socket: join(dir, "daemon.sock"),
+        running: false,
+        pid: null,
+        refused: why
+      })
+      const statusline = await tollgateBuilt(sandbox, ["statusline"], { stdin: "{}" })
+      expect(statusline).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
+    }
+  )
 })

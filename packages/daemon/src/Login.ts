@@ -23,7 +23,9 @@ const fromRecord = (record: Credential.OAuthRecord): UsagePoller.Login | null =>
  * @since 0.1.0
  */
 export const read = Effect.gen(function* () {
-  const env = yield* Config.option(Config.redacted("CLAUDE_CODE_OAUTH_TOKEN")).pipe(Effect.orElseSucceed(() => Option.none()))
+  const env = yield* Config.option(Config.redacted("CLAUDE_CODE_OAUTH_TOKEN")).pipe(
+    Effect.orElseSucceed(() => Option.none())
+  )
   if (Option.isSome(env) && Redacted.value(env.value).trim() !== "") {
     const token = Redacted.value(env.value).trim()
     return {

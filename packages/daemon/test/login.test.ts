@@ -22,7 +22,9 @@ const readWith = async (text: string) => {
   await mkdir(join(home, ".claude"), { mode: 0o700 })
   await writeFile(join(home, ".claude", ".credentials.json"), text)
   await chmod(join(home, ".claude", ".credentials.json"), 0o600)
-  return Effect.runPromise(Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", home]])))))
+  return Effect.runPromise(
+    Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", home]]))))
+  )
 }
 
 const document = JSON.stringify({ claudeAiOauth: { accessToken: ACCESS, scopes: ["user:inference", "user:profile"] } })
