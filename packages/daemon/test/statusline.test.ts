@@ -10,9 +10,8 @@ import * as Protocol from "../src/Protocol.js"
 import * as DaemonServer from "../src/Server.js"
 import { BUDGET_MS, main, STDIN_IDLE_MS } from "../src/statusline/main.js"
 import { parsePublished } from "../src/statusline/reply.js"
+import { claudeInput, MIN, NOW } from "./support/claudeInput.js"
 
-const NOW = new Date(2030, 0, 15, 13, 30, 0).getTime()
-const MIN = 60_000
 const ESC = "\u001b"
 // Scheduling slack on a loaded 2-core machine; the budget itself is BUDGET_MS.
 const MARGIN_MS = 60
@@ -23,21 +22,6 @@ const hhmm = (t: number): string => {
 }
 
 const w = (usedPercent: number, resetsAt: number | null = null): Protocol.Window => ({ usedPercent, resetsAt })
-
-const claudeInput = (fiveHour: number, sevenDay: number) => ({
-  session_id: "0b6c3f2e-1111-4222-8333-444455556666",
-  transcript_path: "/tmp/project/transcript.jsonl",
-  cwd: "/tmp/project",
-  model: { id: "claude-opus-4-1", display_name: "Opus" },
-  workspace: { current_dir: "/tmp/project", project_dir: "/tmp/project" },
-  version: "2.1.330",
-  cost: { total_cost_usd: 0.42 },
-  context_window: { used_percentage: 12 },
-  rate_limits: {
-    five_hour: { used_percentage: fiveHour, resets_at: Math.floor((NOW + 4 * 60 * MIN) / 1000) },
-    seven_day: { used_percentage: sevenDay, resets_at: Math.floor((NOW + 5 * 24 * 60 * MIN) / 1000) }
-  }
-})
 
 interface Captured {
   readonly line: string

@@ -7,24 +7,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { LINGER_MS } from "../src/statusline/main.js"
-
-const NOW = new Date(2030, 0, 15, 13, 30, 0).getTime()
-const MIN = 60_000
-
-const claudeInput = (fiveHour: number, sevenDay: number) => ({
-  session_id: "0b6c3f2e-1111-4222-8333-444455556666",
-  transcript_path: "/tmp/project/transcript.jsonl",
-  cwd: "/tmp/project",
-  model: { id: "claude-opus-4-1", display_name: "Opus" },
-  workspace: { current_dir: "/tmp/project", project_dir: "/tmp/project" },
-  version: "2.1.330",
-  cost: { total_cost_usd: 0.42 },
-  context_window: { used_percentage: 12 },
-  rate_limits: {
-    five_hour: { used_percentage: fiveHour, resets_at: Math.floor((NOW + 4 * 60 * MIN) / 1000) },
-    seven_day: { used_percentage: sevenDay, resets_at: Math.floor((NOW + 5 * 24 * 60 * MIN) / 1000) }
-  }
-})
+import { claudeInput } from "./support/claudeInput.js"
 
 describe("the bundled client as a process", () => {
   const MAIN = fileURLToPath(new URL("../src/statusline/main.ts", import.meta.url))
