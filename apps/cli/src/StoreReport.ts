@@ -3,7 +3,7 @@
  * login in it: which backend Claude Code would read and why, the state of
  * its lock directories, and how the last `tollgate refresh` ended.
  */
-import { FileStore, KeychainStore, RefreshLock, StoreLocation, Stores } from "@tollgate/claude-credentials"
+import { RefreshLock, StoreLocation, Stores } from "@tollgate/claude-credentials"
 import * as Effect from "effect/Effect"
 import * as RefreshState from "./RefreshState.js"
 
@@ -21,11 +21,7 @@ export interface StoreFacts {
 /** Gathers the facts; never fails (what cannot be read is said in `why`). */
 export const gather = Effect.gen(function* () {
   const location = yield* StoreLocation.fromConfig
-  const keychain =
-    process.platform === "darwin" && (yield* KeychainStore.isAvailable({ securityPath: "/usr/bin/security" }))
-      ? KeychainStore.make(location, { securityPath: "/usr/bin/security" })
-      : null
-  const store = yield* Stores.resolve({ file: FileStore.make(location), keychain }).pipe(
+  const store = yield* Stores.detect(location).pipe(
     Effect.map((r) => ({ backend: r.chosen, backends: r.present, why: r.why })),
     Effect.catchAll((error) => Effect.succeed({ backend: null, backends: [], why: error.message }))
   )

@@ -7,8 +7,6 @@
 import type { Backoff, OAuthClient } from "@tollgate/core"
 import * as Effect from "effect/Effect"
 import type { StoreError } from "./CredentialStore.js"
-import * as FileStore from "./FileStore.js"
-import * as KeychainStore from "./KeychainStore.js"
 import * as Refresher from "./Refresher.js"
 import * as RefreshLock from "./RefreshLock.js"
 import type { Location } from "./StoreLocation.js"
@@ -45,14 +43,7 @@ export const open = (
   options: Options = {}
 ): Effect.Effect<Opened, StoreError, OAuthClient.OAuthClient | Backoff.Backoff> =>
   Effect.gen(function* () {
-    const file = FileStore.make(location, { followSymlinks: options.followSymlinks })
-    // The system tool by default: a `security` earlier on PATH would be handed the login.
-    const security = { securityPath: options.securityPath ?? "/usr/bin/security" }
-    const keychain =
-      (options.platform ?? process.platform) === "darwin" && (yield* KeychainStore.isAvailable(security))
-        ? KeychainStore.make(location, security)
-        : null
-    const resolved = yield* Stores.resolve({ file, keychain })
+    const resolved = yield* Stores.detect(location, options)
     const refresher = yield* Refresher.make<RefreshLock.LockError>({
       store: resolved.store,
       refreshLock: RefreshLock.withRefreshLock(location, options.lock),

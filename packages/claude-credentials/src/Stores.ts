@@ -12,6 +12,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { Backend, Prepared, Store, StoreError } from "./CredentialStore.js"
+import * as FileStore from "./FileStore.js"
+import * as KeychainStore from "./KeychainStore.js"
+import type { Location } from "./StoreLocation.js"
 
 /** @since 0.1.0 */
 export interface Resolved {
@@ -75,6 +78,35 @@ export const resolve = (options: {
       present: ["keychain", "file"],
       why: "Claude Code on macOS reads the Keychain first; the file holds a login too, so both are written together"
     }
+  })
+
+/** Where to look, beyond the location. @since 0.2.0 */
+export interface DetectOptions {
+  /** Which platform's rules apply; default `process.platform` (the Keychain is macOS only). */
+  readonly platform?: NodeJS.Platform | undefined
+  /** The `security` tool; default `/usr/bin/security` (one earlier on PATH would be handed the login). */
+  readonly securityPath?: string | undefined
+  /** Follow a `.credentials.json` that is a symbolic link. */
+  readonly followSymlinks?: boolean | undefined
+}
+
+/**
+ * The store Claude Code would read at `location`, found as Claude Code finds
+ * it: the Keychain on macOS when the `security` tool is there (see
+ * {@link resolve} for which backend wins), else the file. The one place every
+ * reader and writer of the login (refresh, the daemon, doctor) picks it.
+ *
+ * @since 0.2.0
+ */
+export const detect = (location: Location, options: DetectOptions = {}): Effect.Effect<Resolved, StoreError> =>
+  Effect.gen(function* () {
+    const file = FileStore.make(location, { followSymlinks: options.followSymlinks })
+    const security = { securityPath: options.securityPath ?? "/usr/bin/security" }
+    const keychain =
+      (options.platform ?? process.platform) === "darwin" && (yield* KeychainStore.isAvailable(security))
+        ? KeychainStore.make(location, security)
+        : null
+    return yield* resolve({ file, keychain })
   })
 
 /**

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { FileStore, KeychainStore, StoreLocation, Stores } from "@tollgate/claude-credentials"
+import { StoreLocation, Stores } from "@tollgate/claude-credentials"
 import { Credential, Scopes, type UsagePoller } from "@tollgate/core"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
@@ -33,12 +33,7 @@ export const read = Effect.gen(function* () {
       snapshot: { scopes: Scopes.known(Scopes.setupToken), expiresAt: null, fingerprint: Credential.fingerprint(token) }
     } satisfies UsagePoller.Login
   }
-  const location = yield* StoreLocation.fromConfig
-  const keychain =
-    process.platform === "darwin" && (yield* KeychainStore.isAvailable({ securityPath: "/usr/bin/security" }))
-      ? KeychainStore.make(location, { securityPath: "/usr/bin/security" })
-      : null
-  const resolved = yield* Stores.resolve({ file: FileStore.make(location), keychain })
+  const resolved = yield* Stores.detect(yield* StoreLocation.fromConfig)
   const document = yield* resolved.store.read
   return Option.isSome(document) && document.value.claudeAiOauth ? fromRecord(document.value.claudeAiOauth) : null
 }).pipe(Effect.orElseSucceed(() => null))
