@@ -3,15 +3,17 @@
  * network call, and reduces it to facts that are safe to print: never a
  * token, at most its fingerprint.
  *
- * Order (reference, section 3): `CLAUDE_CODE_OAUTH_TOKEN`, else
+ * Order (reference, section 3): `CLAUDE_CODE_OAUTH_TOKEN`, else the store
+ * Claude Code reads as `Stores.detect` picks it for refresh and the daemon
+ * too: on macOS the Keychain item when it holds a login, else
  * `.credentials.json` in `$CLAUDE_SECURESTORAGE_CONFIG_DIR`, else
- * `$CLAUDE_CONFIG_DIR`, else `$HOME/.claude`. The macOS Keychain is not read.
- * The document is parsed by `Credential.parseDocument`, like every other
- * reader of the store.
+ * `$CLAUDE_CONFIG_DIR`, else `$HOME/.claude` (`StoreLocation`). The file is
+ * parsed by `Credential.parseDocument`, like every other reader of the store,
+ * and every problem with it is named.
  */
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
+import { StoreLocation, Stores } from "@tollgate/claude-credentials"
 import { Credential, Scopes } from "@tollgate/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -19,10 +21,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as os from "node:os"
 
 /** The file name Claude Code stores its login in. */
-export const FILE_NAME = ".credentials.json"
+export const FILE_NAME = StoreLocation.FILE_NAME
 
 /** What a login record says, minus the secrets. */
 export interface Login {
@@ -40,13 +41,16 @@ export interface Login {
 
 /**
  * A login was found. `path` and `mode` (permission bits) describe the file;
- * both are `null` for the environment, which Claude Code prefers to any file.
+ * both are `null` for the environment, which Claude Code prefers to any
+ * store, and for the Keychain, whose item `keychainService` names.
  */
 export interface Found {
   readonly _tag: "Found"
-  readonly source: Extract<Credential.Source, "environment" | "file">
+  readonly source: Extract<Credential.Source, "environment" | "keychain" | "file">
   readonly path: string | null
   readonly mode: number | null
+  /** The Keychain item's service when the login is in the Keychain, else `null`. */
+  readonly keychainService: string | null
   readonly login: Login
 }
 
@@ -71,21 +75,6 @@ export interface NotFound {
 /** The outcome of {@link discover}. */
 export type Discovery = Found | NotFound
 
-const nonEmpty = (name: string) =>
-  Config.option(Config.string(name)).pipe(Config.map(Option.filter((s) => s.trim() !== "")))
-
-/** The directory Claude Code keeps `.credentials.json` in, read from the environment. */
-export const configDir = Effect.gen(function* () {
-  const secure = yield* nonEmpty("CLAUDE_SECURESTORAGE_CONFIG_DIR")
-  const config = yield* nonEmpty("CLAUDE_CONFIG_DIR")
-  const home = yield* Config.string("HOME").pipe(Config.withDefault(os.homedir()))
-  const path = yield* Path.Path
-  return Option.getOrElse(
-    Option.orElse(secure, () => config),
-    () => path.join(home, ".claude")
-  )
-})
-
 const environmentToken = Config.option(Config.redacted("CLAUDE_CODE_OAUTH_TOKEN")).pipe(
   Config.map(Option.filter((token) => Redacted.value(token).trim() !== ""))
 )
@@ -95,6 +84,7 @@ const fromEnvironment = (token: Redacted.Redacted<string>): Found => ({
   source: "environment",
   path: null,
   mode: null,
+  keychainService: null,
   login: {
     scopes: Scopes.known(Scopes.setupToken),
     expiresAt: null,
@@ -173,14 +163,37 @@ const interpret = (text: string): Either.Either<Login, Pick<NotFound, "reason" |
 const reasonOf = (error: PlatformError): string => (error._tag === "SystemError" ? error.reason : error._tag)
 
 /**
- * Finds the login Claude Code would use. Every problem with the file is a
- * {@link NotFound}; only a broken `ConfigProvider` fails the effect.
+ * Finds the login Claude Code would use; `options` say which platform's rules
+ * apply and where the `security` tool is (tests). Every problem with the file
+ * is a {@link NotFound}; only a broken `ConfigProvider` fails the effect. A
+ * Keychain that cannot be read counts as holding no login, as it does for
+ * Claude Code: the file is then what is reported.
  */
-export const discover: Effect.Effect<Discovery, ConfigError.ConfigError, FileSystem.FileSystem | Path.Path> =
+export const discoverWith = (
+  options: Stores.DetectOptions = {}
+): Effect.Effect<Discovery, ConfigError.ConfigError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const token = yield* environmentToken
     if (Option.isSome(token)) return fromEnvironment(token.value)
-    const path = (yield* Path.Path).join(yield* configDir, FILE_NAME)
+    const location = yield* StoreLocation.fromConfig
+    const detected = yield* Effect.option(Stores.detect(location, options))
+    if (Option.isSome(detected) && detected.value.chosen === "keychain") {
+      const document = yield* Effect.option(detected.value.store.read)
+      const held = Option.flatten(document)
+      const record = Option.isSome(held) ? held.value.claudeAiOauth : undefined
+      if (record !== undefined) {
+        const found: Found = {
+          _tag: "Found",
+          source: "keychain",
+          path: null,
+          mode: null,
+          keychainService: location.keychainService,
+          login: fromRecord(record)
+        }
+        return found
+      }
+    }
+    const path = location.file
 
     const fs = yield* FileSystem.FileSystem
     const notFound = (reason: NotFoundReason, detail: string, mode: number | null = null): NotFound => ({
@@ -206,6 +219,9 @@ export const discover: Effect.Effect<Discovery, ConfigError.ConfigError, FileSys
     if (Either.isLeft(text)) return notFound("unreadable", `the file cannot be read (${reasonOf(text.left)})`, mode)
     return Either.match(interpret(text.right), {
       onLeft: ({ detail, reason }) => notFound(reason, detail, mode),
-      onRight: (login): Discovery => ({ _tag: "Found", source: "file", path, mode, login })
+      onRight: (login): Discovery => ({ _tag: "Found", source: "file", path, mode, keychainService: null, login })
     })
   })
+
+/** {@link discoverWith} under this machine's rules. */
+export const discover = discoverWith()

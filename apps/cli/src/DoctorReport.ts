@@ -18,8 +18,10 @@ export interface Report {
   readonly reason: CredentialDiscovery.NotFoundReason | null
   /** One sentence for `reason`, else `null`. */
   readonly detail: string | null
-  readonly source: "environment" | "file" | null
+  readonly source: "environment" | "keychain" | "file" | null
   readonly path: string | null
+  /** The macOS Keychain item's service, when the login is there; else `null`. */
+  readonly keychainService: string | null
   /** Octal permission bits such as `"0600"`. */
   readonly mode: string | null
   readonly scopes: ReadonlyArray<string> | null
@@ -119,6 +121,7 @@ export const make = (discovery: CredentialDiscovery.Discovery, now: number): Rep
       detail: discovery.detail,
       source: null,
       path: discovery.path,
+      keychainService: null,
       mode: octal(discovery.mode),
       scopes: null,
       scopesKnown: false,
@@ -140,6 +143,7 @@ export const make = (discovery: CredentialDiscovery.Discovery, now: number): Rep
     detail: null,
     source: discovery.source,
     path: discovery.path,
+    keychainService: discovery.keychainService,
     mode: octal(discovery.mode),
     scopes: login.scopes._tag === "Known" ? login.scopes.scopes : null,
     scopesKnown: login.scopes._tag === "Known",
@@ -213,7 +217,9 @@ export const render = (report: Report, now: number): string => {
       "source",
       fromEnv
         ? "environment (CLAUDE_CODE_OAUTH_TOKEN: a setup-token; expiry unknown, no refresh token)"
-        : "file (Claude Code's credential store)"
+        : report.source === "keychain"
+          ? `macOS Keychain (item "${report.keychainService ?? ""}", which Claude Code reads before the file)`
+          : "file (Claude Code's credential store)"
     ]
   ]
   if (report.path !== null) facts.push(["path", report.path])

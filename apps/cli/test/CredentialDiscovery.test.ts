@@ -2,14 +2,21 @@
  * Discovery in-process, with the environment supplied through a
  * ConfigProvider: the edge cases that do not need a spawned CLI.
  */
+import { fileURLToPath } from "node:url"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
+import { StoreLocation } from "@tollgate/claude-credentials"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as CredentialDiscovery from "../src/CredentialDiscovery.js"
 import * as DoctorReport from "../src/DoctorReport.js"
+
+// claude-credentials' fake `security`: a Keychain in a JSON file, the same command line as the real one.
+const FAKE_SECURITY = fileURLToPath(
+  new URL("../../../packages/claude-credentials/test/fixtures/security", import.meta.url)
+)
 
 const SECRET = "sk-ant-oat01-UnitFixtureSecret-42424242"
 
@@ -107,6 +114,45 @@ describe("CredentialDiscovery.discover", () => {
       const { home, join, fs } = yield* setup
       yield* fs.makeDirectory(join(home, ".claude", CredentialDiscovery.FILE_NAME), { recursive: true })
       expect(yield* discoverWith({ HOME: home })).toMatchObject({ _tag: "NotFound", reason: "unreadable" })
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.scoped("on macOS reports the Keychain's login, which Claude Code reads before the file, and never its token", () =>
+    Effect.gen(function* () {
+      const { home, join, store, fs } = yield* setup
+      yield* store(join(home, ".claude"), login("pro"))
+      // The fake `security` (claude-credentials' test fixture) over a Keychain holding a Max login for this user.
+      const location = StoreLocation.resolve({ HOME: home, USER: "jane" })
+      const keychain = join(home, "keychain.json")
+      const hex = Buffer.from(login("max")).toString("hex")
+      yield* fs.writeFileString(
+        keychain,
+        JSON.stringify({ items: [{ service: location.keychainService, account: "jane", hex }] })
+      )
+      const security = join(home, "security")
+      yield* fs.writeFileString(
+        security,
+        `#!/bin/sh\nexport FAKE_SECURITY_STORE='${keychain}' FAKE_SECURITY_LOG='${join(home, "log")}' FAKE_SECURITY_NODE='${process.execPath}'\nexec '${FAKE_SECURITY}' "$@"\n`
+      )
+      yield* fs.chmod(security, 0o755)
+      const found = yield* CredentialDiscovery.discoverWith({ platform: "darwin", securityPath: security }).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromJson({ HOME: home, USER: "jane" }))
+      )
+      expect(found).toMatchObject({
+        _tag: "Found",
+        source: "keychain",
+        path: null,
+        keychainService: location.keychainService,
+        login: { subscriptionType: "max" }
+      })
+      const words = DoctorReport.render(DoctorReport.make(found, Date.now()), Date.now())
+      expect(words).toContain(`macOS Keychain (item "${location.keychainService}"`)
+      expect(words).not.toContain(SECRET)
+      // Linux has no Keychain: the same HOME reports the file.
+      const linux = yield* CredentialDiscovery.discoverWith({ platform: "linux", securityPath: security }).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromJson({ HOME: home, USER: "jane" }))
+      )
+      expect(linux).toMatchObject({ _tag: "Found", source: "file", login: { subscriptionType: "pro" } })
     }).pipe(Effect.provide(NodeContext.layer))
   )
 })

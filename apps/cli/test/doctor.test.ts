@@ -76,6 +76,7 @@ describe.concurrent("tollgate doctor", () => {
       source: "file",
       path,
       mode: "0600",
+      keychainService: null,
       scopes: Scopes.login,
       scopesKnown: true,
       expiresAt: stored.expiresAt,
