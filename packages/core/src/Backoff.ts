@@ -32,7 +32,7 @@ export interface Tuning {
   readonly jitter: number
 }
 
-/** @since 0.1.0 */
+/** Tuning for every endpoint, so a usage failure and a refresh failure back off on their own scales. @since 0.1.0 */
 export type Config = { readonly [E in Endpoint]: Tuning }
 
 /**
@@ -78,7 +78,7 @@ export const blocksUntilCredentialChanges = (c: Classification): boolean => {
  */
 export const PersistedVerdict = Schema.encodedSchema(C.Classification)
 
-/** @since 0.2.0 */
+/** The plain-JSON verdict read back from the state file. @since 0.2.0 */
 export type PersistedVerdict = typeof PersistedVerdict.Type
 
 const encodeVerdict = Schema.encodeSync(C.Classification)
@@ -108,10 +108,10 @@ export const Entry = Schema.Struct({
   failure: Schema.optionalWith(Schema.NullOr(PersistedVerdict), { exact: true })
 })
 
-/** @since 0.1.0 */
+/** The decoded form of {@link Entry}: one (account, endpoint)'s failures, delay and block. @since 0.1.0 */
 export type Entry = typeof Entry.Type
 
-/** @since 0.1.0 */
+/** The state of an endpoint that has not failed: no delay, no block. Recording `Ok` returns to it. @since 0.1.0 */
 export const empty: Entry = { failures: 0, until: null, blockedFingerprint: null, verdict: null }
 
 /**
@@ -268,7 +268,7 @@ const keyString = (key: Key): string => `${key.endpoint} ${key.account}`
  */
 export const State = Schema.Record({ key: Schema.String, value: Entry })
 
-/** @since 0.1.0 */
+/** The decoded form of {@link State}: what `snapshot` returns and `restore` takes back after a restart. @since 0.1.0 */
 export type State = typeof State.Type
 
 /**

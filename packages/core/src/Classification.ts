@@ -36,7 +36,7 @@ export const Action = Schema.Literal(
   "skip_endpoint"
 )
 
-/** @since 0.1.0 */
+/** What the caller should do about a verdict. @since 0.1.0 */
 export type Action = typeof Action.Type
 
 /** The OAuth `error` codes of a refused refresh. @since 0.1.0 */
@@ -49,19 +49,19 @@ export const RefreshErrorCode = Schema.Literal(
   "other"
 )
 
-/** @since 0.1.0 */
+/** The OAuth `error` code of a refused refresh; `other` for codes not listed. @since 0.1.0 */
 export type RefreshErrorCode = typeof RefreshErrorCode.Type
 
 /** Throttle (short, per-minute) versus subscription cap (wait for the window reset). @since 0.1.0 */
 export const LimitKind = Schema.Literal("throttle", "subscription_cap")
 
-/** @since 0.1.0 */
+/** Whether a 429 is a short throttle or a subscription cap to wait out. @since 0.1.0 */
 export type LimitKind = typeof LimitKind.Type
 
 /** How a request failed before any response arrived. @since 0.1.0 */
 export const TransportReason = Schema.Literal("connect", "reset", "timeout", "aborted", "other")
 
-/** @since 0.1.0 */
+/** Why a request got no response: connect, reset, timeout, aborted or other. @since 0.1.0 */
 export type TransportReason = typeof TransportReason.Type
 
 const common = {
@@ -335,13 +335,18 @@ export const Classification = Schema.Union(
   Decode
 )
 
-/** @since 0.1.0 */
+/** Any verdict, `Ok` included: what the classifier returns for one response. @since 0.1.0 */
 export type Classification = typeof Classification.Type
 
 /** Every verdict but `Ok`: what an upstream call can fail with. @since 0.1.0 */
 export type Failure = Exclude<Classification, Ok>
 
-/** @since 0.1.0 */
+/**
+ * A verdict's name, e.g. `RateLimited`; what backoff state and reports keep
+ * instead of the whole verdict.
+ *
+ * @since 0.1.0
+ */
 export type Tag = Classification["_tag"]
 
 /** Whether a value is a verdict. @since 0.1.0 */

@@ -35,7 +35,7 @@ export const OAuthRecord = Schema.Struct(
   Rest
 )
 
-/** @since 0.1.0 */
+/** The decoded `claudeAiOauth` record, unknown fields included. @since 0.1.0 */
 export type OAuthRecord = typeof OAuthRecord.Type
 
 /**
@@ -46,7 +46,7 @@ export type OAuthRecord = typeof OAuthRecord.Type
  */
 export const Document = Schema.Struct({ claudeAiOauth: Schema.optional(OAuthRecord) }, Rest)
 
-/** @since 0.1.0 */
+/** The decoded credentials document; write it back whole so keys we do not read survive. @since 0.1.0 */
 export type Document = typeof Document.Type
 
 /**

@@ -16,7 +16,7 @@ import * as Schema from "effect/Schema"
  */
 export const Endpoint = Schema.Literal("token", "usage", "profile", "messages")
 
-/** @since 0.1.0 */
+/** One upstream endpoint's name; every verdict and backoff entry carries one. @since 0.1.0 */
 export type Endpoint = typeof Endpoint.Type
 
 /** Every endpoint, in a stable order. @since 0.1.0 */

@@ -71,14 +71,19 @@ export interface Profile {
   readonly rateLimitTier: string | null
 }
 
-/** @since 0.1.0 */
+/** What a refresh sends: the single-use refresh token and the scopes to ask for again. @since 0.1.0 */
 export interface RefreshRequest {
   readonly refreshToken: Redacted.Redacted<string>
   /** The stored scopes; `null` sends no `scope` field. */
   readonly scopes: ReadonlyArray<string> | null
 }
 
-/** @since 0.1.0 */
+/**
+ * What a login's code exchange sends: the code and PKCE verifier from the browser
+ * step, with its state and redirect URI.
+ *
+ * @since 0.1.0
+ */
 export interface CodeExchangeRequest {
   readonly code: Redacted.Redacted<string>
   readonly verifier: Redacted.Redacted<string>
@@ -86,7 +91,12 @@ export interface CodeExchangeRequest {
   readonly redirectUri: string
 }
 
-/** @since 0.1.0 */
+/**
+ * A usage or profile call: the access token to send, and what is known about it so
+ * a doomed call is refused locally.
+ *
+ * @since 0.1.0
+ */
 export interface BearerRequest {
   readonly accessToken: Redacted.Redacted<string>
   /** What is known about the token; lets the client refuse doomed calls. */
@@ -94,6 +104,10 @@ export interface BearerRequest {
 }
 
 /**
+ * The OAuth client service: refresh, code exchange, usage and profile, each
+ * failing with the classifier's verdict. Build it with `layer` from an
+ * `OAuthConfig` and an `HttpClient`.
+ *
  * @since 0.1.0
  */
 export class OAuthClient extends Context.Tag("@tollgate/core/OAuthClient")<

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Endpoint } from "./Endpoint.js"
 
-/** @since 0.1.0 */
+/** The base URLs, client id and per-endpoint User-Agents; override them for a gateway or the simulator. @since 0.1.0 */
 export interface Settings {
   /** Base of usage, profile and messages. Default `https://api.anthropic.com`. */
   readonly apiBaseUrl: string

@@ -41,7 +41,7 @@ export interface Tokens {
  */
 export type CrossProcessLock<E, R> = <A, E2, R2>(effect: Effect.Effect<A, E2, R2>) => Effect.Effect<A, E | E2, R | R2>
 
-/** @since 0.1.0 */
+/** How a coordinator loads, refreshes and locks tokens, and how early it refreshes. @since 0.1.0 */
 export interface Options<T extends Tokens, E, R> {
   /** Reads the current tokens: memory, a store, … Called again under the lock. */
   readonly load: Effect.Effect<T, E, R>
@@ -70,13 +70,13 @@ export interface Options<T extends Tokens, E, R> {
  */
 export type Outcome = "fresh" | "refreshed" | "joined" | "adopted"
 
-/** @since 0.1.0 */
+/** The tokens `ensure` settled on, and how it got them. @since 0.1.0 */
 export interface Result<T> {
   readonly tokens: T
   readonly outcome: Outcome
 }
 
-/** @since 0.1.0 */
+/** Per call: refresh because the server rejected a token, or force a refresh. @since 0.1.0 */
 export interface EnsureOptions {
   /** The access token the server just rejected (401): refresh unless it was already replaced. */
   readonly rejected?: Redacted.Redacted<string> | undefined
@@ -84,7 +84,7 @@ export interface EnsureOptions {
   readonly force?: boolean | undefined
 }
 
-/** @since 0.1.0 */
+/** One login's single-flight refresh: every caller that needs a fresh token goes through `ensure`. @since 0.1.0 */
 export interface RefreshCoordinator<T extends Tokens, E, R> {
   /** Tokens good for at least the skew, refreshing at most once for all concurrent callers. */
   readonly ensure: (options?: EnsureOptions) => Effect.Effect<Result<T>, E, R>
@@ -118,6 +118,9 @@ interface Flight<T, E> {
 }
 
 /**
+ * Builds a coordinator for one login. Share one per login in a process; two would
+ * refresh the same single-use token twice.
+ *
  * @since 0.1.0
  */
 export const make = <T extends Tokens, E, R>(options: Options<T, E, R>): Effect.Effect<RefreshCoordinator<T, E, R>> =>

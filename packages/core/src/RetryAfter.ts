@@ -14,7 +14,7 @@
 /** Response headers with lower-case names. @since 0.1.0 */
 export type Headers = Readonly<Record<string, string | undefined>>
 
-/** @since 0.1.0 */
+/** How far a server's wait is believed. @since 0.1.0 */
 export interface Policy {
   /** The longest wait honoured; longer values are cut to this. */
   readonly maxMs: number

@@ -13,7 +13,7 @@ import * as Schema from "effect/Schema"
 /** What a caller wants to do with a token. @since 0.1.0 */
 export const Capability = Schema.Literal("inference", "usage", "profile", "remote_control")
 
-/** @since 0.1.0 */
+/** One of `inference`, `usage`, `profile`, `remote_control`. @since 0.1.0 */
 export type Capability = typeof Capability.Type
 
 /**
@@ -68,10 +68,10 @@ export const setupToken: ReadonlyArray<string> = ["user:inference"]
  */
 export type ScopeSet = { readonly _tag: "Unknown" } | { readonly _tag: "Known"; readonly scopes: ReadonlyArray<string> }
 
-/** @since 0.1.0 */
+/** The scopes of a record with no `scopes` field: a call is tried once rather than refused. @since 0.1.0 */
 export const unknown: ScopeSet = { _tag: "Unknown" }
 
-/** @since 0.1.0 */
+/** The scopes of a record that lists them (deduplicated); an empty list means no scope at all. @since 0.1.0 */
 export const known = (scopes: Iterable<string>): ScopeSet => ({ _tag: "Known", scopes: dedupe(scopes) })
 
 /**

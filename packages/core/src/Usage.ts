@@ -12,7 +12,7 @@ const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optional(Schema.NullOr
 /** One window: `utilization` is 0..100, `resets_at` ISO-8601. @since 0.1.0 */
 export const Window = Schema.Struct({ utilization: opt(Schema.Number), resets_at: opt(Schema.String) }, Rest)
 
-/** @since 0.1.0 */
+/** The decoded form of {@link Window}. @since 0.1.0 */
 export type Window = typeof Window.Type
 
 /** Paid overage. @since 0.1.0 */
@@ -41,7 +41,12 @@ export const Limit = Schema.Struct(
   Rest
 )
 
-/** @since 0.1.0 */
+/**
+ * The usage endpoint's answer: each quota window, paid overage and per-limit
+ * entries, unknown fields kept.
+ *
+ * @since 0.1.0
+ */
 export const Report = Schema.Struct(
   {
     five_hour: opt(Window),
@@ -55,5 +60,5 @@ export const Report = Schema.Struct(
   Rest
 )
 
-/** @since 0.1.0 */
+/** The decoded form of {@link Report}. @since 0.1.0 */
 export type Report = typeof Report.Type

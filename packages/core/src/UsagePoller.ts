@@ -23,7 +23,7 @@ export interface Login {
   readonly snapshot: Credential.Snapshot
 }
 
-/** @since 0.1.0 */
+/** Which login to poll for, how often, and with what jitter. @since 0.1.0 */
 export interface Options<E, R> {
   /** Names the account in backoff state and reports. */
   readonly account: string
@@ -61,7 +61,7 @@ export interface View {
   readonly fingerprint: string | null
 }
 
-/** @since 0.1.0 */
+/** Ten minutes between successful polls: quota moves slowly and the usage endpoint throttles hard. @since 0.1.0 */
 export const DEFAULT_INTERVAL_MS = 10 * 60_000
 
 /**
@@ -109,7 +109,12 @@ const initial = (account: string): View => ({
   fingerprint: null
 })
 
-/** @since 0.1.0 */
+/**
+ * One account's poller: `poll` asks upstream only when allowed, `view` is the last
+ * numbers and verdict without a call.
+ *
+ * @since 0.1.0
+ */
 export interface UsagePoller<E, R> {
   /** Calls the usage endpoint if, and only if, the policy allows it now. */
   readonly poll: Effect.Effect<View, E, R | OAuthClient | Backoff.Backoff>
@@ -119,6 +124,9 @@ export interface UsagePoller<E, R> {
 }
 
 /**
+ * Builds a poller for one account. It does nothing until `poll` is called, so an
+ * idle caller costs nothing.
+ *
  * @since 0.1.0
  */
 export const make = <E, R>(options: Options<E, R>): Effect.Effect<UsagePoller<E, R>> =>
