@@ -21,7 +21,12 @@ import { type FileHandle, link, lstat, open, readdir, rename, rm } from "node:fs
 import { basename, dirname, join } from "node:path"
 import { errorCode } from "./internal/stats.js"
 
-/** @since 0.1.0 */
+/**
+ * How `prepare`, `create` and `write` make the new file: its mode, owner and
+ * group, and whether it is fsynced.
+ *
+ * @since 0.1.0
+ */
 export interface Options {
   /** The file's mode, set exactly (not filtered by the umask). Default 0600. */
   readonly mode?: number | undefined
@@ -37,7 +42,7 @@ export interface Options {
   readonly durable?: boolean | undefined
 }
 
-/** @since 0.1.0 */
+/** Per commit: whether to fsync the directory after the rename, overriding the preparation's `durable`. @since 0.1.0 */
 export interface CommitOptions {
   /** fsync the directory after the rename. Default: the preparation's `durable`. */
   readonly syncDirectory?: boolean | undefined

@@ -163,7 +163,12 @@ export class LockBusy extends Error {
   }
 }
 
-/** @since 0.2.0 */
+/**
+ * How `acquire` and `withLock` wait, when they take over a stale lock, and how
+ * often the holder heartbeats.
+ *
+ * @since 0.2.0
+ */
 export interface Options {
   /** A lock untouched for longer than this is taken over. Default 10 s. */
   readonly staleMs?: number | undefined
@@ -194,10 +199,15 @@ export interface Lock {
   readonly release: () => Promise<void>
 }
 
-/** @since 0.2.0 */
+/**
+ * Ten seconds untouched makes a lock stale (proper-lockfile's default); a live
+ * holder's heartbeat keeps its lock far younger than that.
+ *
+ * @since 0.2.0
+ */
 export const DEFAULT_STALE_MS = 10_000
 
-/** @since 0.2.0 */
+/** Fifteen seconds of waiting for a held lock before `acquire` gives up with {@link LockBusy}. @since 0.2.0 */
 export const DEFAULT_WAIT_MS = 15_000
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -123,7 +123,12 @@ export const removeIfOurs = async (file: string, lockBirthtimeMs: number): Promi
   })
 }
 
-/** @since 0.2.0 */
+/**
+ * For a caller with its own schema for the same record format: which field
+ * holds the instance's birth time, and a stricter parser.
+ *
+ * @since 0.2.0
+ */
 export interface AbandonedOptions {
   /** The record field holding the instance's birth time. Default `lockBirthtimeMs`. */
   readonly field?: string | undefined

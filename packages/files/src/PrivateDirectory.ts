@@ -27,7 +27,7 @@ const assertPrivate = (dir: string, st: Stats): void => {
   assertOurs(dir, st)
 }
 
-/** @since 0.1.0 */
+/** Whether `ensure` may tighten the mode of a directory that already exists. @since 0.1.0 */
 export interface EnsureOptions {
   /**
    * Remove group and other bits from an existing directory of ours. Default

@@ -13,7 +13,7 @@ import { type FileHandle, open } from "node:fs/promises"
 import { assertOurs, errorCode, kindOf } from "./internal/stats.js"
 import { UnsafePath } from "./UnsafePath.js"
 
-/** @since 0.1.0 */
+/** The size cap every read needs, and whether the file must also belong to this user. @since 0.1.0 */
 export interface ReadOptions {
   /** Larger files are refused (`too_large`); at most this many bytes (plus one, to tell) are ever read. */
   readonly maxBytes: number

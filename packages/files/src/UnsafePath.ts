@@ -36,7 +36,12 @@ export type Kind =
   | "block device"
   | "unknown"
 
-/** @since 0.1.0 */
+/**
+ * What an {@link UnsafePath} records: the reason, the path, and the details that
+ * reason needs for its message.
+ *
+ * @since 0.1.0
+ */
 export interface Fields {
   readonly reason: Reason
   readonly path: string

@@ -9,19 +9,29 @@
  * @since 0.1.0
  */
 
-/** @since 0.1.0 */
+/** AtomicFile: replaces a file so readers see the old or the new contents, never a part. @since 0.1.0 */
 export * as AtomicFile from "./AtomicFile.js"
-/** @since 0.2.0 */
+/** LockDir: mkdir directory locks in Claude Code's convention, with heartbeat and stale takeover. @since 0.2.0 */
 export * as LockDir from "./LockDir.js"
-/** @since 0.2.0 */
+/**
+ * LockOwner: owner records beside a lock directory, proving a dead holder so its
+ * lock is taken over at once.
+ *
+ * @since 0.2.0
+ */
 export * as LockOwner from "./LockOwner.js"
-/** @since 0.1.0 */
+/** PrivateDirectory: creates or checks a 0700 directory that is ours and not a symlink. @since 0.1.0 */
 export * as PrivateDirectory from "./PrivateDirectory.js"
-/** @since 0.2.0 */
+/**
+ * ProcessIdentity: who a process is, as Claude Code records it, and whether it
+ * provably no longer runs.
+ *
+ * @since 0.2.0
+ */
 export * as ProcessIdentity from "./ProcessIdentity.js"
-/** @since 0.1.0 */
+/** SafeRead: capped reads of a small state file without following symlinks or blocking on a FIFO. @since 0.1.0 */
 export * as SafeRead from "./SafeRead.js"
-/** @since 0.1.0 */
+/** UnsafePath: the error for a path this package will not use. @since 0.1.0 */
 export * as UnsafePath from "./UnsafePath.js"
 /** Where tollgate keeps its own files, by the XDG base-directory spec. @since 0.2.0 */
 export * as Xdg from "./Xdg.js"
