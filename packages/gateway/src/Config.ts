@@ -15,7 +15,12 @@ import { homedir } from "node:os"
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** @since 0.1.0 */
+/**
+ * What `load` found: the accounts to serve, one sentence per problem, and what the
+ * status page may show about each.
+ *
+ * @since 0.1.0
+ */
 export interface Loaded {
   readonly accounts: ReadonlyArray<AuthorizedFetch.Login>
   /** One sentence per problem in the file (the valid accounts still serve); never a value from it. */

@@ -12,7 +12,12 @@ import * as RequestPathAdapters from "@tollgate/requests/conformance"
 import * as Gateway from "./Gateway.js"
 import * as GatewayKey from "./GatewayKey.js"
 
-/** @since 0.1.0 */
+/**
+ * The runtime-fetch suite's factory: starts a real gateway in front of the case's
+ * simulator and sends the suite's requests through it with the gateway key.
+ *
+ * @since 0.1.0
+ */
 export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = async ({ sim, logins }) => {
   const key = GatewayKey.generate()
   const gateway = await Gateway.listen({
@@ -41,7 +46,7 @@ export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = async ({ sim,
 /** The opencode plugin's request path serves the gateway, so it can do what that path can. @since 0.1.0 */
 export const capabilities = RequestPathAdapters.capabilities
 
-/** @since 0.1.0 */
+/** The gateway's row in the `tollgate conformance` matrix. @since 0.1.0 */
 export const registrations: ReadonlyArray<Matrix.Registration> = [
   { adapter: "gateway (HTTP, gateway key)", suite: "runtime-fetch", factory: fetchAdapter, capabilities }
 ]

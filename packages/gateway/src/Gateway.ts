@@ -45,7 +45,12 @@ export const STATE_EVERY_MS = 2_000
 /** How long a stop waits for requests in flight (streams included) before closing them. @since 0.1.0 */
 export const DEFAULT_DRAIN_MS = 30_000
 
-/** @since 0.1.0 */
+/**
+ * What `handler` needs: the accounts, the gateway key, the upstream settings, and
+ * limits on bodies, headers and waits.
+ *
+ * @since 0.1.0
+ */
 export interface Options {
   /** Logins in preference order (`Config.load`); the same failover rules as the opencode plugin. */
   readonly accounts: ReadonlyArray<AuthorizedFetch.Login>
@@ -325,7 +330,7 @@ export interface Running {
   readonly close: (drainMs?: number) => Promise<void>
 }
 
-/** @since 0.1.0 */
+/** {@link Options} plus where `listen` binds: a loopback host and port, and optionally a Unix socket. @since 0.1.0 */
 export interface ListenOptions extends Options {
   /** Default 127.0.0.1; only loopback addresses are accepted. */
   readonly host?: string | undefined

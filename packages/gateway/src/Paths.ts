@@ -11,7 +11,12 @@ import * as Xdg from "@tollgate/files/Xdg"
 /** The TCP port on 127.0.0.1 when none is given (`--port`, `TOLLGATE_GATEWAY_PORT`). @since 0.1.0 */
 export const DEFAULT_PORT = 7433
 
-/** @since 0.1.0 */
+/**
+ * Where the gateway's key, account list, socket and state file live; `resolve`
+ * fills it from the XDG variables.
+ *
+ * @since 0.1.0
+ */
 export interface Paths {
   readonly configDir: string
   /** The per-user gateway key, 0600. */
@@ -25,7 +30,7 @@ export interface Paths {
   readonly stateFile: string
 }
 
-/** @since 0.1.0 */
+/** The gateway's paths for this environment, so the CLI and the gateway agree on every file. @since 0.1.0 */
 export const resolve = (env: Xdg.Env = process.env): Paths => {
   const configDir = Xdg.configDir(env)
   const stateDir = Xdg.stateDir(env)

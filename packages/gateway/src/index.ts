@@ -8,13 +8,13 @@
  * @since 0.1.0
  */
 
-/** @since 0.1.0 */
+/** Config: loads the gateway's accounts, from `gateway.json` or this environment's Claude Code login. @since 0.1.0 */
 export * as Config from "./Config.js"
-/** @since 0.1.0 */
+/** Envelope: the Anthropic error envelope a client gets when no account could serve it. @since 0.1.0 */
 export * as Envelope from "./Envelope.js"
-/** @since 0.1.0 */
+/** Gateway: the loopback HTTP endpoint that signs and forwards requests with the subscription login. @since 0.1.0 */
 export * as Gateway from "./Gateway.js"
-/** @since 0.1.0 */
+/** GatewayKey: the per-user key clients present instead of a real credential. @since 0.1.0 */
 export * as GatewayKey from "./GatewayKey.js"
-/** @since 0.1.0 */
+/** Paths: where the gateway keeps its key, accounts, socket and state. @since 0.1.0 */
 export * as Paths from "./Paths.js"
