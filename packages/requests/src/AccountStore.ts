@@ -25,16 +25,26 @@ import { join } from "node:path"
 import * as Xdg from "@tollgate/files/Xdg"
 import * as State from "./internal/accountState.js"
 
-/** @since 0.1.0 */
+/** The lock's timings (stale, wait, retry, heartbeat), for a caller that needs other than the defaults. @since 0.1.0 */
 export type { LockOptions } from "./internal/accountState.js"
 
-/** @since 0.1.0 */
+/**
+ * One account's entry in the state file: last verdict, skip-until, blocked
+ * fingerprint and the quota the unified headers reported.
+ *
+ * @since 0.1.0
+ */
 export type AccountState = State.AccountState
 
-/** @since 0.1.0 */
+/** The whole state file: every account's entry and the token endpoint's backoff state. @since 0.1.0 */
 export type StoreFile = State.StoreFile
 
-/** @since 0.1.0 */
+/**
+ * The state file shared by every opencode process: read it, or change one account
+ * under the lock so no process loses another's update.
+ *
+ * @since 0.1.0
+ */
 export interface AccountStore {
   readonly path: string
   /** The file as it is now (no lock); an unreadable file reads as empty. */
@@ -71,7 +81,7 @@ export interface AccountStore {
  */
 export const identityKey: (kind: string, id: string) => string = State.identityKey
 
-/** @since 0.2.0 */
+/** How the store takes the file's lock; the defaults suit everyone but tests. @since 0.2.0 */
 export interface Options {
   /** The lock's timings (default: taken over after 10 s untouched, waited for 15 s). */
   readonly lock?: State.LockOptions | undefined
@@ -80,7 +90,7 @@ export interface Options {
 /** Where the file lives. @since 0.1.0 */
 export const defaultPath = (env: Xdg.Env = process.env): string => join(Xdg.stateDir(env), "opencode-accounts.json")
 
-/** @since 0.1.0 */
+/** A store for the file at `path`. Nothing is read or locked until a method is called. @since 0.1.0 */
 export const make = (path: string = defaultPath(), options: Options = {}): AccountStore => {
   let last: StoreFile = State.empty()
   const read = async () => {

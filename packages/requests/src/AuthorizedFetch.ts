@@ -45,7 +45,7 @@ export type ApiKeyLogin = Account.ApiKeyLogin
 /** The tokens a refresh produced, in opencode's shape. @since 0.1.0 */
 export type Tokens = Account.Tokens
 
-/** @since 0.1.0 */
+/** The logins to sign with, in order, and what the fetch persists, shares and reports as it goes. @since 0.1.0 */
 export interface Options {
   /** Logins in preference order; a request moves on only when one cannot serve it. */
   readonly accounts: ReadonlyArray<Login>
@@ -128,10 +128,20 @@ export interface SwitchEvent extends Failover.SwitchEvent {}
  */
 export const accountKey: (login: Login, index: number) => string = AccountKey.accountKey
 
-/** @since 0.1.0 */
+/**
+ * The signed `fetch` handed to opencode's Anthropic provider (and used by the
+ * gateway): same signature as `fetch`.
+ *
+ * @since 0.1.0
+ */
 export type AuthorizedFetch = (input: string | URL, init?: RequestInit) => Promise<Response>
 
-/** @since 0.1.0 */
+/**
+ * Ten seconds: the longest wait sat out before one resend; a longer wait moves on
+ * to the next account instead of stalling the request.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_RETRY_AFTER_CAP_MS = 10_000
 
 /**

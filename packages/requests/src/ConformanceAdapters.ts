@@ -7,7 +7,12 @@
 import type { Matrix, RuntimeFetchSuite, Suite } from "@tollgate/conformance"
 import * as AuthorizedFetch from "./AuthorizedFetch.js"
 
-/** @since 0.1.0 */
+/**
+ * The runtime-fetch suite's factory: the plugin's fetch with the case's logins,
+ * pointed at the case's simulator.
+ *
+ * @since 0.1.0
+ */
 export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = ({ sim, logins }) => ({
   fetch: AuthorizedFetch.make({
     accounts: logins.map((login) => ({
@@ -21,7 +26,12 @@ export const fetchAdapter: RuntimeFetchSuite.RuntimeFetchFactory = ({ sim, login
   })
 })
 
-/** @since 0.1.0 */
+/**
+ * What the plugin's fetch claims to do, so the suite runs every case that applies;
+ * the gateway reuses it.
+ *
+ * @since 0.1.0
+ */
 export const capabilities = {
   singleFlight: true,
   retryOn401: true,
@@ -31,7 +41,7 @@ export const capabilities = {
   multiAccount: true
 } as const satisfies Suite.Capabilities<RuntimeFetchSuite.Capability>
 
-/** @since 0.1.0 */
+/** The plugin's row in the `tollgate conformance` matrix. @since 0.1.0 */
 export const registrations: ReadonlyArray<Matrix.Registration> = [
   { adapter: "opencode plugin fetch", suite: "runtime-fetch", factory: fetchAdapter, capabilities }
 ]

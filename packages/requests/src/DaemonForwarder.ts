@@ -13,10 +13,10 @@ import { join } from "node:path"
 import * as Xdg from "@tollgate/files/Xdg"
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 
-/** @since 0.1.0 */
+/** The prefix of the unified rate-limit headers, the only headers forwarded. @since 0.1.0 */
 export const PREFIX: string = UnifiedHeaders.PREFIX
 
-/** @since 0.1.0 */
+/** Milliseconds a forward may keep its connection to the daemon; a request never waits on it. @since 0.1.0 */
 export const BUDGET_MS = 50
 
 /** `$XDG_RUNTIME_DIR/tollgate/daemon.sock`, else `$XDG_STATE_HOME/tollgate/run/daemon.sock`: where the daemon listens. @since 0.1.0 */
@@ -26,13 +26,18 @@ export const socketPath = (env: Xdg.Env = process.env): string => join(Xdg.runti
 export const unifiedHeaders = (headers: Headers | Readonly<Record<string, string>>): Record<string, string> =>
   UnifiedHeaders.pick(headers)
 
-/** @since 0.1.0 */
+/** Sends a response's unified headers to the daemon so its statusline sees quota the plugin observed. @since 0.1.0 */
 export interface Forwarder {
   /** Never throws, never awaits the daemon. Returns whether anything was sent off. */
   readonly forward: (headers: Headers | Readonly<Record<string, string>>) => boolean
 }
 
-/** @since 0.1.0 */
+/**
+ * A forwarder for the daemon's socket (default {@link socketPath}). Sending never
+ * fails the caller; a missing daemon is ignored.
+ *
+ * @since 0.1.0
+ */
 export const make = (
   options: { readonly socket?: string | undefined; readonly env?: Xdg.Env | undefined } = {}
 ): Forwarder => ({

@@ -27,7 +27,12 @@ export const LABEL = "Use my Claude Code login"
 /** Where Claude Code keeps its login in this environment (respects `CLAUDE_CONFIG_DIR`). @since 0.1.0 */
 export const location = (): StoreLocation.Location => Effect.runSync(StoreLocation.fromConfig)
 
-/** @since 0.1.0 */
+/**
+ * What opencode stores for the shared login: the marker refresh value and the
+ * current access token, or `failed`.
+ *
+ * @since 0.1.0
+ */
 export type Result =
   | { readonly type: "success"; readonly refresh: string; readonly access: string; readonly expires: number }
   | { readonly type: "failed" }

@@ -34,7 +34,12 @@ import {
 } from "./internal/statusTable.js"
 import { defaultPath } from "./AccountStore.js"
 
-/** @since 0.1.0 */
+/**
+ * The row and view types of the status table, for callers that render it
+ * themselves (`tollgate status`).
+ *
+ * @since 0.1.0
+ */
 export type { BackoffRow, Entry, Observed, StateRow, StateView } from "./internal/statusTable.js"
 
 /** What a caller reports; `at` defaults to now. @since 0.1.0 */

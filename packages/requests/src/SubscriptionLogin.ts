@@ -24,7 +24,12 @@ export type Outcome =
   | { readonly type: "success"; readonly refresh: string; readonly access: string; readonly expires: number }
   | { readonly type: "failed" }
 
-/** @since 0.1.0 */
+/**
+ * What opencode's auth method needs: the URL to open, the instructions shown, and
+ * the callback that takes the pasted `code#state`.
+ *
+ * @since 0.1.0
+ */
 export interface Authorization {
   readonly url: string
   readonly instructions: string
@@ -43,7 +48,7 @@ const random = (size: number): string => base64url(crypto.getRandomValues(new Ui
 const challengeOf = async (verifier: string): Promise<string> =>
   base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))))
 
-/** @since 0.1.0 */
+/** Where the login is sent: core's settings for the token endpoint, and the authorize URL. @since 0.1.0 */
 export interface Options {
   readonly settings: OAuthConfig.Settings
   /** Default {@link AUTHORIZE_URL}. */

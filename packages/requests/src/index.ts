@@ -10,19 +10,19 @@
  * @since 0.1.0
  */
 
-/** @since 0.1.0 */
+/** AccountStore: per-account state shared by every opencode process, in one locked file. @since 0.1.0 */
 export * as AccountStore from "./AccountStore.js"
-/** @since 0.1.0 */
+/** Accounts: the account entries of the plugin's options and `gateway.json`, validated one by one. @since 0.1.0 */
 export * as Accounts from "./Accounts.js"
-/** @since 0.1.0 */
+/** AuthFile: where opencode's own `auth.json` is. @since 0.1.0 */
 export * as AuthFile from "./AuthFile.js"
-/** @since 0.1.0 */
+/** AuthorizedFetch: the `fetch` that signs with the subscription login, refreshes and fails over. @since 0.1.0 */
 export * as AuthorizedFetch from "./AuthorizedFetch.js"
-/** @since 0.1.0 */
+/** DaemonForwarder: hands unified rate-limit headers to the daemon, fire-and-forget. @since 0.1.0 */
 export * as DaemonForwarder from "./DaemonForwarder.js"
-/** @since 0.1.0 */
+/** SharedLogin: signs with the login Claude Code already holds, never copying its refresh token. @since 0.1.0 */
 export * as SharedLogin from "./SharedLogin.js"
-/** @since 0.1.0 */
+/** StatusCommand: what `/tollgate` shows inside opencode, and the registry the fetch reports into. @since 0.1.0 */
 export * as StatusCommand from "./StatusCommand.js"
-/** @since 0.1.0 */
+/** SubscriptionLogin: the paste-the-code PKCE login as an opencode auth method. @since 0.1.0 */
 export * as SubscriptionLogin from "./SubscriptionLogin.js"

@@ -36,7 +36,7 @@ export interface ClaudeCodeLogin {
   readonly location: Location
 }
 
-/** @since 0.1.0 */
+/** A login the fetch can sign with: OAuth tokens, an API key, or Claude Code's own login. @since 0.1.0 */
 export type Login = OAuthLogin | ApiKeyLogin | ClaudeCodeLogin
 
 /** What a refresh hands the `persist` callback. */
