@@ -5,7 +5,12 @@
  */
 import type { Issued } from "./Simulator.js"
 
-/** @since 0.1.0 */
+/**
+ * The login a suite hands an adapter, in the fields a credential store keeps, so
+ * each adapter can seed its own store with it.
+ *
+ * @since 0.1.0
+ */
 export interface Login {
   readonly accessToken: string
   readonly refreshToken: string | null

@@ -19,7 +19,7 @@ export const suites = {
   "credential-store": CredentialStoreSuite.suite
 } as const
 
-/** @since 0.1.0 */
+/** The name of a shared suite a registration answers to. @since 0.1.0 */
 export type SuiteName = keyof typeof suites
 
 type FactoryOf<S extends SuiteName> = (typeof suites)[S] extends Suite<infer F, infer _K> ? F : never
@@ -35,7 +35,7 @@ export type Registration = {
   }
 }[SuiteName]
 
-/** @since 0.1.0 */
+/** What `runMatrix` returns: every case's result and the totals; `toText` and `toMarkdown` render it. @since 0.1.0 */
 export interface Report {
   readonly startedAt: string
   readonly durationMs: number

@@ -44,7 +44,12 @@ export const DEFAULT_MODEL = "anthropic/claude-sonnet-4-5"
 // Finding the binary
 // ---------------------------------------------------------------------------
 
-/** @since 0.1.0 */
+/**
+ * Where else to look for an opencode install when neither `OPENCODE_BIN` nor this
+ * package's dependency has one.
+ *
+ * @since 0.1.0
+ */
 export interface BinaryOptions {
   /**
    * Directories holding an npm/pnpm install of `opencode-ai`
@@ -173,7 +178,12 @@ export const anthropicOAuth = (issued: {
   }
 })
 
-/** @since 0.1.0 */
+/**
+ * What `makeOpenCodeHome` seeds: the Anthropic base URL (the simulator), an
+ * optional plugin, and the temp-dir prefix.
+ *
+ * @since 0.1.0
+ */
 export interface OpenCodeHomeOptions {
   /**
    * The Anthropic base URL opencode's AI SDK uses, e.g. `${sim.url}/v1`. A URL
@@ -202,7 +212,12 @@ export interface OpenCodeHomeOptions {
   readonly prefix?: string | undefined
 }
 
-/** @since 0.1.0 */
+/**
+ * A throwaway opencode home from `makeOpenCodeHome`: its directories and the
+ * environment every run in it uses.
+ *
+ * @since 0.1.0
+ */
 export interface OpenCodeHome {
   /** The throwaway HOME. */
   readonly home: string
@@ -361,7 +376,7 @@ export interface OpenCodeResult {
   readonly durationMs: number
 }
 
-/** @since 0.1.0 */
+/** One opencode invocation in a throwaway home: the arguments, stdin, timeout and extra environment. @since 0.1.0 */
 export interface SpawnOptions {
   readonly home: Pick<OpenCodeHome, "env" | "project">
   readonly args: ReadonlyArray<string>
@@ -434,7 +449,12 @@ export const opencodeSpawn = (options: SpawnOptions): Promise<OpenCodeResult> =>
     })
   })
 
-/** @since 0.1.0 */
+/**
+ * An `opencode run` of one prompt: the prompt, an optional fixed title to make it
+ * a single request, and the output format.
+ *
+ * @since 0.1.0
+ */
 export interface RunOptions extends Omit<SpawnOptions, "args" | "input"> {
   readonly prompt: string
   /**
@@ -450,7 +470,7 @@ export interface RunOptions extends Omit<SpawnOptions, "args" | "input"> {
   readonly extraArgs?: ReadonlyArray<string> | undefined
 }
 
-/** @since 0.1.0 */
+/** What `opencodeRun` returns: the process result, plus the parsed events with `format: "json"`. @since 0.1.0 */
 export interface RunResult extends OpenCodeResult {
   /** With `format: "json"`: the parsed stdout lines (non-JSON lines skipped). */
   readonly events: ReadonlyArray<Record<string, unknown>>
@@ -485,7 +505,12 @@ export const opencodeRun = async (options: RunOptions): Promise<RunResult> => {
   return { ...result, events }
 }
 
-/** @since 0.1.0 */
+/**
+ * An `opencode auth login` through a plugin's method: the provider, the method
+ * label and the text pasted at the prompt.
+ *
+ * @since 0.1.0
+ */
 export interface LoginOptions extends Omit<SpawnOptions, "args" | "input"> {
   /** Default `anthropic`. */
   readonly provider?: string | undefined

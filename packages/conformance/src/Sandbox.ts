@@ -11,7 +11,12 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-/** @since 0.2.0 */
+/**
+ * A throwaway HOME from {@link make}: its directories and the only environment a
+ * program run in it should get.
+ *
+ * @since 0.2.0
+ */
 export interface Sandbox {
   readonly home: string
   /** TMPDIR and the XDG directories, created 0700. */

@@ -59,6 +59,9 @@ export interface Expectation {
 }
 
 /**
+ * One scenario: the account the simulator seeds, the responses it plays per
+ * endpoint, and the verdict each first response deserves.
+ *
  * @since 0.1.0
  */
 export interface Scenario {

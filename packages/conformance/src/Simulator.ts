@@ -22,7 +22,7 @@ import type { Scenario, Step } from "./Scenario.js"
 export type { Issued } from "./internal/accounts.js"
 export type { RecordedRequest } from "./internal/handler.js"
 
-/** @since 0.1.0 */
+/** Which scenario `start` plays, how long and for how many requests the simulator lives, and its clock. @since 0.1.0 */
 export interface Options {
   /** A catalog name or a scenario; default the happy path. */
   readonly scenario?: Scenario | string | undefined
@@ -34,7 +34,12 @@ export interface Options {
   readonly now?: (() => number) | undefined
 }
 
-/** @since 0.1.0 */
+/**
+ * A running simulator from `start`: its URL, the scenario and seeded login, the
+ * requests it saw, and controls to script, slow or stop it.
+ *
+ * @since 0.1.0
+ */
 export interface Simulator {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string

@@ -5,27 +5,37 @@
  * @since 0.1.0
  */
 
-/** @since 0.1.0 */
+/** Catalog: the named scenarios the simulator can play. @since 0.1.0 */
 export * as Catalog from "./Catalog.js"
-/** @since 0.1.0 */
+/** ClassifierSuite: checks that every scenario's first response gets the verdict the reference says. @since 0.1.0 */
 export * as ClassifierSuite from "./suites/classifier.js"
-/** @since 0.1.0 */
+/**
+ * CredentialStoreSuite: checks that a credential-store writer refreshes without
+ * logging Claude Code out.
+ *
+ * @since 0.1.0
+ */
 export * as CredentialStoreSuite from "./suites/credentialStore.js"
-/** @since 0.1.0 */
+/** CoreAdapters: matrix rows for core's own building blocks. @since 0.1.0 */
 export * as CoreAdapters from "./adapters/core.js"
-/** @since 0.1.0 */
+/** Login: the login a suite hands an adapter. @since 0.1.0 */
 export * as Login from "./Login.js"
-/** @since 0.1.0 */
+/** Matrix: runs every registered adapter through its suite and reports the results. @since 0.1.0 */
 export * as Matrix from "./Matrix.js"
-/** @since 0.1.0 */
+/**
+ * RuntimeFetchSuite: checks a runtime's request path refreshes safely and retries
+ * only what can succeed.
+ *
+ * @since 0.1.0
+ */
 export * as RuntimeFetchSuite from "./suites/runtimeFetch.js"
-/** @since 0.2.0 */
+/** Sandbox: the throwaway HOME every test runs a program in. @since 0.2.0 */
 export * as Sandbox from "./Sandbox.js"
-/** @since 0.1.0 */
+/** Scenario: scenarios as data, scripted responses and the verdicts they deserve. @since 0.1.0 */
 export * as Scenario from "./Scenario.js"
-/** @since 0.1.0 */
+/** Simulator: a loopback Anthropic on 127.0.0.1 that plays a scenario. @since 0.1.0 */
 export * as Simulator from "./Simulator.js"
-/** @since 0.1.0 */
+/** Suite: the shape every shared suite has, and how it runs against an adapter. @since 0.1.0 */
 export * as Suite from "./Suite.js"
-/** @since 0.1.0 */
+/** UsageSourceSuite: checks a quota source never hammers the usage endpoint. @since 0.1.0 */
 export * as UsageSourceSuite from "./suites/usageSource.js"

@@ -29,28 +29,48 @@ const register = <F, K extends string>(
   })
 }
 
-/** @since 0.1.0 */
+/**
+ * Registers the classifier suite's cases as vitest tests for `adapter`; cases its
+ * capabilities rule out are skipped with the reason.
+ *
+ * @since 0.1.0
+ */
 export const classifierSuite = (
   adapter: string,
   factory: ClassifierSuite.ClassifierFactory,
   capabilities: Capabilities<ClassifierSuite.Capability>
 ): void => register(ClassifierSuite.suite, adapter, factory, capabilities)
 
-/** @since 0.1.0 */
+/**
+ * Registers the usage-source suite's cases as vitest tests for `adapter`; cases
+ * its capabilities rule out are skipped with the reason.
+ *
+ * @since 0.1.0
+ */
 export const usageSourceSuite = (
   adapter: string,
   factory: UsageSourceSuite.UsageSourceFactory,
   capabilities: Capabilities<UsageSourceSuite.Capability>
 ): void => register(UsageSourceSuite.suite, adapter, factory, capabilities)
 
-/** @since 0.1.0 */
+/**
+ * Registers the runtime-fetch suite's cases as vitest tests for `adapter`; cases
+ * its capabilities rule out are skipped with the reason.
+ *
+ * @since 0.1.0
+ */
 export const runtimeFetchSuite = (
   adapter: string,
   factory: RuntimeFetchSuite.RuntimeFetchFactory,
   capabilities: Capabilities<RuntimeFetchSuite.Capability>
 ): void => register(RuntimeFetchSuite.suite, adapter, factory, capabilities)
 
-/** @since 0.1.0 */
+/**
+ * Registers the credential-store suite's cases as vitest tests for `adapter`;
+ * cases its capabilities rule out are skipped with the reason.
+ *
+ * @since 0.1.0
+ */
 export const credentialStoreSuite = (
   adapter: string,
   factory: CredentialStoreSuite.CredentialStoreFactory,

@@ -27,13 +27,13 @@ export interface Target {
   readonly timeoutMs: number
 }
 
-/** @since 0.1.0 */
+/** What an adapter under the classifier suite does: makes one call and returns its verdict. @since 0.1.0 */
 export interface ClassifierAdapter {
   /** Makes the call and returns its verdict (`Ok` on success); never throws for an upstream failure. */
   readonly call: (endpoint: Endpoint, target: Target) => Promise<Verdict>
 }
 
-/** @since 0.1.0 */
+/** Makes a classifier adapter; the suite calls it once per case, so cases share no state. @since 0.1.0 */
 export type ClassifierFactory = () => ClassifierAdapter | Promise<ClassifierAdapter>
 
 const DEADLINE_MS = 750
@@ -72,9 +72,7 @@ export const capabilities = {
 /** A capability an adapter of this suite may declare. @since 0.2.0 */
 export type Capability = keyof typeof capabilities
 
-/**
- * @since 0.1.0
- */
+/** The classifier suite: one case per catalog scenario and endpoint with an expected verdict. @since 0.1.0 */
 export const suite: Suite<ClassifierFactory, Capability> = {
   name: "classifier",
   capabilities,

@@ -16,14 +16,14 @@ import { type Case, type Context, demand, demandEqual, type Suite } from "../Sui
 /** A credentials document as JSON. @since 0.1.0 */
 export type Document = Record<string, unknown>
 
-/** @since 0.1.0 */
+/** What each case gives the adapter: a running simulator and a temp Claude config dir. @since 0.1.0 */
 export interface Target {
   readonly sim: Simulator
   /** A temp Claude config dir (`CLAUDE_CONFIG_DIR`) holding the store and Claude Code's locks. */
   readonly configDir: string
 }
 
-/** @since 0.1.0 */
+/** What an adapter under the credential-store suite does: seed the store, read it back, and refresh. @since 0.1.0 */
 export interface CredentialStoreAdapter {
   /** Puts a whole document in the store, as Claude Code would have left it. */
   readonly seed: (document: Document) => Promise<void>
@@ -33,7 +33,7 @@ export interface CredentialStoreAdapter {
   readonly refresh: (options: { readonly ifNeeded: boolean }) => Promise<{ readonly outcome: string }>
 }
 
-/** @since 0.1.0 */
+/** Makes a credential-store adapter for one case's simulator and config dir. @since 0.1.0 */
 export type CredentialStoreFactory = (target: Target) => CredentialStoreAdapter | Promise<CredentialStoreAdapter>
 
 const record = (login: Issued, extra: Document = {}): Document => ({
@@ -279,9 +279,7 @@ export const capabilities = {
 /** A capability an adapter of this suite may declare. @since 0.2.0 */
 export type Capability = keyof typeof capabilities
 
-/**
- * @since 0.1.0
- */
+/** The credential-store suite: its cases and the capabilities they may need. @since 0.1.0 */
 export const suite: Suite<CredentialStoreFactory, Capability> = {
   name: "credential-store",
   capabilities,

@@ -12,7 +12,7 @@ import type { Scenario } from "../Scenario.js"
 import type { Simulator } from "../Simulator.js"
 import { type Case, type Context, demand, type Suite } from "../Suite.js"
 
-/** @since 0.1.0 */
+/** What each case gives the adapter: a running simulator and the logins to sign with. @since 0.1.0 */
 export interface Target {
   readonly sim: Simulator
   /** The logins in preference order; most cases use one. */
@@ -30,7 +30,7 @@ export interface RuntimeFetchAdapter {
   readonly fetch: (input: string, init: RequestInit) => Promise<Response>
 }
 
-/** @since 0.1.0 */
+/** Makes a runtime-fetch adapter for one case's simulator and logins. @since 0.1.0 */
 export type RuntimeFetchFactory = (target: Target) => RuntimeFetchAdapter | Promise<RuntimeFetchAdapter>
 
 interface Outcome {
@@ -220,9 +220,7 @@ export const capabilities = {
 /** A capability an adapter of this suite may declare. @since 0.2.0 */
 export type Capability = keyof typeof capabilities
 
-/**
- * @since 0.1.0
- */
+/** The runtime-fetch suite: its cases and the capabilities they may need. @since 0.1.0 */
 export const suite: Suite<RuntimeFetchFactory, Capability> = {
   name: "runtime-fetch",
   capabilities,

@@ -21,20 +21,20 @@ export interface Reading {
   readonly sevenDay: number | null
 }
 
-/** @since 0.1.0 */
+/** What an adapter under the usage-source suite does: answer an ask for quota at a simulated time. @since 0.1.0 */
 export interface UsageSourceAdapter {
   /** Someone asks for quota at simulated time `now` (epoch ms); the source decides whether to call. */
   readonly ask: (now: number) => Promise<Reading>
 }
 
-/** @since 0.1.0 */
+/** What each case gives the adapter: a running simulator and the login as the store holds it now. @since 0.1.0 */
 export interface Target {
   readonly sim: Simulator
   /** The login as the store holds it now; a source re-reads it on every ask. */
   readonly login: () => Login.Login
 }
 
-/** @since 0.1.0 */
+/** Makes a usage-source adapter for one case's simulator and login. @since 0.1.0 */
 export type UsageSourceFactory = (target: Target) => UsageSourceAdapter | Promise<UsageSourceAdapter>
 
 const MINUTE = 60_000
@@ -235,9 +235,7 @@ export const capabilities = {
 /** A capability an adapter of this suite may declare. @since 0.2.0 */
 export type Capability = keyof typeof capabilities
 
-/**
- * @since 0.1.0
- */
+/** The usage-source suite: its cases and the capabilities they may need. @since 0.1.0 */
 export const suite: Suite<UsageSourceFactory, Capability> = {
   name: "usage-source",
   capabilities,
