@@ -10,7 +10,12 @@ import { AtomicFile, PrivateDirectory, SafeRead } from "@tollgate/files"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { dirname } from "node:path"
 
-/** Every key starts with this, so a leaked one is recognisable (and never mistaken for an Anthropic key). @since 0.1.0 */
+/**
+ * Every key starts with this, so a leaked one is recognisable (and never
+ * mistaken for an Anthropic key).
+ *
+ * @since 0.1.0
+ */
 export const PREFIX = "tollgate-gw-"
 
 const SHAPE = /^tollgate-gw-[A-Za-z0-9_-]{43}$/

@@ -111,7 +111,12 @@ export type ErrorResponse = Failover.ErrorResponse
 /** The answer opencode gets (see `internal/envelope.ts`). @since 0.1.0 */
 export const opencodeErrorResponse: ErrorResponse = Envelope.errorResponse
 
-/** How long a verdict asks to wait from `now` (until its reset, else its Retry-After); `null` when unknown. @since 0.1.0 */
+/**
+ * How long a verdict asks to wait from `now` (until its reset, else its
+ * Retry-After); `null` when unknown.
+ *
+ * @since 0.1.0
+ */
 export const waitMs: (c: C.Failure, now: number) => number | null = Envelope.waitMs
 
 /** Whether a later identical request can succeed: `backoff`, or a wait no longer than `waitCapMs`. @since 0.1.0 */

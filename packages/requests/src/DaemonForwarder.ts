@@ -19,7 +19,13 @@ export const PREFIX: string = UnifiedHeaders.PREFIX
 /** Milliseconds a forward may keep its connection to the daemon; a request never waits on it. @since 0.1.0 */
 export const BUDGET_MS = 50
 
-/** `$XDG_RUNTIME_DIR/tollgate/daemon.sock`, else `$XDG_STATE_HOME/tollgate/run/daemon.sock`: where the daemon listens. @since 0.1.0 */
+/**
+ * Where the daemon listens: `$XDG_RUNTIME_DIR/tollgate/daemon.sock`, else
+ * `$XDG_STATE_HOME/tollgate/run/daemon.sock` (`@tollgate/files/Xdg`, as the
+ * daemon resolves it).
+ *
+ * @since 0.1.0
+ */
 export const socketPath = (env: Xdg.Env = process.env): string => join(Xdg.runtimeDir(env), "daemon.sock")
 
 /** The unified headers only, lower-cased; empty when there are none. @since 0.1.0 */
