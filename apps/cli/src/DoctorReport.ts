@@ -2,8 +2,8 @@
  * What `tollgate doctor` says about a discovered login: a flat, JSON-ready
  * report with stable field names, and its plain-words rendering.
  */
+import type { LoginDiscovery } from "@tollgate/claude-credentials"
 import { Credential, Scopes } from "@tollgate/core"
-import type * as CredentialDiscovery from "./CredentialDiscovery.js"
 
 /** Whether a capability can be used; `usable: null` when the scopes are unknown. */
 export interface CapabilityFacts {
@@ -14,8 +14,8 @@ export interface CapabilityFacts {
 /** The report. Field names are part of `doctor --json`'s contract. */
 export interface Report {
   readonly found: boolean
-  /** Why nothing usable was found (a {@link CredentialDiscovery.NotFoundReason}), else `null`. */
-  readonly reason: CredentialDiscovery.NotFoundReason | null
+  /** Why nothing usable was found (a {@link LoginDiscovery.NotFoundReason}), else `null`. */
+  readonly reason: LoginDiscovery.NotFoundReason | null
   /** One sentence for `reason`, else `null`. */
   readonly detail: string | null
   readonly source: "environment" | "keychain" | "file" | null
@@ -69,7 +69,7 @@ const modeWarning = (path: string | null, mode: number | null): Array<string> =>
     ? [`${path} has mode ${octal(mode)}; it should be 0600 so only you can read it (chmod 600 it).`]
     : []
 
-const warningsFor = (found: CredentialDiscovery.Found, expired: boolean | null): Array<string> => {
+const warningsFor = (found: LoginDiscovery.Found, expired: boolean | null): Array<string> => {
   const { login } = found
   const warnings: Array<string> = []
   if (found.source === "environment") {
@@ -113,7 +113,7 @@ const warningsFor = (found: CredentialDiscovery.Found, expired: boolean | null):
 }
 
 /** The report for a discovery made at `now` (epoch ms). */
-export const make = (discovery: CredentialDiscovery.Discovery, now: number): Report => {
+export const make = (discovery: LoginDiscovery.Discovery, now: number): Report => {
   if (discovery._tag === "NotFound") {
     return {
       found: false,

@@ -1,8 +1,14 @@
+import { LoginDiscovery, StoreLocation } from "@tollgate/claude-credentials"
 import { Credential, Scopes } from "@tollgate/core"
-import { chmod, chown, mkdir, writeFile } from "node:fs/promises"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect as globalExpect } from "vitest"
+import { fileURLToPath } from "node:url"
+import { describe, expect as globalExpect, test as inProcess } from "vitest"
 import pkg from "../package.json" with { type: "json" }
+import * as DoctorReport from "../src/DoctorReport.js"
 import { type Run, type Sandbox, test as it, tollgateBuilt } from "./tollgate.js"
 
 // Distinctive fixture secrets: none of them may ever appear in doctor's output.
@@ -199,7 +205,7 @@ describe.concurrent("tollgate doctor", () => {
     })
   })
 
-  // A file holding only mcpOAuth is covered in-process by CredentialDiscovery.test.ts.
+  // A file holding only mcpOAuth, and every other reason, is covered in claude-credentials' LoginDiscovery.test.ts.
   it("survives a garbage file without echoing it", async ({ expect, sandbox }) => {
     // Truncated JSON that contains a token: Node's parser would quote it in its error.
     await writeStore(join(sandbox.home, ".claude"), `{"claudeAiOauth":{"accessToken":"${ACCESS}","refreshTo`)
@@ -242,5 +248,76 @@ describe.concurrent("tollgate doctor", () => {
       const statusline = await tollgateBuilt(sandbox, ["statusline"], { stdin: "{}" })
       expect(statusline).toMatchObject({ code: 0, stdout: "🚦 daemon down\n", stderr: "" })
     }
+  )
+})
+
+// In-process: a spawned CLI on Linux has no Keychain, and the discovery's platform is injectable only here.
+describe("doctor's report of a discovered login", () => {
+  // claude-credentials' fake `security`: a Keychain in a JSON file, the same command line as the real one.
+  const FAKE_SECURITY = fileURLToPath(
+    new URL("../../../packages/claude-credentials/test/fixtures/security", import.meta.url)
+  )
+
+  const withHome = async <A>(use: (home: string) => Promise<A>): Promise<A> => {
+    const home = await mkdtemp(join(tmpdir(), "tollgate-doctor-report-"))
+    try {
+      return await use(home)
+    } finally {
+      await rm(home, { recursive: true, force: true })
+    }
+  }
+
+  const discover = (env: Record<string, string>, options: LoginDiscovery.Options) =>
+    Effect.runPromise(
+      LoginDiscovery.discoverWith(options).pipe(Effect.withConfigProvider(ConfigProvider.fromJson(env)))
+    )
+
+  inProcess("on macOS says the login is in the Keychain, which Claude Code reads before the file", ({ expect }) =>
+    withHome(async (home) => {
+      await writeStore(join(home, ".claude"), { claudeAiOauth: record({ subscriptionType: "pro" }) })
+      const location = StoreLocation.resolve({ HOME: home, USER: "jane" })
+      const keychain = join(home, "keychain.json")
+      const hex = Buffer.from(JSON.stringify({ claudeAiOauth: record() })).toString("hex")
+      await writeFile(
+        keychain,
+        JSON.stringify({ items: [{ service: location.keychainService, account: "jane", hex }] })
+      )
+      const security = join(home, "security")
+      await writeFile(
+        security,
+        `#!/bin/sh\nexport FAKE_SECURITY_STORE='${keychain}' FAKE_SECURITY_LOG='${join(home, "log")}' FAKE_SECURITY_NODE='${process.execPath}'\nexec '${FAKE_SECURITY}' "$@"\n`
+      )
+      await chmod(security, 0o755)
+      const found = await discover({ HOME: home, USER: "jane" }, { platform: "darwin", securityPath: security })
+      const now = Date.now()
+      const report = DoctorReport.make(found, now)
+      expect(report).toMatchObject({
+        found: true,
+        source: "keychain",
+        path: null,
+        keychainService: location.keychainService,
+        subscriptionType: "max"
+      })
+      const words = DoctorReport.render(report, now)
+      expect(words).toContain(
+        `macOS Keychain (item "${location.keychainService}", which Claude Code reads before the file)`
+      )
+      for (const secret of SECRETS) {
+        expect(words + JSON.stringify(report)).not.toContain(secret)
+        expect(words + JSON.stringify(report)).not.toContain(secret.slice(13, 30))
+      }
+    })
+  )
+
+  inProcess("warns that a blanked login (after a refused refresh) has an empty access token", ({ expect }) =>
+    withHome(async (home) => {
+      // What Claude Code writes back after invalid_grant (reference, section 3).
+      await writeStore(join(home, ".claude"), {
+        claudeAiOauth: { accessToken: "", refreshToken: "", expiresAt: 0, scopes: ["user:inference"] }
+      })
+      const report = DoctorReport.make(await discover({ HOME: home }, { platform: "linux" }), Date.now())
+      expect(report.expired).toBe(true)
+      expect(report.warnings.join("\n")).toContain("The access token is empty")
+    })
   )
 })

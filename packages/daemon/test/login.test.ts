@@ -40,4 +40,38 @@ describe("the daemon's login", () => {
     const deep = `${"[".repeat(6_000)}${"]".repeat(6_000)}`
     expect(await readWith(`{"claudeAiOauth":{"accessToken":"${ACCESS}"},"foreign":${deep}}`)).toBeNull()
   })
+
+  it("is no login for a blanked login (after a refused refresh), a missing file, or garbage", async () => {
+    expect(
+      await readWith(
+        JSON.stringify({
+          claudeAiOauth: { accessToken: "", refreshToken: "", expiresAt: 0, scopes: ["user:inference"] }
+        })
+      )
+    ).toBeNull()
+    expect(await readWith(`{"claudeAiOauth":{"accessToken":"${ACCESS}"`)).toBeNull()
+    const home = await mkdtemp(join(tmpdir(), "tollgate-daemon-login-"))
+    homes.push(home)
+    expect(
+      await Effect.runPromise(
+        Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HOME", home]]))))
+      )
+    ).toBeNull()
+    // No HOME at all: a broken environment is no login too, never an error.
+    expect(
+      await Effect.runPromise(Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))))
+    ).toBeNull()
+  })
+
+  it("prefers CLAUDE_CODE_OAUTH_TOKEN, trimmed, as a setup-token", async () => {
+    const home = await mkdtemp(join(tmpdir(), "tollgate-daemon-login-"))
+    homes.push(home)
+    const env = new Map([
+      ["HOME", home],
+      ["CLAUDE_CODE_OAUTH_TOKEN", ` ${ACCESS}\n`]
+    ])
+    const login = await Effect.runPromise(Login.read.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(env))))
+    expect(login && Redacted.value(login.accessToken)).toBe(ACCESS)
+    expect(login?.snapshot).toMatchObject({ expiresAt: null, fingerprint: Credential.fingerprint(ACCESS) })
+  })
 })

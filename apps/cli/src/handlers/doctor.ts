@@ -1,8 +1,8 @@
 /** What `tollgate doctor` does (its definition is in commands/doctor.ts). */
+import { LoginDiscovery } from "@tollgate/claude-credentials"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as CredentialDiscovery from "../CredentialDiscovery.js"
 import * as DaemonReport from "../DaemonReport.js"
 import * as DoctorReport from "../DoctorReport.js"
 import * as HermesReport from "../HermesReport.js"
@@ -11,7 +11,7 @@ import * as StoreReport from "../StoreReport.js"
 
 export const doctor = ({ json }: { readonly json: boolean }) =>
   Effect.gen(function* () {
-    const discovery = yield* CredentialDiscovery.discover
+    const discovery = yield* LoginDiscovery.discover
     const now = yield* Clock.currentTimeMillis
     const report = DoctorReport.make(discovery, now)
     const store = yield* StoreReport.gather
