@@ -84,6 +84,8 @@ describe.concurrent("@tollgate/cli packed and installed with npm i -g", { timeou
     expect(files.filter((f) => !/^(README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual(
       [
         ...["index", ...ENTRIES.map((e) => e.bundle), ...SLIM].map((bundle) => `dist/cli/${bundle}.cjs`),
+        // The root help build.mjs rendered, which `tollgate --help` prints.
+        "dist/cli/help.txt",
         "dist/package.json",
         "dist/tollgate.js",
         "package.json"
