@@ -93,8 +93,10 @@ export interface DetectOptions {
 /**
  * The store Claude Code would read at `location`, found as Claude Code finds
  * it: the Keychain on macOS when the `security` tool is there (see
- * {@link resolve} for which backend wins), else the file. The one place every
- * reader and writer of the login (refresh, the daemon, doctor) picks it.
+ * {@link resolve} for which backend wins), else the file: the store a
+ * refresh reads and writes (`ClaudeCredentials.open`) and doctor reports.
+ * Reading the login alone (doctor, the daemon) is `LoginDiscovery`, which
+ * follows the same rule without reading the file first.
  *
  * @since 0.2.0
  */
