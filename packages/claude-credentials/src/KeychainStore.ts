@@ -171,6 +171,28 @@ export const make = (location: Location, options: Options = {}): Store => {
 export const isAvailable = (options: Pick<Options, "securityPath"> = {}): Effect.Effect<boolean> =>
   Security.resolveExecutable(options.securityPath ?? "security").pipe(Effect.map(Option.isSome))
 
+/** Where to look for a Keychain: which platform's rules apply, and the `security` tool. @since 0.2.0 */
+export interface PlatformOptions {
+  /** Default `process.platform`; only macOS has a Keychain. */
+  readonly platform?: NodeJS.Platform | undefined
+  /** Default `/usr/bin/security`: one earlier on PATH would be handed the login. */
+  readonly securityPath?: string | undefined
+}
+
+/**
+ * The Keychain store at `location` when this machine has one (macOS with the
+ * `security` tool), else `null`: the one test of "is there a Keychain" for
+ * every reader and writer of the login (`Stores.detect`, `LoginDiscovery`).
+ *
+ * @since 0.2.0
+ */
+export const onThisMachine = (location: Location, options: PlatformOptions = {}): Effect.Effect<Store | null> =>
+  Effect.gen(function* () {
+    if ((options.platform ?? process.platform) !== "darwin") return null
+    const security = { securityPath: options.securityPath ?? "/usr/bin/security" }
+    return (yield* isAvailable(security)) ? make(location, security) : null
+  })
+
 /**
  * The Keychain store as the {@link CredentialStore}.
  *

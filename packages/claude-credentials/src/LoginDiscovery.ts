@@ -11,7 +11,7 @@
  * of the store, and every problem with it is named in words that never quote
  * it (the text holds tokens).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import * as fs from "node:fs/promises"
 import { Credential, Scopes } from "@tollgate/core"
@@ -24,10 +24,10 @@ import * as Redacted from "effect/Redacted"
 import * as KeychainStore from "./KeychainStore.js"
 import * as StoreLocation from "./StoreLocation.js"
 
-/** The file name Claude Code stores its login in. @since 0.3.0 */
+/** The file name Claude Code stores its login in. @since 0.2.0 */
 export const FILE_NAME = StoreLocation.FILE_NAME
 
-/** What a login record says, minus the secrets: what doctor prints. @since 0.3.0 */
+/** What a login record says, minus the secrets: what doctor prints. @since 0.2.0 */
 export interface Login {
   readonly scopes: Scopes.ScopeSet
   /** Epoch ms; `null` when absent, `null` in the record, or unknown. */
@@ -51,7 +51,7 @@ export interface Login {
  * refused login; `login.fingerprint` is then `null`); `snapshot` is what a
  * classifier or poller keeps of it.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Found {
   readonly _tag: "Found"
@@ -71,11 +71,11 @@ export interface Found {
  * `too_deep` (a document tollgate refuses to read because it could not
  * write it back safely; see `Credential.parseDocument`).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type NotFoundReason = "missing" | "unreadable" | "not_json" | "no_login" | "malformed" | "too_large" | "too_deep"
 
-/** No usable login; `path` is the file looked at, `detail` one plain sentence without any secret. @since 0.3.0 */
+/** No usable login; `path` is the file looked at, `detail` one plain sentence without any secret. @since 0.2.0 */
 export interface NotFound {
   readonly _tag: "NotFound"
   readonly path: string
@@ -84,16 +84,11 @@ export interface NotFound {
   readonly detail: string
 }
 
-/** The outcome of {@link discover}. @since 0.3.0 */
+/** The outcome of {@link discover}. @since 0.2.0 */
 export type Discovery = Found | NotFound
 
-/** Which platform's rules apply and where the `security` tool is; both for tests. @since 0.3.0 */
-export interface Options {
-  /** Default `process.platform`; the Keychain is looked at on `darwin` only. */
-  readonly platform?: NodeJS.Platform | undefined
-  /** Default `/usr/bin/security`, as `Stores.detect` (one earlier on PATH would be handed the login). */
-  readonly securityPath?: string | undefined
-}
+/** Which platform's rules apply and where the `security` tool is; both for tests. @since 0.2.0 */
+export type Options = KeychainStore.PlatformOptions
 
 const environmentToken = Config.option(Config.redacted("CLAUDE_CODE_OAUTH_TOKEN")).pipe(
   Config.map(Option.filter((token) => Redacted.value(token).trim() !== ""))
@@ -227,12 +222,9 @@ const reasonOf = (error: unknown): string => {
  */
 const fromKeychain = (location: StoreLocation.Location, options: Options) =>
   Effect.gen(function* () {
-    if ((options.platform ?? process.platform) !== "darwin") return Option.none<Found>()
-    const security = { securityPath: options.securityPath ?? "/usr/bin/security" }
-    if (!(yield* KeychainStore.isAvailable(security))) return Option.none<Found>()
-    const document = yield* KeychainStore.make(location, security).read.pipe(
-      Effect.orElseSucceed(() => Option.none<Credential.Document>())
-    )
+    const keychain = yield* KeychainStore.onThisMachine(location, options)
+    if (keychain === null) return Option.none<Found>()
+    const document = yield* keychain.read.pipe(Effect.orElseSucceed(() => Option.none<Credential.Document>()))
     return Option.flatMap(document, (held) =>
       held.claudeAiOauth === undefined
         ? Option.none()
@@ -281,7 +273,7 @@ const fromFile = (path: string): Effect.Effect<Discovery> =>
  * Every problem with the file is a {@link NotFound}; only a broken
  * `ConfigProvider` (no `HOME`) fails the effect.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const discoverWith = (options: Options = {}): Effect.Effect<Discovery, ConfigError.ConfigError> =>
   Effect.gen(function* () {
@@ -293,5 +285,5 @@ export const discoverWith = (options: Options = {}): Effect.Effect<Discovery, Co
     return yield* fromFile(location.file)
   })
 
-/** {@link discoverWith} under this machine's rules. @since 0.3.0 */
+/** {@link discoverWith} under this machine's rules. @since 0.2.0 */
 export const discover: Effect.Effect<Discovery, ConfigError.ConfigError> = discoverWith()

@@ -81,11 +81,7 @@ export const resolve = (options: {
   })
 
 /** Where to look, beyond the location. @since 0.2.0 */
-export interface DetectOptions {
-  /** Which platform's rules apply; default `process.platform` (the Keychain is macOS only). */
-  readonly platform?: NodeJS.Platform | undefined
-  /** The `security` tool; default `/usr/bin/security` (one earlier on PATH would be handed the login). */
-  readonly securityPath?: string | undefined
+export interface DetectOptions extends KeychainStore.PlatformOptions {
   /** Follow a `.credentials.json` that is a symbolic link. */
   readonly followSymlinks?: boolean | undefined
 }
@@ -103,12 +99,7 @@ export interface DetectOptions {
 export const detect = (location: Location, options: DetectOptions = {}): Effect.Effect<Resolved, StoreError> =>
   Effect.gen(function* () {
     const file = FileStore.make(location, { followSymlinks: options.followSymlinks })
-    const security = { securityPath: options.securityPath ?? "/usr/bin/security" }
-    const keychain =
-      (options.platform ?? process.platform) === "darwin" && (yield* KeychainStore.isAvailable(security))
-        ? KeychainStore.make(location, security)
-        : null
-    return yield* resolve({ file, keychain })
+    return yield* resolve({ file, keychain: yield* KeychainStore.onThisMachine(location, options) })
   })
 
 /**

@@ -16,7 +16,7 @@ export * as CredentialStore from "./CredentialStore.js"
 export * as FileStore from "./FileStore.js"
 /** @since 0.1.0 */
 export * as KeychainStore from "./KeychainStore.js"
-/** @since 0.3.0 */
+/** @since 0.2.0 */
 export * as LoginDiscovery from "./LoginDiscovery.js"
 /** @since 0.1.0 */
 export * as RefreshErrors from "./RefreshErrors.js"
