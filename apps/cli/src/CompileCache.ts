@@ -28,9 +28,10 @@
  * from cached data (`import()` then throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING
  * on every hit), so build.mjs keeps import() out of the bundles instead.
  *
- * Plain TypeScript with `node:` imports only: it is inlined into the
- * dispatcher, which loads no package.
+ * `node:` imports and `@tollgate/files`' AtomicFile only (no Effect): it is
+ * inlined into the dispatcher, which loads no package at run time.
  */
+import * as AtomicFile from "@tollgate/files/AtomicFile"
 import { createHash } from "node:crypto"
 import {
   closeSync,
@@ -42,9 +43,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
-  unlinkSync,
-  writeSync
+  unlinkSync
 } from "node:fs"
 import { Module } from "node:module"
 import { basename, dirname, join } from "node:path"
@@ -58,7 +57,6 @@ const MAX_BYTES = 64 * 1024 * 1024
 /** A temp file older than this was left by a process killed mid-write. */
 const STALE_TEMP_MS = 60 * 60 * 1000
 const VARIANT = /^[a-z][a-z0-9-]{0,40}$/
-const TEMP = ".tmp-"
 /** File header: magic, CRC-32 of the data, the data's length. */
 const MAGIC = 0x31434754 // "TGC1"
 const HEADER = 12
@@ -158,22 +156,10 @@ const readBundle = (file: string): { readonly source: string; readonly identity:
 }
 
 const writeCache = (dir: string, name: string, prefix: string, data: Buffer): void => {
-  const temp = join(dir, `${TEMP}${process.pid}-${Math.random().toString(36).slice(2)}`)
-  let fd: number | undefined
   try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    let written = 0
-    while (written < data.length) written += writeSync(fd, data, written)
-    closeSync(fd)
-    fd = undefined
-    renameSync(temp, join(dir, name))
+    // A cache is rebuilt from source when lost: no fsync.
+    AtomicFile.writeSync(join(dir, name), data, { durable: false })
   } catch {
-    if (fd !== undefined) closeSync(fd)
-    try {
-      unlinkSync(temp)
-    } catch {
-      // Never created, or already gone.
-    }
     return
   }
   // Older builds' caches for this bundle and command, and temp files of processes killed mid-write.
@@ -188,7 +174,7 @@ const writeCache = (dir: string, name: string, prefix: string, data: Buffer): vo
     const path = join(dir, entry)
     try {
       if (entry.startsWith(prefix) && entry !== name) unlinkSync(path)
-      else if (entry.startsWith(TEMP) && now - lstatSync(path).mtimeMs > STALE_TEMP_MS) unlinkSync(path)
+      else if (AtomicFile.isTempName(entry) && now - lstatSync(path).mtimeMs > STALE_TEMP_MS) unlinkSync(path)
     } catch {
       // Tidying is best effort: another process may have removed it first.
     }

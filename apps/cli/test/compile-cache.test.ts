@@ -256,11 +256,12 @@ describe("CompileCache.load", { timeout: 60_000 }, () => {
   it("removes a temp file left by a process killed mid-write once it is old", async () => {
     const box = sandbox()
     mkdirSync(store(box), { recursive: true, mode: 0o700 })
-    const left = join(store(box), ".tmp-999999-abc")
+    // AtomicFile temp names: the cache is written through AtomicFile.writeSync.
+    const left = join(store(box), ".some-cache.v8.0123456789abcdef.tmp")
     writeFileSync(left, "half a cache")
     const old = new Date(Date.now() - 2 * 60 * 60 * 1000)
     utimesSync(left, old, old)
-    const fresh = join(store(box), ".tmp-999998-def")
+    const fresh = join(store(box), ".some-cache.v8.fedcba9876543210.tmp")
     writeFileSync(fresh, "another process is writing this one")
     await once(box)
     expect(existsSync(left)).toBe(false)

@@ -8,7 +8,8 @@
  * following it. The temp file is removed on any failure.
  *
  * `write` does it in one call (`create` for a file that must not exist
- * yet). `prepare` exposes the steps for a writer that
+ * yet; `writeSync` for code that cannot wait for the event loop: an exit
+ * handler, a CommonJS start-up path). `prepare` exposes the steps for a writer that
  * must prove the disk has room before it does something irreversible (the
  * credential store fills and fsyncs its temp file before a refresh token is
  * spent, and only patches and commits it after).
@@ -16,7 +17,20 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { constants, fdatasyncSync, ftruncateSync, renameSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync as writeBytesSync
+} from "node:fs"
 import { type FileHandle, link, lstat, open, readdir, rename, rm } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { errorCode } from "./internal/stats.js"
@@ -135,7 +149,7 @@ export const sweepTemps = async (target: string): Promise<number> => {
   const names = await readdir(dir).catch(() => [] as Array<string>)
   let removed = 0
   for (const name of names) {
-    if (!name.startsWith(prefix) || !TEMP_SUFFIX.test(name.slice(prefix.length))) continue
+    if (!isTempName(name, prefix)) continue
     const path = join(dir, name)
     const st = await lstat(path).catch(() => null)
     if (st?.isFile() !== true) continue
@@ -147,6 +161,51 @@ export const sweepTemps = async (target: string): Promise<number> => {
   return removed
 }
 
+/**
+ * {@link sweepTemps}, synchronously, for an exit handler that holds the lock
+ * of every writer of `target`. Returns how many it removed; never throws.
+ *
+ * @since 0.2.0
+ */
+export const sweepTempsSync = (target: string): number => {
+  const dir = dirname(target)
+  const prefix = tempPrefix(target)
+  let names: Array<string>
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  let removed = 0
+  for (const name of names) {
+    if (!isTempName(name, prefix)) continue
+    try {
+      const path = join(dir, name)
+      if (!lstatSync(path).isFile()) continue
+      unlinkSync(path)
+      removed++
+    } catch {
+      // Gone already, or not ours to remove: either way nothing to do.
+    }
+  }
+  return removed
+}
+
+/**
+ * Whether `name` (a bare file name) is a temp file of {@link tempPathFor}'s
+ * making — of `target` when given, else of any target — so a directory's
+ * owner can tidy what writers killed mid-write left, by its own rules.
+ *
+ * @since 0.2.0
+ */
+export const isTempName = (name: string, prefixOrTarget?: string): boolean => {
+  if (prefixOrTarget === undefined) return name.startsWith(".") && TEMP_ANY.test(name)
+  const prefix = prefixOrTarget.endsWith(".") ? prefixOrTarget : tempPrefix(prefixOrTarget)
+  return name.startsWith(prefix) && TEMP_SUFFIX.test(name.slice(prefix.length))
+}
+
+const TEMP_ANY = /\.[0-9a-f]{16}\.tmp$/
+
 const createTemp = async (target: string, mode: number): Promise<{ path: string; handle: FileHandle }> => {
   for (let attempt = 1; ; attempt++) {
     const path = tempPathFor(target)
@@ -157,6 +216,9 @@ const createTemp = async (target: string, mode: number): Promise<{ path: string;
     }
   }
 }
+
+// What a filesystem that cannot fsync a directory answers.
+const DIRECTORY_SYNC_UNSUPPORTED = new Set(["EINVAL", "EISDIR", "EPERM", "EBADF", "ENOTSUP"])
 
 /**
  * fsyncs `dir`, so a rename in it survives a power loss. Filesystems that
@@ -171,9 +233,7 @@ export const syncDirectory = async (dir: string): Promise<void> => {
     handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
     await handle.sync()
   } catch (error) {
-    const code = errorCode(error)
-    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM" && code !== "EBADF" && code !== "ENOTSUP")
-      throw error
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has(errorCode(error) ?? "")) throw error
   } finally {
     await handle?.close().catch(() => {})
   }
@@ -250,7 +310,7 @@ export const prepare = async (target: string, options: Options = {}): Promise<Pr
       if (data !== null) {
         const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
         let offset = 0
-        while (offset < bytes.length) offset += writeSync(handle.fd, bytes, offset, bytes.length - offset, offset)
+        while (offset < bytes.length) offset += writeBytesSync(handle.fd, bytes, offset, bytes.length - offset, offset)
         if (bytes.length !== length) ftruncateSync(handle.fd, bytes.length)
         length = bytes.length
         if (durable) fdatasyncSync(handle.fd)
@@ -307,5 +367,61 @@ export const write = async (target: string, data: string | Uint8Array, options: 
     await prepared.commit()
   } finally {
     await prepared.discard()
+  }
+}
+
+/**
+ * {@link write}, synchronously: the same random `O_EXCL|O_NOFOLLOW` temp
+ * file, exact mode, fsync of the file and of the directory when durable (the
+ * default), rename over `target`, temp file removed on any failure. For code
+ * that cannot yield to the event loop — a process-exit handler, a start-up
+ * path that must stay synchronous. Throws what the failed step threw.
+ *
+ * @since 0.2.0
+ */
+export const writeSync = (target: string, data: string | Uint8Array, options: Options = {}): void => {
+  const mode = options.mode ?? DEFAULT_MODE
+  const durable = options.durable ?? true
+  let path = tempPathFor(target)
+  let fd: number | undefined
+  for (let attempt = 1; fd === undefined; attempt++) {
+    try {
+      fd = openSync(path, CREATE_FLAGS, mode)
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST" || attempt >= CREATE_ATTEMPTS) throw error
+      path = tempPathFor(target)
+    }
+  }
+  try {
+    try {
+      fchmodSync(fd, mode)
+      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
+      let offset = 0
+      while (offset < bytes.length) offset += writeBytesSync(fd, bytes, offset, bytes.length - offset, offset)
+      if (durable) fdatasyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(path, target)
+  } catch (error) {
+    try {
+      unlinkSync(path)
+    } catch {
+      // Never created or already renamed.
+    }
+    throw error
+  }
+  if (durable) syncDirectorySync(dirname(target))
+}
+
+const syncDirectorySync = (dir: string): void => {
+  let fd: number | undefined
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+    fsyncSync(fd)
+  } catch (error) {
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has(errorCode(error) ?? "")) throw error
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
 }
