@@ -9,20 +9,16 @@ import { AtomicFile, LockDir, LockOwner, PrivateDirectory, SafeRead } from "@tol
 import {
   closeSync,
   constants,
-  fchmodSync,
   fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync as nodeReadFileSync,
   readSync,
-  renameSync,
   rmdirSync,
-  unlinkSync,
-  writeSync
+  unlinkSync
 } from "node:fs"
-import { basename, dirname, join } from "node:path"
+import { dirname } from "node:path"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
@@ -137,17 +133,6 @@ const quietly = (f: () => void): void => {
   }
 }
 
-const TEMP_NAME = /^[0-9a-f]{16}\.tmp$/
-
-/** Removes AtomicFile temp files of `target` (as `AtomicFile.sweepTemps`, synchronously). */
-const sweepTempsSync = (target: string): void => {
-  const prefix = `.${basename(target)}.`
-  for (const name of readdirSync(dirname(target))) {
-    if (name.startsWith(prefix) && TEMP_NAME.test(name.slice(prefix.length)))
-      quietly(() => unlinkSync(join(dirname(target), name)))
-  }
-}
-
 /** {@link readFile}, synchronously, for a process that is ending. */
 const readFileSync = (path: string): StoreFile => {
   try {
@@ -168,24 +153,9 @@ const readFileSync = (path: string): StoreFile => {
   }
 }
 
-/** {@link writeFile}, synchronously (an AtomicFile temp name, 0600, renamed into place). */
-const writeFileSync = (path: string, file: StoreFile): void => {
-  const temp = AtomicFile.tempPathFor(path)
-  const fd = openSync(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)
-  try {
-    fchmodSync(fd, 0o600)
-    const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`, "utf8")
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    renameSync(temp, path)
-  } catch (error) {
-    quietly(() => unlinkSync(temp))
-    throw error
-  }
-}
+/** {@link writeFile}, synchronously. */
+const writeFileSync = (path: string, file: StoreFile): void =>
+  AtomicFile.writeSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, durable: false })
 
 /**
  * A change to the file, as a pure function of its current contents (`null`:
@@ -222,8 +192,8 @@ const finishSync = (entry: Pending): void => {
   const finish = () => {
     if (entry.change !== undefined && !entry.done) quietly(() => applySync(entry.path, entry.change!))
     entry.done = true
-    quietly(() => sweepTempsSync(entry.path))
-    quietly(() => sweepTempsSync(`${lockPath}.owner`))
+    quietly(() => AtomicFile.sweepTempsSync(entry.path))
+    quietly(() => AtomicFile.sweepTempsSync(`${lockPath}.owner`))
   }
   const { lock } = entry
   if (lock === null) {
