@@ -12,7 +12,7 @@
  *
  * @since 0.2.0
  */
-import type { Stats } from "node:fs"
+import { lstatSync, mkdirSync, rmdirSync, type Stats } from "node:fs"
 import { lstat, mkdir, rmdir, utimes } from "node:fs/promises"
 import { errorCode } from "./internal/stats.js"
 import * as LockOwner from "./LockOwner.js"
@@ -145,6 +145,59 @@ export const release = async (held: Held): Promise<Released> => {
   if (!isInstance(stat, held)) return "taken-over"
   await rmdir(held.path).catch(ignoreMissing)
   return "released"
+}
+
+/**
+ * For a process that is ending (an exit handler, where nothing async runs):
+ * runs `finish` and removes the lock if `held` is still our instance, and
+ * answers as {@link release} does. A lock taken over by someone else is left
+ * to them and `finish` is not run: what it would write is no longer ours to
+ * write. Never throws for a missing lock; `finish`'s own errors propagate
+ * after the lock is removed.
+ *
+ * @since 0.2.0
+ */
+export const finishAndReleaseSync = (held: Held, finish: () => void = () => {}): Released => {
+  const stat = lstatSync(held.path, { throwIfNoEntry: false })
+  if (stat === undefined) return "gone"
+  if (!isInstance(stat, held)) return "taken-over"
+  try {
+    finish()
+  } finally {
+    try {
+      rmdirSync(held.path)
+    } catch (error) {
+      ignoreMissing(error)
+    }
+  }
+  return "released"
+}
+
+/**
+ * For a process that is ending: takes the lock only if nobody holds it (a
+ * plain `mkdir`, 0700, never a takeover: there is no time left to wait out a
+ * stale one), runs `finish` holding it and removes it. `false`, with
+ * `finish` not run, when someone holds it.
+ *
+ * @since 0.2.0
+ */
+export const withFreeLockSync = (path: string, finish: () => void): boolean => {
+  try {
+    mkdirSync(path, { mode: 0o700 })
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false
+    throw error
+  }
+  try {
+    finish()
+  } finally {
+    try {
+      rmdirSync(path)
+    } catch (error) {
+      ignoreMissing(error)
+    }
+  }
+  return true
 }
 
 /**

@@ -11,7 +11,7 @@
  *
  * @since 0.2.0
  */
-import { constants } from "node:fs"
+import { closeSync, constants, openSync, readSync, unlinkSync } from "node:fs"
 import { open, unlink } from "node:fs/promises"
 import { write as writeAtomic, sweepTemps } from "./AtomicFile.js"
 import { errorCode } from "./internal/stats.js"
@@ -121,6 +121,28 @@ export const removeIfOurs = async (file: string, lockBirthtimeMs: number): Promi
   await unlink(file).catch((error: unknown) => {
     if (errorCode(error) !== "ENOENT") throw error
   })
+}
+
+/**
+ * {@link removeIfOurs}, synchronously, for an exit handler. Never throws.
+ *
+ * @since 0.2.0
+ */
+export const removeIfOursSync = (file: string, lockBirthtimeMs: number): void => {
+  try {
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    let text: string
+    try {
+      const buffer = Buffer.alloc(MAX_BYTES)
+      text = buffer.toString("utf8", 0, readSync(fd, buffer, 0, MAX_BYTES, 0))
+    } finally {
+      closeSync(fd)
+    }
+    const record = parse(text)
+    if (record !== null && record.pid === process.pid && record.lockBirthtimeMs === lockBirthtimeMs) unlinkSync(file)
+  } catch {
+    // No record, unreadable, or already gone: nothing of ours to remove.
+  }
 }
 
 /**

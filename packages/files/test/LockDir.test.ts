@@ -215,6 +215,60 @@ describe("LockOwner and ProcessIdentity", () => {
     await LockOwner.removeIfOurs(file, 100)
     expect(existsSync(file)).toBe(false)
   })
+
+  it("removeIfOursSync removes only our record, and is quiet about a missing one", async () => {
+    const file = join(scratch(), "x.owner")
+    await LockOwner.write(file, { ...LockOwner.recordFor(100), pid: process.pid + 1 })
+    LockOwner.removeIfOursSync(file, 100)
+    expect(existsSync(file)).toBe(true)
+    await LockOwner.write(file, LockOwner.recordFor(100))
+    LockOwner.removeIfOursSync(file, 101)
+    expect(existsSync(file)).toBe(true)
+    LockOwner.removeIfOursSync(file, 100)
+    expect(existsSync(file)).toBe(false)
+    expect(() => LockOwner.removeIfOursSync(file, 100)).not.toThrow()
+  })
+})
+
+describe("LockDir at exit, synchronously", () => {
+  it("finishAndReleaseSync finishes and removes our instance, and reports a lock that is gone", async () => {
+    const path = join(scratch(), "state.json.lock")
+    const lock = await LockDir.acquire(path, { ownerFile: null })
+    const finished: Array<boolean> = []
+    expect(LockDir.finishAndReleaseSync(lock.held, () => finished.push(existsSync(path)))).toBe("released")
+    expect(finished).toEqual([true])
+    expect(existsSync(path)).toBe(false)
+    expect(LockDir.finishAndReleaseSync(lock.held, () => finished.push(false))).toBe("gone")
+    expect(finished).toEqual([true])
+    await lock.release()
+  })
+
+  it("finishAndReleaseSync leaves a successor's lock alone and does not finish", async () => {
+    const path = join(scratch(), "state.json.lock")
+    const lock = await LockDir.acquire(path, { ownerFile: null })
+    // Someone judged ours stale and made their own instance in its place.
+    rmdirSync(path)
+    const successor = await LockDir.acquire(path, { ownerFile: null })
+    let finished = false
+    expect(LockDir.finishAndReleaseSync(lock.held, () => (finished = true))).toBe("taken-over")
+    expect(finished).toBe(false)
+    expect(existsSync(path)).toBe(true)
+    await successor.release()
+    await lock.release()
+  })
+
+  it("withFreeLockSync takes a free lock for the finish and removes it, and never takes a held one", async () => {
+    const path = join(scratch(), "state.json.lock")
+    const seen: Array<boolean> = []
+    expect(LockDir.withFreeLockSync(path, () => seen.push(statSync(path).isDirectory()))).toBe(true)
+    expect(seen).toEqual([true])
+    expect(existsSync(path)).toBe(false)
+    const held = await LockDir.acquire(path, { ownerFile: null })
+    expect(LockDir.withFreeLockSync(path, () => seen.push(false))).toBe(false)
+    expect(seen).toEqual([true])
+    expect(existsSync(path)).toBe(true)
+    await held.release()
+  })
 })
 
 describe("AtomicFile.sweepTemps", () => {

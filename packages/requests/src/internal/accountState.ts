@@ -6,18 +6,7 @@
  */
 import * as Backoff from "@tollgate/core/Backoff"
 import { AtomicFile, LockDir, LockOwner, PrivateDirectory, SafeRead } from "@tollgate/files"
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync as nodeReadFileSync,
-  readSync,
-  rmdirSync,
-  unlinkSync
-} from "node:fs"
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from "node:fs"
 import { dirname } from "node:path"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -199,23 +188,11 @@ const finishSync = (entry: Pending): void => {
   if (lock === null) {
     if (entry.change === undefined || entry.done) return
     mkdirSync(dirname(entry.path), { recursive: true, mode: 0o700 })
-    mkdirSync(lockPath, { mode: 0o700 })
-    finish()
-    quietly(() => rmdirSync(lockPath))
+    LockDir.withFreeLockSync(lockPath, finish)
     return
   }
-  const { held } = lock
-  const stat = lstatSync(held.path, { throwIfNoEntry: false })
-  if (stat?.isDirectory() === true && stat.ino === held.ino && stat.birthtimeMs === held.birthtimeMs) {
-    finish()
-    quietly(() => rmdirSync(held.path))
-  }
-  quietly(() => {
-    const record = LockOwner.parse(nodeReadFileSync(`${lockPath}.owner`, "utf8").slice(0, LockOwner.MAX_BYTES))
-    if (record !== null && record.pid === process.pid && record.lockBirthtimeMs === held.birthtimeMs) {
-      unlinkSync(`${lockPath}.owner`)
-    }
-  })
+  LockDir.finishAndReleaseSync(lock.held, finish)
+  LockOwner.removeIfOursSync(`${lockPath}.owner`, lock.held.birthtimeMs)
 }
 
 const finishAllSync = (): void => {
