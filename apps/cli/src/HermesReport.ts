@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import { readFile, stat } from "node:fs/promises"
-import * as HermesInstall from "./HermesInstall.js"
+import * as HermesInstall from "@tollgate/gateway/HermesInstall"
 
 /** Field names are part of `doctor --json`'s contract. */
 export interface HermesFacts {

@@ -16,5 +16,11 @@ export * as Envelope from "./Envelope.js"
 export * as Gateway from "./Gateway.js"
 /** GatewayKey: the per-user key clients present instead of a real credential. @since 0.1.0 */
 export * as GatewayKey from "./GatewayKey.js"
+/** HermesConfig: the edits that point Hermes Agent at the gateway (config.yaml, .env, auth.json) and their undoing. @since 0.2.0 */
+export * as HermesConfig from "./HermesConfig.js"
+/** HermesInstall: installs and uninstalls the Hermes integration with backups and atomic writes. @since 0.2.0 */
+export * as HermesInstall from "./HermesInstall.js"
+/** HermesPlugin: the plugin Hermes loads, which routes its refreshes through `tollgate token`. @since 0.2.0 */
+export * as HermesPlugin from "./HermesPlugin.js"
 /** Paths: where the gateway keeps its key, accounts, socket and state. @since 0.1.0 */
 export * as Paths from "./Paths.js"

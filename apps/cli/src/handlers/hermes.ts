@@ -4,7 +4,7 @@ import * as GatewayPaths from "@tollgate/gateway/Paths"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as HermesInstall from "../HermesInstall.js"
+import * as HermesInstall from "@tollgate/gateway/HermesInstall"
 import * as SelfCommand from "../SelfCommand.js"
 import * as UsageError from "../UsageError.js"
 

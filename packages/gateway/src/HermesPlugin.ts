@@ -12,9 +12,11 @@
  * number of callers, every field kept) and makes the write-back a no-op.
  * When Hermes lacks a function it wraps, it wraps none, logs one warning and
  * records why in `state.json`, which `tollgate doctor` reports.
+ *
+ * @since 0.2.0
  */
 
-/** Files in the plugin's directory. */
+/** Files in the plugin's directory. @since 0.2.0 */
 export const FILES = {
   manifest: "plugin.yaml",
   code: "__init__.py",
@@ -26,14 +28,14 @@ export const FILES = {
   install: "install.json"
 } as const
 
-/** How long the plugin waits for `tollgate token` (a refresh waits for Claude Code's lock). */
+/** How long the plugin waits for `tollgate token` (a refresh waits for Claude Code's lock). @since 0.2.0 */
 export const TOKEN_TIMEOUT_SECONDS = 60
 
-/** The plugin's config.json. */
+/** The plugin's config.json. @since 0.2.0 */
 export const config = (command: ReadonlyArray<string>): string =>
   `${JSON.stringify({ command, timeoutSeconds: TOKEN_TIMEOUT_SECONDS }, null, 2)}\n`
 
-/** plugin.yaml: a standalone plugin (the kind Hermes loads from `plugins.enabled`). */
+/** plugin.yaml: a standalone plugin (the kind Hermes loads from `plugins.enabled`). @since 0.2.0 */
 export const MANIFEST = `name: tollgate
 version: "1"
 kind: standalone
@@ -41,7 +43,7 @@ description: Routes Hermes's Claude Code refreshes through 'tollgate token' (Cla
 author: tollgate
 `
 
-/** __init__.py. Plain Python 3.8+, standard library only. */
+/** __init__.py. Plain Python 3.8+, standard library only. @since 0.2.0 */
 export const CODE = String.raw`"""tollgate for Hermes Agent (written by 'tollgate hermes install'; 'tollgate hermes uninstall' removes it).
 
 Hermes refreshes Claude Code's login itself -- without Claude Code's locks, keeping only four fields -- when

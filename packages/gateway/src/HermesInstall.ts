@@ -7,6 +7,11 @@
  * records what each file held before, so uninstall restores the backup when
  * the file is still as install left it, and otherwise removes exactly what
  * install added.
+ *
+ * Lives with the gateway (Hermes reaches the login through it and `tollgate
+ * token`); the CLI's `tollgate hermes` only parses arguments and prints.
+ *
+ * @since 0.2.0
  */
 import { AtomicFile } from "@tollgate/files"
 import * as Either from "effect/Either"
@@ -16,7 +21,7 @@ import { dirname, join } from "node:path"
 import * as HermesConfig from "./HermesConfig.js"
 import * as HermesPlugin from "./HermesPlugin.js"
 
-/** An install or uninstall that cannot go ahead; nothing was written. */
+/** An install or uninstall that cannot go ahead; nothing was written. @since 0.2.0 */
 export class Refused extends Error {
   readonly _tag = "Refused"
 }
@@ -42,7 +47,7 @@ interface Record_ {
   readonly files: { readonly [K in FileKind]?: FileRecord }
 }
 
-/** Where Hermes keeps its files: `--hermes-home`, else `$HERMES_HOME`, else `~/.hermes` (Hermes's `get_hermes_home`). */
+/** Where Hermes keeps its files: `--hermes-home`, else `$HERMES_HOME`, else `~/.hermes` (Hermes's `get_hermes_home`). @since 0.2.0 */
 export const hermesHome = (env: Readonly<Record<string, string | undefined>>, option?: string): string => {
   if (option !== undefined && option.trim() !== "") return option
   const fromEnv = env["HERMES_HOME"]?.trim()
@@ -50,7 +55,7 @@ export const hermesHome = (env: Readonly<Record<string, string | undefined>>, op
   return join(env["HOME"] ?? "/", ".hermes")
 }
 
-/** The paths of one Hermes home. */
+/** The paths of one Hermes home. @since 0.2.0 */
 export const paths = (home: string) => {
   const plugin = join(home, "plugins", HermesConfig.PLUGIN)
   return {
@@ -126,7 +131,7 @@ const refuseIf = <A>(either: Either.Either<A, string>, path: string, verb: strin
   return either.right
 }
 
-/** What install needs from its caller. */
+/** What install needs from its caller. @since 0.2.0 */
 export interface InstallOptions {
   readonly home: string
   readonly port: number
@@ -142,7 +147,7 @@ export interface InstallOptions {
 
 const show = (value: string | null): string => (value === null ? "(none)" : value)
 
-/** Points Hermes at the gateway and installs the plugin. Throws {@link Refused}. */
+/** Points Hermes at the gateway and installs the plugin. Throws {@link Refused}. @since 0.2.0 */
 export const install = async (options: InstallOptions): Promise<void> => {
   const { log } = options
   const p = paths(options.home)
@@ -243,7 +248,7 @@ export const install = async (options: InstallOptions): Promise<void> => {
   )
 }
 
-/** What uninstall needs from its caller. */
+/** What uninstall needs from its caller. @since 0.2.0 */
 export interface UninstallOptions {
   readonly home: string
   readonly dryRun: boolean
@@ -274,7 +279,7 @@ const revert = async (kind: FileKind, rec: FileRecord, baseUrl: string, current:
   }
 }
 
-/** Restores Hermes's files and removes the plugin. Throws {@link Refused}. */
+/** Restores Hermes's files and removes the plugin. Throws {@link Refused}. @since 0.2.0 */
 export const uninstall = async (options: UninstallOptions): Promise<void> => {
   const { log, dryRun } = options
   const p = paths(options.home)

@@ -18,6 +18,11 @@
  * Each edit records what it found (`Previous`), so an uninstall after Hermes
  * or the user changed the file removes exactly what was added and puts back
  * what was there.
+ *
+ * Part of the gateway package because Hermes is configured against the
+ * gateway: these edits are what makes Hermes a gateway client.
+ *
+ * @since 0.2.0
  */
 import * as Either from "effect/Either"
 import {
@@ -32,17 +37,17 @@ import {
 } from "jsonc-parser"
 import * as YAML from "yaml"
 
-/** The plugin's name: its directory under `$HERMES_HOME/plugins/` and its `plugins.enabled` entry. */
+/** The plugin's name: its directory under `$HERMES_HOME/plugins/` and its `plugins.enabled` entry. @since 0.2.0 */
 export const PLUGIN = "tollgate"
-/** The `.env` variable Hermes reads first for an Anthropic credential. */
+/** The `.env` variable Hermes reads first for an Anthropic credential. @since 0.2.0 */
 export const ENV_VAR = "ANTHROPIC_TOKEN"
-/** The credential source Hermes must not read (Claude Code's `~/.claude/.credentials.json`). */
+/** The credential source Hermes must not read (Claude Code's `~/.claude/.credentials.json`). @since 0.2.0 */
 export const SUPPRESSED = { provider: "anthropic", source: "claude_code" } as const
 
-/** The base URL Hermes is given: the gateway's `/anthropic` prefix. */
+/** The base URL Hermes is given: the gateway's `/anthropic` prefix. @since 0.2.0 */
 export const baseUrl = (port: number): string => `http://127.0.0.1:${port}/anthropic`
 
-/** What `config.yaml` held before install, for uninstall. */
+/** What `config.yaml` held before install, for uninstall. @since 0.2.0 */
 export interface ConfigPrevious {
   readonly modelExisted: boolean
   /** `model: <name>` (a bare string), which install turns into `model: {default: <name>, …}`. */
@@ -53,14 +58,14 @@ export interface ConfigPrevious {
   readonly pluginEnabled: boolean
 }
 
-/** What `auth.json` held before install, for uninstall. */
+/** What `auth.json` held before install, for uninstall. @since 0.2.0 */
 export interface AuthPrevious {
   readonly suppressedExisted: boolean
   readonly providerExisted: boolean
   readonly listed: boolean
 }
 
-/** A planned edit: the new text (`null` when nothing changes) and what was there. */
+/** A planned edit: the new text (`null` when nothing changes) and what was there. @since 0.2.0 */
 export interface Planned<P> {
   readonly text: string | null
   readonly previous: P
@@ -115,7 +120,7 @@ const scalarString = (node: unknown): string | null => {
   return null
 }
 
-/** Points Hermes at the gateway in `config.yaml` (`null`: no file yet). */
+/** Points Hermes at the gateway in `config.yaml` (`null`: no file yet). @since 0.2.0 */
 export const planConfig = (text: string | null, url: string): Either.Either<Planned<ConfigPrevious>, string> =>
   Either.gen(function* () {
     const source = text ?? ""
@@ -158,7 +163,7 @@ export const planConfig = (text: string | null, url: string): Either.Either<Plan
     return { text: print(doc, source), previous }
   })
 
-/** Undoes {@link planConfig} in a file changed since: `null` when there is nothing of ours left. */
+/** Undoes {@link planConfig} in a file changed since: `null` when there is nothing of ours left. @since 0.2.0 */
 export const revertConfig = (
   text: string,
   url: string,
@@ -210,7 +215,7 @@ const ENV_LINE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${ENV_VAR}[ \\t]*=`)
 const lines = (text: string): Array<string> => (text === "" ? [] : text.replace(/\n$/, "").split("\n"))
 const joined = (all: ReadonlyArray<string>): string => (all.length === 0 ? "" : `${all.join("\n")}\n`)
 
-/** Sets `ANTHROPIC_TOKEN=<key>` in `.env`, keeping every other line; later duplicates (which would win) are dropped. */
+/** Sets `ANTHROPIC_TOKEN=<key>` in `.env`, keeping every other line; later duplicates (which would win) are dropped. @since 0.2.0 */
 export const planEnv = (text: string | null, key: string): Planned<{ readonly hadVar: boolean }> => {
   const before = lines(text ?? "")
   const ours = `${ENV_VAR}=${key}`
@@ -229,7 +234,7 @@ export const planEnv = (text: string | null, key: string): Planned<{ readonly ha
   return { text: next === text ? null : next, previous: { hadVar } }
 }
 
-/** Undoes {@link planEnv}: our line goes, the lines the backup had for the variable come back where it was. */
+/** Undoes {@link planEnv}: our line goes, the lines the backup had for the variable come back where it was. @since 0.2.0 */
 export const revertEnv = (text: string, key: string, backup: string | null): string | null => {
   const ours = `${ENV_VAR}=${key}`
   const current = lines(text)
@@ -254,7 +259,7 @@ const parseAuth = (text: string): Either.Either<Record<string, unknown>, string>
 const edit = (text: string, path: JSONPath, value: unknown, options: { isArrayInsertion?: boolean } = {}): string =>
   applyEdits(text, modify(text, path, value, { ...FORMAT, ...options }) as Array<Edit>)
 
-/** Adds `claude_code` to `suppressed_sources.anthropic` in `auth.json`; a new file is a store Hermes accepts. */
+/** Adds `claude_code` to `suppressed_sources.anthropic` in `auth.json`; a new file is a store Hermes accepts. @since 0.2.0 */
 export const planAuth = (text: string | null): Either.Either<Planned<AuthPrevious>, string> =>
   Either.gen(function* () {
     const { provider, source } = SUPPRESSED
@@ -288,7 +293,7 @@ export const planAuth = (text: string | null): Either.Either<Planned<AuthPreviou
     return { text: next, previous }
   })
 
-/** Undoes {@link planAuth} in a file changed since: `null` when there is nothing of ours left. */
+/** Undoes {@link planAuth} in a file changed since: `null` when there is nothing of ours left. @since 0.2.0 */
 export const revertAuth = (text: string, previous: AuthPrevious): Either.Either<string | null, string> =>
   Either.gen(function* () {
     const { provider, source } = SUPPRESSED
