@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises"
 import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 import pkg from "../package.json" with { type: "json" }
-import * as OpenCodeConfig from "./OpenCodeConfig.js"
+import * as OpenCodeConfig from "@tollgate/opencode/OpenCodeConfig"
 
 /** One listing of the plugin. */
 export interface Listing {

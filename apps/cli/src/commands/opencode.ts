@@ -27,7 +27,7 @@ import * as Option from "effect/Option"
 import * as os from "node:os"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as ConfigFile from "../ConfigFile.js"
-import * as OpenCodeConfig from "../OpenCodeConfig.js"
+import * as OpenCodeConfig from "@tollgate/opencode/OpenCodeConfig"
 import * as UsageError from "../UsageError.js"
 import pkg from "../../package.json" with { type: "json" }
 

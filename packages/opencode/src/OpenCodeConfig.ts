@@ -15,18 +15,26 @@
  *   their `plugin` lists are concatenated.
  * - Both parse as JSON with comments and trailing commas; a file that does not
  *   parse makes opencode drop the global config or stop.
+ *
+ * This is the installer's half of the package, not part of the published
+ * plugin: a workspace-only export (`@tollgate/opencode/OpenCodeConfig`) that
+ * the CLI's esbuild bundle inlines, with `jsonc-parser`, so the plugin's
+ * tarball stays one dependency-free bundle. It lives here because the file
+ * it edits is the one that loads this package's plugin.
+ *
+ * @since 0.2.0
  */
 import * as Either from "effect/Either"
 // The ES module build: the UMD entry ("main") requires its parts dynamically, which esbuild cannot bundle.
 import * as Jsonc from "jsonc-parser/lib/esm/main.js"
 
-/** The global config files, from the one that wins to the one that loses. */
+/** The global config files, from the one that wins to the one that loses. @since 0.2.0 */
 export const GLOBAL_NAMES = ["opencode.jsonc", "opencode.json", "config.json"] as const
 
-/** The file a global install creates when there is none (as opencode itself does). */
+/** The file a global install creates when there is none (as opencode itself does). @since 0.2.0 */
 export const GLOBAL_NEW = "opencode.jsonc"
 
-/** The project config files, relative to the project directory, in the order opencode's own editor picks them. */
+/** The project config files, relative to the project directory, in the order opencode's own editor picks them. @since 0.2.0 */
 export const PROJECT_NAMES = [
   "opencode.json",
   "opencode.jsonc",
@@ -34,19 +42,19 @@ export const PROJECT_NAMES = [
   ".opencode/opencode.jsonc"
 ] as const
 
-/** The file a project install creates when there is none. */
+/** The file a project install creates when there is none. @since 0.2.0 */
 export const PROJECT_NEW = "opencode.json"
 
 /** Parse options matching opencode's. */
 const PARSE: Jsonc.ParseOptions = { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true }
 
-/** One candidate file as read: `text` is `null` when it does not exist. */
+/** One candidate file as read: `text` is `null` when it does not exist. @since 0.2.0 */
 export interface Candidate {
   readonly path: string
   readonly text: string | null
 }
 
-/** A candidate that exists and parses. */
+/** A candidate that exists and parses. @since 0.2.0 */
 export interface Parsed {
   readonly path: string
   readonly text: string
@@ -63,6 +71,7 @@ const lineColumn = (text: string, offset: number): string => {
 /**
  * Parses a config file as opencode does (JSONC, trailing commas). Left: why it
  * cannot be edited, in words; nothing is ever written to such a file.
+ * @since 0.2.0
  */
 export const parse = (text: string): Either.Either<Record<string, unknown>, string> => {
   if (text.trim() === "") return Either.right({})
@@ -84,6 +93,7 @@ const specOf = (entry: unknown): unknown => (Array.isArray(entry) ? entry[0] : e
 /**
  * Whether a plugin spec is tollgate's: the bundle by its file name (any
  * checkout, any version) or the `@tollgate/opencode` package.
+ * @since 0.2.0
  */
 export const isTollgateSpec = (spec: unknown): boolean =>
   typeof spec === "string" &&
@@ -92,7 +102,7 @@ export const isTollgateSpec = (spec: unknown): boolean =>
 const hasTollgate = (config: Record<string, unknown>): boolean =>
   Array.isArray(config["plugin"]) && config["plugin"].some((entry) => isTollgateSpec(specOf(entry)))
 
-/** The plugin's npm package; opencode installs a plugin listed by package name itself. */
+/** The plugin's npm package; opencode installs a plugin listed by package name itself. @since 0.2.0 */
 export const PACKAGE = "@tollgate/opencode"
 
 /**
@@ -102,10 +112,11 @@ export const PACKAGE = "@tollgate/opencode"
  * anyway, and the plugin and the CLI share on-disk formats (the account state
  * file, the credential locks) — the pair released together is the pair
  * tested together. Installing again after upgrading the CLI moves the pin.
+ * @since 0.2.0
  */
 export const packageSpec = (version: string): string => `${PACKAGE}@${version}`
 
-/** The file to edit and why it is that one. */
+/** The file to edit and why it is that one. @since 0.2.0 */
 export interface Target {
   readonly path: string
   readonly parsed: Parsed | null
@@ -131,6 +142,7 @@ const parseAll = (candidates: ReadonlyArray<Candidate>): Either.Either<Array<Par
  * Picks the global file: the winning file that has a `plugin` key (a `plugin`
  * in a losing file is ignored by opencode), else the winning file, else a new
  * `opencode.jsonc`. `candidates` follow {@link GLOBAL_NAMES}.
+ * @since 0.2.0
  */
 export const pickGlobal = (candidates: ReadonlyArray<Candidate>, fresh: string): Either.Either<Target, string> =>
   Either.map(parseAll(candidates), (files) => {
@@ -147,6 +159,7 @@ export const pickGlobal = (candidates: ReadonlyArray<Candidate>, fresh: string):
  * Picks the project file: one that already lists tollgate (so an update never
  * adds a second copy), else the first that exists, else a new
  * `opencode.json`. `candidates` follow {@link PROJECT_NAMES}.
+ * @since 0.2.0
  */
 export const pickProject = (candidates: ReadonlyArray<Candidate>, fresh: string): Either.Either<Target, string> =>
   Either.map(parseAll(candidates), (files) => {
@@ -162,6 +175,7 @@ export const pickProject = (candidates: ReadonlyArray<Candidate>, fresh: string)
  * files of one scope (`global`: only the file whose plugin list wins), minus
  * `except`. opencode keeps one copy per `file://` URL only, so a bundle from
  * another checkout loads as a second plugin.
+ * @since 0.2.0
  */
 export const otherCopies = (
   candidates: ReadonlyArray<Candidate>,
@@ -183,7 +197,7 @@ export const otherCopies = (
   )
 }
 
-/** What install will do to one file. */
+/** What install will do to one file. @since 0.2.0 */
 export interface Plan {
   readonly before: ReadonlyArray<unknown> | undefined
   readonly after: ReadonlyArray<unknown>
@@ -242,6 +256,7 @@ const appendAfter = (text: string, last: Jsonc.Node, content: string, eol: strin
  * removed, and otherwise `spec` is appended; every other entry and every byte
  * outside the edited spans stay as they were. Left: why the file must not be
  * touched.
+ * @since 0.2.0
  */
 export const plan = (parsed: Parsed | null, spec: string): Either.Either<Plan, string> => {
   if (parsed === null || parsed.text.trim() === "") {
@@ -328,6 +343,7 @@ const removeItem = (text: string, index: number): string => {
  * {@link isTollgateSpec} knows) out of one file, every other byte kept;
  * `text` is `null` when the file lists none. Left: why the file must not be
  * touched.
+ * @since 0.2.0
  */
 export const planRemove = (parsed: Parsed): Either.Either<Plan, string> => {
   const { text, config } = parsed
