@@ -1,5 +1,5 @@
 /**
- * Issue 11, in process: the CLI's own state and config writers never follow a
+ * Issue 11, in process: the CLI's own state writer never follows a
  * link planted at a predictable temp name, and a symlinked state directory is
  * refused before anything is read or written (`tollgate refresh` loads its
  * state first, so it refuses before spending a refresh token).
@@ -12,7 +12,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import * as ConfigFile from "../src/ConfigFile.js"
 import * as RefreshState from "../src/RefreshState.js"
 
 let root = ""
@@ -74,28 +73,5 @@ describe("refresh.json", () => {
     execFileSync("mkfifo", [join(dir, "refresh.json")])
     const loaded = await run(RefreshState.load)
     expect(loaded).toEqual(Exit.succeed({ version: 1, backoff: {}, last: null }))
-  })
-})
-
-describe("config files the installers edit", () => {
-  it("a link planted at the old predictable temp name is not followed; the file's mode is kept and a backup made", async () => {
-    const dir = join(root, "claude")
-    await mkdir(dir, { mode: 0o700 })
-    const target = join(dir, "settings.json")
-    await writeFile(target, '{"theme":"dark"}\n', { mode: 0o640 })
-    const victim = join(root, "victim")
-    await writeFile(victim, "root-only\n")
-    await symlink(victim, join(dir, `.settings.json.tollgate-${process.pid}.tmp`))
-    const { failed } = ConfigFile.refusals("tollgate statusline install", target)
-    const exit = await run(
-      Effect.flatMap(ConfigFile.read(target, failed), (found) =>
-        ConfigFile.replace(found, '{"theme":"dark","statusLine":{}}\n', 0o600, failed)
-      )
-    )
-    expect(Exit.isSuccess(exit), String(exit)).toBe(true)
-    expect(await readFile(victim, "utf8")).toBe("root-only\n")
-    expect(await readFile(target, "utf8")).toBe('{"theme":"dark","statusLine":{}}\n')
-    expect((await stat(target)).mode & 0o777).toBe(0o640)
-    expect((await readdir(dir)).filter((name) => name.startsWith("settings.json.bak-"))).toHaveLength(1)
   })
 })

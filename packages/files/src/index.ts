@@ -11,6 +11,8 @@
 
 /** AtomicFile: replaces a file so readers see the old or the new contents, never a part. @since 0.1.0 */
 export * as AtomicFile from "./AtomicFile.js"
+/** ConfigFile: edits another program's config file with a backup and an atomic replace, through its symlink. @since 0.2.0 */
+export * as ConfigFile from "./ConfigFile.js"
 /** LockDir: mkdir directory locks in Claude Code's convention, with heartbeat and stale takeover. @since 0.2.0 */
 export * as LockDir from "./LockDir.js"
 /**
