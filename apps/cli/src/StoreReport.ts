@@ -5,7 +5,7 @@
  */
 import { RefreshLock, StoreLocation, Stores } from "@tollgate/claude-credentials"
 import * as Effect from "effect/Effect"
-import * as RefreshState from "./RefreshState.js"
+import * as RefreshState from "@tollgate/claude-credentials/RefreshState"
 
 /** Field names are part of `doctor --json`'s contract. */
 export interface StoreFacts {

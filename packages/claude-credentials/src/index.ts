@@ -22,6 +22,8 @@ export * as LoginDiscovery from "./LoginDiscovery.js"
 export * as RefreshErrors from "./RefreshErrors.js"
 /** @since 0.1.0 */
 export * as Refresher from "./Refresher.js"
+/** RefreshState: what a refresh remembers between processes (the token endpoint's backoff, the last outcome). @since 0.2.0 */
+export * as RefreshState from "./RefreshState.js"
 /** @since 0.1.0 */
 export * as RefreshLock from "./RefreshLock.js"
 /** @since 0.1.0 */

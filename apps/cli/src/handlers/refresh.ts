@@ -7,7 +7,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NOT_PERSISTED_EXIT, RefreshFailed } from "../RefreshFailed.js"
-import * as RefreshState from "../RefreshState.js"
+import * as RefreshState from "@tollgate/claude-credentials/RefreshState"
 
 const when = (epochMs: number | null, now: number): string => {
   if (epochMs === null) return "no expiry recorded"

@@ -9,7 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { NOT_PERSISTED_EXIT, RefreshFailed } from "../RefreshFailed.js"
-import * as RefreshState from "../RefreshState.js"
+import * as RefreshState from "@tollgate/claude-credentials/RefreshState"
 import { UsageError } from "../UsageError.js"
 
 // Checked, never echoed: someone may paste the token itself here by mistake.

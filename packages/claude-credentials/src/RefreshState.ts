@@ -2,17 +2,24 @@
  * What `tollgate refresh` remembers between runs, under
  * `$XDG_STATE_HOME/tollgate/refresh.json`: the token-endpoint backoff (so a
  * 429 or a dead login is not retried by the next invocation) and the last
- * outcome, which `tollgate doctor` reports.
+ * outcome, which `tollgate doctor` reports. `tollgate token` reads and
+ * writes it too.
+ *
+ * Here beside `Refresher` because it is the refresh path's memory across
+ * processes: the backoff a `Refresher` run starts from and what it ended
+ * with. The CLI's commands only load it, save it and print it.
+ *
+ * @since 0.2.0
  */
-import * as Path from "@effect/platform/Path"
 import { Backoff } from "@tollgate/core"
 import { AtomicFile, PrivateDirectory, SafeRead, UnsafePath } from "@tollgate/files"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { join } from "node:path"
 
-/** The last refresh, for reports. */
+/** The last refresh, for reports. @since 0.2.0 */
 export const Last = Schema.Struct({
   at: Schema.Number,
   /** `Refreshed`, `Adopted`, `NotNeeded`, or the error's tag. */
@@ -20,35 +27,32 @@ export const Last = Schema.Struct({
   message: Schema.String
 })
 
+/** The last refresh, for reports. @since 0.2.0 */
 export type Last = typeof Last.Type
 
+/** `refresh.json`: its format version, the token endpoint's backoff and the last refresh. @since 0.2.0 */
 export const State = Schema.Struct({
   version: Schema.Literal(1),
   backoff: Backoff.State,
   last: Schema.NullOr(Last)
 })
 
+/** `refresh.json`'s contents. @since 0.2.0 */
 export type State = typeof State.Type
 
 const empty: State = { version: 1, backoff: {}, last: null }
 
-/** `$XDG_STATE_HOME/tollgate`, else `~/.local/state/tollgate`. */
+/** `$XDG_STATE_HOME/tollgate`, else `~/.local/state/tollgate`. @since 0.2.0 */
 export const directory = Effect.gen(function* () {
-  const path = yield* Path.Path
   const xdg = yield* Config.option(Config.string("XDG_STATE_HOME"))
   const base =
-    Option.isSome(xdg) && xdg.value.trim() !== ""
-      ? xdg.value
-      : path.join(yield* Config.string("HOME"), ".local", "state")
-  return path.join(base, "tollgate")
+    Option.isSome(xdg) && xdg.value.trim() !== "" ? xdg.value : join(yield* Config.string("HOME"), ".local", "state")
+  return join(base, "tollgate")
 })
 
-const file = Effect.gen(function* () {
-  const path = yield* Path.Path
-  return path.join(yield* directory, "refresh.json")
-})
+const file = Effect.map(directory, (dir) => join(dir, "refresh.json"))
 
-/** The largest `refresh.json` read; its real content is a few hundred bytes. */
+/** The largest `refresh.json` read; its real content is a few hundred bytes. @since 0.2.0 */
 export const MAX_BYTES = 1024 * 1024
 
 /**
@@ -57,6 +61,8 @@ export const MAX_BYTES = 1024 * 1024
  * fresh start. A state directory that is a symlink, not a directory or
  * another user's fails with `UnsafePath` (one line naming it), so a refresh
  * refuses before it spends anything rather than after.
+ *
+ * @since 0.2.0
  */
 export const load = Effect.gen(function* () {
   const dir = yield* directory
@@ -77,6 +83,8 @@ export const load = Effect.gen(function* () {
  * checked to be ours and not a symlink), then an atomic 0600 replace under
  * a random `O_EXCL|O_NOFOLLOW` temp name. Fails with `UnsafePath` or an
  * error naming the file and the errno, never its contents.
+ *
+ * @since 0.2.0
  */
 export const save = (state: State) =>
   Effect.gen(function* () {

@@ -1,10 +1,9 @@
 /**
- * Issue 11, in process: the CLI's own state writer never follows a
- * link planted at a predictable temp name, and a symlinked state directory is
- * refused before anything is read or written (`tollgate refresh` loads its
+ * RefreshState (issue 11, in process): `refresh.json` is never written through
+ * a link planted at a predictable temp name, and a symlinked state directory
+ * is refused before anything is read or written (`tollgate refresh` loads its
  * state first, so it refuses before spending a refresh token).
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -21,7 +20,7 @@ beforeEach(async () => {
 afterEach(() => rm(root, { recursive: true, force: true }))
 
 // Never the real HOME: the state directory lives under root.
-const run = <A, E>(effect: Effect.Effect<A, E, NodeContext.NodeContext>) =>
+const run = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.runPromiseExit(
     effect.pipe(
       Effect.withConfigProvider(
@@ -31,8 +30,7 @@ const run = <A, E>(effect: Effect.Effect<A, E, NodeContext.NodeContext>) =>
             ["XDG_STATE_HOME", join(root, "state")]
           ])
         )
-      ),
-      Effect.provide(NodeContext.layer)
+      )
     )
   )
 
