@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import * as C from "@tollgate/core/Classification"
-import { classify, isEventStream, transportReasonOf } from "@tollgate/core/Classify"
+import { classify, transportReasonOf } from "@tollgate/core/Classify"
 import type * as OAuthConfig from "@tollgate/core/OAuthConfig"
 import * as UnifiedHeaders from "@tollgate/core/UnifiedHeaders"
 import type * as AccountStore from "@tollgate/requests/AccountStore"
@@ -29,8 +29,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net"
 import * as Envelope from "./Envelope.js"
 import * as GatewayKey from "./GatewayKey.js"
-import { clientHeaders, readBody, TooLarge, upstreamHeaders } from "./internal/forward.js"
+import { readBody, TooLarge, upstreamHeaders } from "./internal/forward.js"
 import { foreign, presented } from "./internal/guard.js"
+import { headersOf, json, write } from "./internal/respond.js"
 import * as Transport from "./internal/transport.js"
 
 /** Anthropic's own limit on a Messages request. @since 0.1.0 */
@@ -124,62 +125,6 @@ const transportFailure = (thrown: unknown): C.Failure => {
         reason: "other"
       })
     : c
-}
-
-type Incoming = Readonly<Record<string, string>>
-
-// Node's header record with repeated headers joined, as one string each.
-const headersOf = (req: IncomingMessage): Incoming => {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value
-  }
-  return out
-}
-
-// Writes the answer to the client: a whole answer (JSON, an envelope) in one write, an event stream as it comes.
-const write = async (res: ServerResponse, response: Response): Promise<void> => {
-  const headers = clientHeaders(response.headers)
-  if (response.body === null || !isEventStream(headers["content-type"])) {
-    const bytes = response.body === null ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer())
-    res.writeHead(response.status, { ...headers, "content-length": String(bytes.length) })
-    res.end(bytes)
-    return
-  }
-  res.writeHead(response.status, headers)
-  // Each event as it comes, with the client's pace (a full socket buffer waits for `drain`); a client that goes away
-  // cancels the upstream stream.
-  const reader = response.body.getReader()
-  const gone = () => void reader.cancel().catch(() => undefined)
-  res.once("close", gone)
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done || res.destroyed) break
-      if (!res.write(value))
-        await new Promise<void>((resolve) => {
-          const settle = () => {
-            res.off("drain", settle)
-            res.off("close", settle)
-            resolve()
-          }
-          res.once("drain", settle)
-          res.once("close", settle)
-        })
-    }
-    res.end()
-  } catch {
-    // The upstream stream broke off: the client sees the connection end without a final event.
-    res.destroy()
-  } finally {
-    res.off("close", gone)
-  }
-}
-
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) })
-  res.end(text)
 }
 
 /**
