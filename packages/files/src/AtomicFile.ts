@@ -16,7 +16,6 @@
  *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import {
   closeSync,
   constants,
@@ -24,16 +23,16 @@ import {
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
-  lstatSync,
   openSync,
-  readdirSync,
   renameSync,
   unlinkSync,
   writeSync as writeBytesSync
 } from "node:fs"
-import { type FileHandle, link, lstat, open, readdir, rename, rm } from "node:fs/promises"
-import { basename, dirname, join } from "node:path"
+import { type FileHandle, link, open, rename, rm } from "node:fs/promises"
+import { dirname } from "node:path"
 import { errorCode } from "./internal/stats.js"
+import * as temps from "./internal/temps.js"
+import { CREATE_ATTEMPTS, CREATE_FLAGS } from "./internal/temps.js"
 
 /**
  * How `prepare`, `create` and `write` make the new file: its mode, owner and
@@ -113,26 +112,13 @@ export interface Prepared {
 /** The default mode of a file written here. @since 0.1.0 */
 export const DEFAULT_MODE = 0o600
 
-const CREATE_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW
-
-// Collisions of 64 random bits only happen when someone planted the name; a few tries are plenty.
-const CREATE_ATTEMPTS = 5
-
-const tempPrefix = (target: string): string => {
-  const name = basename(target)
-  return `${name.startsWith(".") ? "" : "."}${name}.`
-}
-
 /**
  * A fresh temp file name for `target`, in its directory: hidden, random,
  * ending in `.tmp` so a stray one is recognisable.
  *
  * @since 0.1.0
  */
-export const tempPathFor = (target: string): string =>
-  join(dirname(target), `${tempPrefix(target)}${randomBytes(8).toString("hex")}.tmp`)
-
-const TEMP_SUFFIX = /^[0-9a-f]{16}\.tmp$/
+export const tempPathFor: (target: string) => string = temps.tempPathFor
 
 /**
  * Removes the temp files ({@link tempPathFor}'s names, of any age) that
@@ -143,23 +129,7 @@ const TEMP_SUFFIX = /^[0-9a-f]{16}\.tmp$/
  *
  * @since 0.2.0
  */
-export const sweepTemps = async (target: string): Promise<number> => {
-  const dir = dirname(target)
-  const prefix = tempPrefix(target)
-  const names = await readdir(dir).catch(() => [] as Array<string>)
-  let removed = 0
-  for (const name of names) {
-    if (!isTempName(name, prefix)) continue
-    const path = join(dir, name)
-    const st = await lstat(path).catch(() => null)
-    if (st?.isFile() !== true) continue
-    await rm(path, { force: true }).then(
-      () => removed++,
-      () => {}
-    )
-  }
-  return removed
-}
+export const sweepTemps: (target: string) => Promise<number> = temps.sweepTemps
 
 /**
  * {@link sweepTemps}, synchronously, for an exit handler that holds the lock
@@ -167,29 +137,7 @@ export const sweepTemps = async (target: string): Promise<number> => {
  *
  * @since 0.2.0
  */
-export const sweepTempsSync = (target: string): number => {
-  const dir = dirname(target)
-  const prefix = tempPrefix(target)
-  let names: Array<string>
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return 0
-  }
-  let removed = 0
-  for (const name of names) {
-    if (!isTempName(name, prefix)) continue
-    try {
-      const path = join(dir, name)
-      if (!lstatSync(path).isFile()) continue
-      unlinkSync(path)
-      removed++
-    } catch {
-      // Gone already, or not ours to remove: either way nothing to do.
-    }
-  }
-  return removed
-}
+export const sweepTempsSync: (target: string) => number = temps.sweepTempsSync
 
 /**
  * Whether `name` (a bare file name) is a temp file of {@link tempPathFor}'s
@@ -198,13 +146,7 @@ export const sweepTempsSync = (target: string): number => {
  *
  * @since 0.2.0
  */
-export const isTempName = (name: string, prefixOrTarget?: string): boolean => {
-  if (prefixOrTarget === undefined) return name.startsWith(".") && TEMP_ANY.test(name)
-  const prefix = prefixOrTarget.endsWith(".") ? prefixOrTarget : tempPrefix(prefixOrTarget)
-  return name.startsWith(prefix) && TEMP_SUFFIX.test(name.slice(prefix.length))
-}
-
-const TEMP_ANY = /\.[0-9a-f]{16}\.tmp$/
+export const isTempName: (name: string, prefixOrTarget?: string) => boolean = temps.isTempName
 
 const createTemp = async (target: string, mode: number): Promise<{ path: string; handle: FileHandle }> => {
   for (let attempt = 1; ; attempt++) {
