@@ -12,7 +12,7 @@
  * @since 0.2.0
  */
 import { Backoff } from "@tollgate/core"
-import { AtomicFile, PrivateDirectory, SafeRead, UnsafePath } from "@tollgate/files"
+import { AtomicFile, PrivateDirectory, SafeRead, UnsafePath, Xdg } from "@tollgate/files"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -42,12 +42,16 @@ export type State = typeof State.Type
 
 const empty: State = { version: 1, backoff: {}, last: null }
 
-/** `$XDG_STATE_HOME/tollgate`, else `~/.local/state/tollgate`. @since 0.2.0 */
+/**
+ * `$XDG_STATE_HOME/tollgate`, else `~/.local/state/tollgate`: `@tollgate/files`'
+ * `Xdg.stateDir` (one rule for every state directory of tollgate's), fed from
+ * the `ConfigProvider` so a test can point it elsewhere.
+ *
+ * @since 0.2.0
+ */
 export const directory = Effect.gen(function* () {
-  const xdg = yield* Config.option(Config.string("XDG_STATE_HOME"))
-  const base =
-    Option.isSome(xdg) && xdg.value.trim() !== "" ? xdg.value : join(yield* Config.string("HOME"), ".local", "state")
-  return join(base, "tollgate")
+  const env = (name: string) => Config.option(Config.string(name)).pipe(Effect.map(Option.getOrUndefined))
+  return Xdg.stateDir({ HOME: yield* env("HOME"), XDG_STATE_HOME: yield* env("XDG_STATE_HOME") })
 })
 
 const file = Effect.map(directory, (dir) => join(dir, "refresh.json"))

@@ -73,3 +73,27 @@ describe("refresh.json", () => {
     expect(loaded).toEqual(Exit.succeed({ version: 1, backoff: {}, last: null }))
   })
 })
+
+describe("RefreshState.directory", () => {
+  const at = (env: ReadonlyArray<readonly [string, string]>) =>
+    Effect.runPromise(RefreshState.directory.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env)))))
+
+  it("is $XDG_STATE_HOME/tollgate, the same directory the daemon and the gateway use", async () => {
+    expect(
+      await at([
+        ["HOME", join(root, "home")],
+        ["XDG_STATE_HOME", join(root, "state")]
+      ])
+    ).toBe(join(root, "state", "tollgate"))
+  })
+
+  it("ignores a relative or blank XDG_STATE_HOME as the XDG spec says, falling back to ~/.local/state", async () => {
+    for (const xdg of ["relative/state", "  "])
+      expect(
+        await at([
+          ["HOME", join(root, "home")],
+          ["XDG_STATE_HOME", xdg]
+        ])
+      ).toBe(join(root, "home", ".local", "state", "tollgate"))
+  })
+})
