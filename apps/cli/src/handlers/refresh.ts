@@ -1,13 +1,7 @@
 /** What `tollgate refresh` does (its definition is in commands/refresh.ts). */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { ClaudeCredentials, StoreLocation } from "@tollgate/claude-credentials"
-import { Backoff, OAuthClient, OAuthConfig } from "@tollgate/core"
-import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import { NOT_PERSISTED_EXIT, RefreshFailed } from "../RefreshFailed.js"
-import * as RefreshState from "@tollgate/claude-credentials/RefreshState"
+import * as RecordedRefresh from "../RecordedRefresh.js"
 
 const when = (epochMs: number | null, now: number): string => {
   if (epochMs === null) return "no expiry recorded"
@@ -18,37 +12,25 @@ const when = (epochMs: number | null, now: number): string => {
     : `expired at ${at}`
 }
 
+/** Refreshes the Claude Code login now (or only when due with `--if-needed`) and says what happened. */
 export const refresh = (options: { readonly ifNeeded: boolean; readonly json: boolean }) =>
   Effect.gen(function* () {
-    const state = yield* RefreshState.load
-    const backoff = yield* Backoff.make(Backoff.defaultConfig, state.backoff)
-    const location = yield* StoreLocation.fromConfig
-    const result = yield* Effect.gen(function* () {
-      const opened = yield* ClaudeCredentials.open(location)
-      return { opened, outcome: yield* opened.refresher.refresh({ ifNeeded: options.ifNeeded }) }
-    }).pipe(
-      Effect.provideService(Backoff.Backoff, backoff),
-      Effect.provide(
-        OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layerFromConfig()), Layer.provide(FetchHttpClient.layer))
-      ),
-      Effect.either
+    const recorded = yield* RecordedRefresh.run(
+      (opened) => opened.refresher.refresh({ ifNeeded: options.ifNeeded }),
+      (outcome, opened, now) => {
+        const store =
+          opened.resolved.chosen === "file"
+            ? `file ${opened.location.file}`
+            : `Keychain "${opened.location.keychainService}"`
+        return {
+          Refreshed: `Refreshed the Claude Code login in ${store}: ${when(outcome.expiresAt, now)}.`,
+          Adopted: `Another process had already refreshed the login in ${store}; adopted it without a call: ${when(outcome.expiresAt, now)}.`,
+          NotNeeded: `Nothing to do: the login in ${store} is ${when(outcome.expiresAt, now)}.`
+        }[outcome._tag]
+      }
     )
-    const now = yield* Clock.currentTimeMillis
-    const where = location.file
-    if (result._tag === "Right") {
-      const { opened, outcome } = result.right
-      const store =
-        opened.resolved.chosen === "file" ? `file ${location.file}` : `Keychain "${location.keychainService}"`
-      const words = {
-        Refreshed: `Refreshed the Claude Code login in ${store}: ${when(outcome.expiresAt, now)}.`,
-        Adopted: `Another process had already refreshed the login in ${store}; adopted it without a call: ${when(outcome.expiresAt, now)}.`,
-        NotNeeded: `Nothing to do: the login in ${store} is ${when(outcome.expiresAt, now)}.`
-      }[outcome._tag]
-      yield* RefreshState.save({
-        version: 1,
-        backoff: yield* backoff.snapshot,
-        last: { at: now, outcome: outcome._tag, message: words }
-      })
+    if (recorded._tag === "Done") {
+      const { opened, outcome, message } = recorded
       yield* Console.log(
         options.json
           ? JSON.stringify(
@@ -60,24 +42,18 @@ export const refresh = (options: { readonly ifNeeded: boolean; readonly json: bo
                 expiresAt: outcome.expiresAt,
                 scopes: outcome.scopes,
                 fingerprint: outcome.fingerprint,
-                message: words
+                message
               },
               null,
               2
             )
-          : words
+          : message
       )
       return
     }
-    const error = result.left
-    const tag = "_tag" in error ? String(error._tag) : "Error"
-    yield* RefreshState.save({
-      version: 1,
-      backoff: yield* backoff.snapshot,
-      last: { at: now, outcome: tag, message: error.message }
-    })
+    const { tag, message, location } = recorded
     yield* options.json
-      ? Console.log(JSON.stringify({ outcome: "Failed", error: tag, message: error.message, store: where }, null, 2))
-      : Console.error(`tollgate refresh: ${error.message}`)
-    return yield* Effect.fail(new RefreshFailed(tag === "RefreshNotPersisted" ? NOT_PERSISTED_EXIT : 1))
+      ? Console.log(JSON.stringify({ outcome: "Failed", error: tag, message, store: location.file }, null, 2))
+      : Console.error(`tollgate refresh: ${message}`)
+    return yield* Effect.fail(recorded.exit)
   })

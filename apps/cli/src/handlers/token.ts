@@ -1,15 +1,9 @@
 /** What `tollgate token` does (its definition is in commands/token.ts). */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { ClaudeCredentials, StoreLocation } from "@tollgate/claude-credentials"
-import { Backoff, OAuthClient, OAuthConfig } from "@tollgate/core"
-import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { NOT_PERSISTED_EXIT, RefreshFailed } from "../RefreshFailed.js"
-import * as RefreshState from "@tollgate/claude-credentials/RefreshState"
+import * as RecordedRefresh from "../RecordedRefresh.js"
 import { UsageError } from "../UsageError.js"
 
 // Checked, never echoed: someone may paste the token itself here by mistake.
@@ -18,6 +12,7 @@ const FINGERPRINT = /^fp_[0-9a-f]{16}$/
 // Messages are single sentences already; a line break would still split the one error line.
 const oneLine = (message: string): string => message.replace(/\s*\n\s*/g, " ")
 
+/** Prints an access token valid for `--min-valid` seconds, refreshing (and recording it) only when needed. */
 export const token = (options: {
   readonly minValid: number
   readonly ifToken: Option.Option<string>
@@ -35,28 +30,12 @@ export const token = (options: {
           "--if-token takes a token's fingerprint (fp_ and 16 hex digits, as `tollgate refresh --json` prints it), not a token"
       })
     }
-    const state = yield* RefreshState.load
-    const backoff = yield* Backoff.make(Backoff.defaultConfig, state.backoff)
-    const location = yield* StoreLocation.fromConfig
-    const result = yield* Effect.gen(function* () {
-      const opened = yield* ClaudeCredentials.open(location)
-      return yield* opened.refresher.refresh({ minValidMs: options.minValid * 1000, rejectedFingerprint: rejected })
-    }).pipe(
-      Effect.provideService(Backoff.Backoff, backoff),
-      Effect.provide(
-        OAuthClient.layer.pipe(Layer.provide(OAuthConfig.layerFromConfig()), Layer.provide(FetchHttpClient.layer))
-      ),
-      Effect.either
+    const recorded = yield* RecordedRefresh.run(
+      (opened) => opened.refresher.refresh({ minValidMs: options.minValid * 1000, rejectedFingerprint: rejected }),
+      (outcome) => `tollgate token: ${outcome._tag} (${outcome.fingerprint})`
     )
-    const now = yield* Clock.currentTimeMillis
-    if (result._tag === "Right") {
-      const outcome = result.right
-      const message = `tollgate token: ${outcome._tag} (${outcome.fingerprint})`
-      yield* RefreshState.save({
-        version: 1,
-        backoff: yield* backoff.snapshot,
-        last: { at: now, outcome: outcome._tag, message }
-      })
+    if (recorded._tag === "Done") {
+      const { outcome } = recorded
       const accessToken = Redacted.value(outcome.accessToken)
       yield* Console.log(
         options.json
@@ -70,13 +49,6 @@ export const token = (options: {
       )
       return
     }
-    const error = result.left
-    const tag = "_tag" in error ? String(error._tag) : "Error"
-    yield* RefreshState.save({
-      version: 1,
-      backoff: yield* backoff.snapshot,
-      last: { at: now, outcome: tag, message: error.message }
-    })
-    yield* Console.error(`tollgate token: ${oneLine(error.message)}`)
-    return yield* Effect.fail(new RefreshFailed(tag === "RefreshNotPersisted" ? NOT_PERSISTED_EXIT : 1))
+    yield* Console.error(`tollgate token: ${oneLine(recorded.message)}`)
+    return yield* Effect.fail(recorded.exit)
   })
