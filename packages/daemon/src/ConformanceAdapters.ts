@@ -15,7 +15,13 @@ import * as Redacted from "effect/Redacted"
 import type * as Protocol from "./Protocol.js"
 import * as Quota from "./Quota.js"
 
-/** @since 0.1.0 */
+/**
+ * A suite's login as core's `UsagePoller.Login` (token redacted, scopes known
+ * or unknown, fingerprint), or `null` for none: the form `Quota.make` reads
+ * its login in.
+ *
+ * @since 0.1.0
+ */
 export const toLogin = (login: SuiteLogin.Login | null): UsagePoller.Login | null =>
   login === null
     ? null
@@ -30,7 +36,12 @@ export const toLogin = (login: SuiteLogin.Login | null): UsagePoller.Login | nul
 
 const http = ManagedRuntime.make(NodeHttpClient.layerUndici)
 
-/** @since 0.1.0 */
+/**
+ * What {@link harness} returns: the quota service and its backoff, plus
+ * `ask` and `ingest`, which run them at a given simulated instant.
+ *
+ * @since 0.1.0
+ */
 export interface Harness {
   readonly quota: Quota.QuotaService<never>
   readonly backoff: Backoff.Backoff["Type"]

@@ -20,7 +20,13 @@ import * as Server from "./Server.js"
 import * as SingleInstance from "./SingleInstance.js"
 import * as StateFile from "./StateFile.js"
 
-/** @since 0.1.0 */
+/**
+ * Why {@link run} could not start: another daemon holds the lock, the
+ * socket could not be bound, or the runtime or state directory is unsafe or
+ * could not be set up. Its `message` is one line to print, never a stack.
+ *
+ * @since 0.1.0
+ */
 export class DaemonError extends Schema.TaggedError<DaemonError>("@tollgate/daemon/DaemonError")("DaemonError", {
   /**
    * `already_running`: another daemon holds the lock. `socket`: binding failed.
@@ -57,7 +63,7 @@ const directoryError =
           detail: `${dir} (${(error as { code?: string }).code ?? String(error)})`
         })
 
-/** @since 0.1.0 */
+/** What {@link run} needs: where its files go and where its log lines go. @since 0.1.0 */
 export interface Options {
   readonly paths: Paths
   readonly log: (line: string) => void

@@ -8,7 +8,12 @@
 import { join } from "node:path"
 import * as Xdg from "@tollgate/files/Xdg"
 
-/** @since 0.1.0 */
+/**
+ * The daemon's files: the runtime directory with its socket and published
+ * status, and the state directory with its state file.
+ *
+ * @since 0.1.0
+ */
 export interface Paths {
   readonly runtimeDir: string
   readonly socket: string
@@ -18,7 +23,12 @@ export interface Paths {
   readonly stateFile: string
 }
 
-/** @since 0.1.0 */
+/**
+ * The daemon's paths from the XDG variables in `env`: the daemon, the
+ * statusline and the CLI each call it, so all three agree on the files.
+ *
+ * @since 0.1.0
+ */
 export const resolve = (env: Xdg.Env = process.env): Paths => {
   const stateDir = Xdg.stateDir(env)
   const runtimeDir = Xdg.runtimeDir(env)

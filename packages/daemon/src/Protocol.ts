@@ -8,7 +8,7 @@
  */
 import type { UsagePoller } from "@tollgate/core"
 
-/** @since 0.1.0 */
+/** The protocol version every request and reply carries as `v`; a request with another is refused. @since 0.1.0 */
 export const VERSION = 1
 
 /** Requests larger than this are refused. @since 0.1.0 */
@@ -34,7 +34,13 @@ export interface Windows {
   readonly sevenDay?: Window | undefined
 }
 
-/** @since 0.1.0 */
+/**
+ * What a client sends: `ping` (is a daemon there, and which pid), `status`
+ * (the quota, with the `rate_limits` the statusline has) or `ingest-headers`
+ * (rate-limit headers seen elsewhere). Checked by {@link parseRequest}.
+ *
+ * @since 0.1.0
+ */
 export type Request =
   | { readonly v: 1; readonly op: "ping" }
   /** What the statusline asks on every render, forwarding Claude Code's free `rate_limits` when present. */
@@ -128,14 +134,14 @@ export const snapshotKey = (windows: Windows): string =>
     windows.sevenDay?.resetsAt ?? null
   ])
 
-/** @since 0.1.0 */
+/** The daemon's answer to a {@link Request}: the matching `ok` reply, or an error with its code. @since 0.1.0 */
 export type Reply =
   | { readonly v: 1; readonly ok: true; readonly op: "pong"; readonly pid: number }
   | { readonly v: 1; readonly ok: true; readonly op: "status"; readonly quota: Quota }
   | { readonly v: 1; readonly ok: true; readonly op: "ingested" }
   | { readonly v: 1; readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } }
 
-/** @since 0.1.0 */
+/** Why a request got an error reply, so a client can tell its own mistake from the daemon's. @since 0.1.0 */
 export type ErrorCode = "bad_json" | "bad_request" | "unsupported_version" | "too_large" | "internal"
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)

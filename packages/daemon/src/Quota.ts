@@ -20,7 +20,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Protocol from "./Protocol.js"
 
-/** @since 0.1.0 */
+/** How {@link make} reads the login, when it polls the usage endpoint, and the state it starts from. @since 0.1.0 */
 export interface Options<R> {
   /** The current login (read-only); re-read on every ask. */
   readonly login: Effect.Effect<UsagePoller.Login | null, never, R>
@@ -51,7 +51,7 @@ export const Snapshot = Schema.Struct({
   fingerprint: Schema.NullOr(Schema.String)
 })
 
-/** @since 0.1.0 */
+/** A decoded {@link Snapshot}. @since 0.1.0 */
 export type Snapshot = typeof Snapshot.Type
 
 /**
@@ -67,10 +67,15 @@ export const Persisted = Schema.Struct({
   backoff: Backoff.State
 })
 
-/** @since 0.1.0 */
+/** A decoded {@link Persisted} state, as `StateFile` saves and loads it. @since 0.1.0 */
 export type Persisted = typeof Persisted.Type
 
-/** @since 0.1.0 */
+/**
+ * The daemon's quota state: answers status requests, takes headers other
+ * adapters saw, and hands out the state to persist. Made by {@link make}.
+ *
+ * @since 0.1.0
+ */
 export interface QuotaService<R> {
   /** A client asks (the statusline forwards Claude Code's `rate_limits` when it has them). */
   readonly status: (rateLimits?: Protocol.Windows) => Effect.Effect<Protocol.Quota, never, R | OAuthClient.OAuthClient>
@@ -121,6 +126,10 @@ const fromReport = (view: UsagePoller.View): Protocol.Windows | null => {
 }
 
 /**
+ * Builds the quota service from `options.initial` (a restored state file)
+ * with the given `Backoff`, which it also restores; it starts no fiber until
+ * someone asks.
+ *
  * @since 0.1.0
  */
 export const make = <R>(options: Options<R>): Effect.Effect<QuotaService<R>, never, Backoff.Backoff> =>

@@ -23,7 +23,7 @@ import * as SingleInstance from "./SingleInstance.js"
  */
 export { SocketError }
 
-/** @since 0.1.0 */
+/** What {@link start} listens on, how it answers a request, and its limits. @since 0.1.0 */
 export interface Options {
   readonly socketPath: string
   /** Answers one well-formed request. A rejection becomes an `internal` error reply. */

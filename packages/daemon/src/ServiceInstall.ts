@@ -124,7 +124,12 @@ export interface Removal {
   readonly wants: string | null
 }
 
-/** @since 0.2.0 */
+/**
+ * Finds what uninstalling `file` removes, without removing anything, so the
+ * caller can stop the service first and report what went.
+ *
+ * @since 0.2.0
+ */
 export const removal = async (
   platform: ServiceUnit.Platform,
   file: string,

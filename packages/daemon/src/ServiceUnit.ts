@@ -51,7 +51,7 @@ export const GATEWAY: Service = {
   logName: "gateway.log"
 }
 
-/** @since 0.1.0 */
+/** What a unit file runs: the service, the node binary and tollgate entry, and its environment. @since 0.1.0 */
 export interface Options {
   /** Which service; default {@link DAEMON}. */
   readonly service?: Service | undefined

@@ -35,7 +35,7 @@ export interface View {
   readonly until: number | null
 }
 
-/** @since 0.1.0 */
+/** How to render: the current time (for reset times) and whether to colour. @since 0.1.0 */
 export interface Options {
   /** Epoch ms. */
   readonly now: number

@@ -55,7 +55,11 @@ export const streamSource =
 
 const READ_CHUNK = 64 * 1024
 
-// Whether this process has a read of fd 0 in flight, and what to do when it returns.
+/**
+ * Whether this process has a read of fd 0 in flight, and what to do when it
+ * returns: such a read holds the process, so `run` exits at once only when
+ * none is pending and otherwise sets `settled` to exit when it returns.
+ */
 export const fd0 = { pending: false, settled: (): void => {} }
 
 /**
