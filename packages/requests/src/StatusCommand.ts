@@ -100,7 +100,13 @@ export const usageFromHeaders = (headers: Headers): { fiveHour?: number; sevenDa
 /** The table for the current registry. @since 0.1.0 */
 export const format = (now: number = Date.now()): string => formatTable(snapshot(), now)
 
-/** @since 0.1.0 */
+/**
+ * The renderers behind {@link format} and `/tollgate`, so `tollgate status`
+ * prints the same text: `formatTable` for this process's registry,
+ * `stateView` and `formatState` for the shared state file.
+ *
+ * @since 0.1.0
+ */
 export { formatState, formatTable, stateView }
 
 /**
