@@ -19,7 +19,14 @@ import { type Issued, TokenBook } from "./internal/accounts.js"
 import { Handler, type RecordedRequest } from "./internal/handler.js"
 import type { Scenario, Step } from "./Scenario.js"
 
+/**
+ * An account's login as the simulator issued it (tokens, expiry, scopes,
+ * plan): what `seed` and `current` return, for a test to hand its adapter.
+ *
+ * @since 0.1.0
+ */
 export type { Issued } from "./internal/accounts.js"
+/** One request the simulator saw, tokens only as fingerprints, with its outcome: the entries of `log`. @since 0.1.0 */
 export type { RecordedRequest } from "./internal/handler.js"
 
 /** Which scenario `start` plays, how long and for how many requests the simulator lives, and its clock. @since 0.1.0 */
