@@ -235,4 +235,10 @@ const server = async (input: PluginInput, options?: unknown) => {
   }
 }
 
+/**
+ * The plugin as opencode's loader takes it: its id and `server`, which
+ * returns the `anthropic` auth hook, `/tollgate` and the `tollgate_status` tool.
+ *
+ * @since 0.1.0
+ */
 export default { id: "tollgate", server }
