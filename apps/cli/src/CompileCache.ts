@@ -50,6 +50,7 @@ import { basename, dirname, join } from "node:path"
 import * as vm from "node:vm"
 import { crc32 } from "node:zlib"
 
+/** What the cache did for one load: served it, stored a fresh one, refused a stale or foreign file, or was off. */
 export type Outcome = "hit" | "miss" | "rejected" | "off"
 
 /** Larger than any cache of ours by far; a bigger file is not read. */

@@ -195,6 +195,7 @@ const capabilityWords = (facts: CapabilityFacts, scopesKnown: boolean): string =
           ? "no"
           : "no (no login)"
 
+/** Label/value rows as aligned, indented lines: the layout of every section `tollgate doctor` prints. */
 export const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> => {
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)

@@ -10,6 +10,7 @@
  */
 import * as Effect from "effect/Effect"
 
+/** Loads the handler module only when the command runs, then runs `use` on it. */
 export const handler = <M, A, E, R>(
   load: () => Promise<M>,
   use: (module: M) => Effect.Effect<A, E, R>

@@ -7,6 +7,7 @@
 import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
 
+/** The one line a failed run ends with, or `undefined` for an interruption (nothing to say). */
 export const line = (cause: Cause.Cause<unknown>): string | undefined => {
   if (Cause.isInterruptedOnly(cause)) return undefined
   const error = Cause.failureOption(cause)

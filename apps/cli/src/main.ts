@@ -13,4 +13,5 @@ if (process.argv[2] === "statusline" && process.argv.length === 3) {
   void import("./bin.js")
 }
 
+/** A module, not a script: keeps TypeScript from treating this entry's names as globals. */
 export {}

@@ -31,6 +31,7 @@ const readFile = (path: string) =>
     )
   )
 
+/** Classifies one recorded upstream response (a file, or stdin) and prints core's verdict as JSON. */
 export const classify = ({ file }: { readonly file: Option.Option<string> }) =>
   Effect.gen(function* () {
     const text = yield* Option.match(file, { onNone: () => readStdin, onSome: readFile })

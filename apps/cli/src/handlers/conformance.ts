@@ -18,6 +18,7 @@ export const registrations: ReadonlyArray<Matrix.Registration> = [
   ...GatewayAdapters.registrations
 ]
 
+/** Runs every adapter row of the conformance matrix against the simulator and writes the report to `reportDir`. */
 export const conformance = ({ reportDir }: { readonly reportDir: string }) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { log } from "../ServiceLog.js"
 
+/** Runs the usage daemon in the foreground until a signal, which ends it with exit 0 for the service manager. */
 export const run = () =>
   runDaemon({ paths: Paths.resolve(process.env), log }).pipe(
     Effect.provide(

@@ -9,6 +9,7 @@ import * as HermesReport from "../HermesReport.js"
 import * as OpenCodeReport from "../OpenCodeReport.js"
 import * as StoreReport from "../StoreReport.js"
 
+/** Gathers the login, store, daemon, Hermes and opencode reports and prints them (or one JSON document). */
 export const doctor = ({ json }: { readonly json: boolean }) =>
   Effect.gen(function* () {
     const discovery = yield* LoginDiscovery.discover

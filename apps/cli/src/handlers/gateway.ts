@@ -19,6 +19,7 @@ const ensureKey = (command: string) =>
     catch: (error) => new UsageError({ command, detail: error instanceof Error ? error.message : String(error) })
   })
 
+/** Runs the gateway in the foreground on loopback (and optionally a Unix socket) until a signal, then drains. */
 export const run = (options: {
   readonly port: Option.Option<number>
   readonly portFile: Option.Option<string>
@@ -80,12 +81,14 @@ export const run = (options: {
     )
   )
 
+/** Prints the gateway key, creating it (0600, in a 0700 directory) on first use. */
 export const key = () =>
   Effect.gen(function* () {
     const value = yield* ensureKey("tollgate gateway key")
     yield* Console.log(value)
   })
 
+/** Asks a running gateway for its status and prints it, or says clearly that none is listening. */
 export const status = (options: { readonly port: Option.Option<number>; readonly json: boolean }) =>
   Effect.gen(function* () {
     const name = "tollgate gateway status"

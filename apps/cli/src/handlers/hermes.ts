@@ -21,6 +21,7 @@ const attempt = <A>(command: string, run: () => Promise<A>) =>
         : new Error(`${command}: ${error instanceof Error ? error.message : String(error)}`)
   })
 
+/** Points Hermes Agent at the gateway (its config edited with a backup, the plugin installed) or shows what would change. */
 export const install = (options: {
   readonly dryRun: boolean
   readonly hermesHome: Option.Option<string>
@@ -51,6 +52,7 @@ export const install = (options: {
     })
   })
 
+/** Undoes `tollgate hermes install`, restoring Hermes Agent's own settings, or shows what would change. */
 export const uninstall = (options: { readonly dryRun: boolean; readonly hermesHome: Option.Option<string> }) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis

@@ -39,6 +39,7 @@ const listCatalog = Console.log(
   )
 )
 
+/** Serves the loopback Anthropic simulator (one scenario, or the catalog listed) and prints how to point clients at it. */
 export const sim = (options: {
   readonly scenario: Option.Option<string>
   readonly portFile: Option.Option<string>

@@ -5,6 +5,7 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 
+/** Prints the shared per-account state (cooldowns, last verdicts) that the plugin and the gateway keep. */
 export const status = ({ json }: { readonly json: boolean }) =>
   Effect.gen(function* () {
     const view = yield* Effect.promise(() => StatusCommand.readState(AccountStore.defaultPath(process.env)))
