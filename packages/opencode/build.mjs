@@ -33,11 +33,14 @@ export const options = {
   }
 }
 
+/** Where `node build.mjs` writes the bundle: what opencode loads, and what `tollgate opencode install --from-checkout` names. */
+export const OUTFILE = here("./dist/tollgate-opencode.js")
+
 /**
- * Builds the entry to `outfile` (default dist/tollgate-opencode.js) and its chunks to `<outfile minus .js>.chunks/`
+ * Builds the entry to `outfile` (default {@link OUTFILE}) and its chunks to `<outfile minus .js>.chunks/`
  * beside it (the previous build's chunks removed first); resolves to esbuild's result, metafile included.
  */
-export const bundle = async (outfile = here("./dist/tollgate-opencode.js")) => {
+export const bundle = async (outfile = OUTFILE) => {
   const name = basename(outfile, extname(outfile))
   // Chunk names carry a content hash: drop the previous build's so no stale chunk ships.
   await rm(join(dirname(outfile), `${name}.chunks`), { recursive: true, force: true })

@@ -17,15 +17,17 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises"
 import { createServer } from "node:http"
 import { connect } from "node:net"
 import { loadavg, tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import * as BenchTable from "@tollgate/conformance/BenchTable"
 import * as Simulator from "@tollgate/conformance/Simulator"
+import { OUTFILE } from "@tollgate/opencode/build"
 
 const run = promisify(execFile)
 const APP = fileURLToPath(new URL("..", import.meta.url))
-const OPENCODE = fileURLToPath(new URL("../../../packages/opencode", import.meta.url))
+// The opencode package's own directory, from where it says its build goes (dist/ in it).
+const OPENCODE = dirname(dirname(OUTFILE))
 const FLOOR = fileURLToPath(new URL("./floor.mjs", import.meta.url))
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 15)
 const FOOTPRINT_LIMIT = 5_000_000

@@ -1,10 +1,11 @@
 // `tollgate opencode install`, spawned as a user runs it, in a sandbox HOME;
 // and opencode (the real 1.18 binary, offline) as the judge of the result.
+import { OUTFILE } from "@tollgate/opencode/build"
 import { findOpenCodeBinary, opencodeRun, opencodeSpawn } from "@tollgate/conformance/OpenCode"
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { existsSync } from "node:fs"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { pathToFileURL } from "node:url"
 import { describe, expect } from "vitest"
 import pkg from "../package.json" with { type: "json" }
 import { fakePlugin, type Sandbox, test as it, tollgateIn, withOpenCodeWorld } from "./tollgate.js"
@@ -112,7 +113,8 @@ describe("tollgate opencode install", () => {
 })
 
 const PACKAGE = `@tollgate/opencode@${pkg.version}`
-const CHECKOUT_BUNDLE = fileURLToPath(new URL("../../../packages/opencode/dist/tollgate-opencode.js", import.meta.url))
+// The opencode package says where its build goes; the CLI must name the same file.
+const CHECKOUT_BUNDLE = OUTFILE
 
 describe("tollgate opencode install: the package by name, a bundle on request", () => {
   it("by default writes @tollgate/opencode pinned to this CLI's version, replacing a file:// bundle", async ({

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect } from "vitest"
-import { bundle } from "../../../packages/opencode/build.mjs"
+import { bundle } from "@tollgate/opencode/build"
 import { start, test as it, tollgate, tollgateIn } from "./tollgate.js"
 
 const binary = findOpenCodeBinary({ installDirs: ["/tmp/oc"] })

@@ -16,7 +16,7 @@ import { anthropicOAuth, makeOpenCodeHome, type OpenCodeHome } from "@tollgate/c
 import { make as makeHome } from "@tollgate/conformance/Sandbox"
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { afterAll, expect, test as base } from "vitest"
-import { bundle } from "../../../packages/opencode/build.mjs"
+import { bundle } from "@tollgate/opencode/build"
 import { buildCli } from "../build.mjs"
 
 // The dispatcher, as the built `tollgate` runs it.
