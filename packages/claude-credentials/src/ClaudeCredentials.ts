@@ -12,7 +12,12 @@ import * as RefreshLock from "./RefreshLock.js"
 import type { Location } from "./StoreLocation.js"
 import * as Stores from "./Stores.js"
 
-/** @since 0.1.0 */
+/**
+ * How {@link open} finds and guards the store: symlink policy, platform, the
+ * `security` tool and the two locks' tuning. Every field is optional.
+ *
+ * @since 0.1.0
+ */
 export interface Options {
   /** Follow a `.credentials.json` that is a symbolic link. */
   readonly followSymlinks?: boolean | undefined
@@ -26,7 +31,12 @@ export interface Options {
   readonly writeLock?: RefreshLock.Options | undefined
 }
 
-/** @since 0.1.0 */
+/**
+ * What {@link open} returns: the location, which backend it chose (and why),
+ * and a refresher over that store under Claude Code's locks.
+ *
+ * @since 0.1.0
+ */
 export interface Opened {
   readonly location: Location
   readonly resolved: Stores.Resolved

@@ -14,10 +14,10 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { Location } from "./StoreLocation.js"
 
-/** @since 0.1.0 */
+/** The schema of a backend's name, as `StoreError` and `Stores.Resolved` report it. @since 0.1.0 */
 export const Backend = Schema.Literal("file", "keychain")
 
-/** @since 0.1.0 */
+/** Which backend holds the document: the `.credentials.json` file or the macOS Keychain. @since 0.1.0 */
 export type Backend = typeof Backend.Type
 
 /**
@@ -97,6 +97,10 @@ export interface Prepared {
 }
 
 /**
+ * One backend's view of Claude Code's credentials document: read it whole,
+ * replace it whole, or prepare a replacement before a refresh spends its
+ * token. Implemented by `FileStore`, `KeychainStore` and `Stores.together`.
+ *
  * @since 0.1.0
  */
 export interface Store {

@@ -25,7 +25,7 @@ import * as Option from "effect/Option"
 import { type Prepared, type Store, StoreError } from "./CredentialStore.js"
 import type { Location } from "./StoreLocation.js"
 
-/** @since 0.1.0 */
+/** How the file backend treats the path it is given. @since 0.1.0 */
 export interface Options {
   /** Follow a `.credentials.json` that is a symbolic link. Off by default: a link may point anywhere. */
   readonly followSymlinks?: boolean | undefined
@@ -81,6 +81,10 @@ const ownerToKeep = (stat: { readonly uid: number; readonly gid: number } | null
 }
 
 /**
+ * The file store at `location.file`: reads refuse anything but a regular file
+ * (a symlink unless `followSymlinks`), writes replace it atomically, keeping
+ * its owner. Use it directly off macOS, or let `Stores.detect` choose.
+ *
  * @since 0.1.0
  */
 export const make = (location: Location, options: Options = {}): Store => {

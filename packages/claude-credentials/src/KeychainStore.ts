@@ -22,7 +22,7 @@ import { CredentialStore, type Prepared, type Store, StoreError } from "./Creden
 import * as Security from "./internal/security.js"
 import type { Location } from "./StoreLocation.js"
 
-/** @since 0.1.0 */
+/** Which `security` tool the Keychain backend runs and how long it waits for it. @since 0.1.0 */
 export interface Options {
   /** The `security` executable: a path, or a bare name looked up on `PATH`. Default `"security"`. */
   readonly securityPath?: string | undefined
@@ -30,7 +30,13 @@ export interface Options {
   readonly timeoutMs?: number | undefined
 }
 
-/** @since 0.1.0 */
+/**
+ * How long one `security` run may take, in ms, when `Options.timeoutMs` is
+ * not set: past it the process is killed, so a `security` that hangs fails
+ * the read or write instead of stalling the refresh.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_TIMEOUT_MS = Security.DEFAULT_TIMEOUT_MS
 
 const findCommand = (location: Pick<Location, "keychainService" | "keychainAccount">) => [

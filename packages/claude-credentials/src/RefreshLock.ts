@@ -31,19 +31,24 @@ import { acquireAll, call, heartbeat, type LockBusy, type LockIo, statOrNull } f
 import * as Owner from "./internal/lockOwner.js"
 import type { Location } from "./StoreLocation.js"
 
-/** @since 0.1.0 */
+/** The refresh lock directory's name under the config dir, as Claude Code creates it. @since 0.1.0 */
 export const REFRESH_LOCK = ".oauth_refresh.lock"
 
-/** @since 0.1.0 */
+/**
+ * The name of the refresh lock's owner record under the config dir: the file
+ * that lets Claude Code and tollgate take over a lock whose holder is gone.
+ *
+ * @since 0.1.0
+ */
 export const OWNER_FILE = Owner.OWNER_FILE
 
-/** @since 0.1.0 */
+/** The lock directory Claude Code holds around each write of `.credentials.json`. @since 0.1.0 */
 export const STORAGE_WRITE_LOCK = ".storage-write.lock"
 
-/** @since 0.1.0 */
+/** The schema of a lock's name, as `LockError.lock` carries it. @since 0.1.0 */
 export const Lock = Schema.Literal("refresh", "storage-write")
 
-/** @since 0.1.0 */
+/** Which of Claude Code's locks: the refresh lock or the storage-write lock. @since 0.1.0 */
 export type Lock = typeof Lock.Type
 
 /**

@@ -58,7 +58,12 @@ export type RefreshError<LE> =
   | StoreError
   | LE
 
-/** @since 0.1.0 */
+/**
+ * What {@link make} needs: the store and the two locks to run under (the Node
+ * adapter passes Claude Code's), and the account the backoff is kept for.
+ *
+ * @since 0.1.0
+ */
 export interface Options<LE> {
   readonly store: Store
   /** Claude Code's refresh lock (`.oauth_refresh.lock` + the legacy lock). */
@@ -79,7 +84,12 @@ export interface Options<LE> {
  */
 export const MAX_MIN_VALID_MS = 60 * 60 * 1000
 
-/** @since 0.1.0 */
+/**
+ * When a call to `refresh` should actually refresh: always (the default), or
+ * only when the token is about to expire or was just rejected.
+ *
+ * @since 0.1.0
+ */
 export interface RefreshOptions {
   /** Refresh only when the token expires within Claude Code's five minutes (or `minValidMs`). */
   readonly ifNeeded?: boolean | undefined
@@ -102,7 +112,7 @@ export interface RefreshOptions {
   readonly rejectedFingerprint?: string | undefined
 }
 
-/** @since 0.1.0 */
+/** Refreshes the login in one store under its locks; built by {@link make}. @since 0.1.0 */
 export interface Refresher<LE> {
   /** Refreshes; with `ifNeeded`, `minValidMs` or `rejectedFingerprint`, only when needed. */
   readonly refresh: (
@@ -177,6 +187,11 @@ const template = (document: Credential.Document, record: Credential.OAuthRecord)
 })
 
 /**
+ * Builds a refresher over `options.store`, following the protocol above:
+ * re-read under the refresh lock, prepare, one token request with backoff,
+ * merge and commit. `ClaudeCredentials.open` wires it to Claude Code's store
+ * and locks; use `make` directly for another store or lock.
+ *
  * @since 0.1.0
  */
 export const make = <LE>(

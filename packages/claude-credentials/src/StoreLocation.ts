@@ -13,7 +13,13 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
-/** @since 0.1.0 */
+/**
+ * Where Claude Code keeps its login on this machine: the config dir and file,
+ * and the Keychain item's service and account. Every store and lock is opened
+ * from one.
+ *
+ * @since 0.1.0
+ */
 export interface Location {
   /** The directory holding `.credentials.json` and Claude Code's lock directories. */
   readonly configDir: string
@@ -25,10 +31,10 @@ export interface Location {
   readonly chosenBy: "CLAUDE_SECURESTORAGE_CONFIG_DIR" | "CLAUDE_CONFIG_DIR" | "HOME"
 }
 
-/** @since 0.1.0 */
+/** The credentials file's name inside the config dir. @since 0.1.0 */
 export const FILE_NAME = ".credentials.json"
 
-/** @since 0.1.0 */
+/** The Keychain item's service name when `CLAUDE_CONFIG_DIR` is not set (else it gets a suffix). @since 0.1.0 */
 export const KEYCHAIN_SERVICE = "Claude Code-credentials"
 
 /** The environment a location is resolved from. @since 0.1.0 */

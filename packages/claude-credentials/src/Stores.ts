@@ -16,7 +16,13 @@ import * as FileStore from "./FileStore.js"
 import * as KeychainStore from "./KeychainStore.js"
 import type { Location } from "./StoreLocation.js"
 
-/** @since 0.1.0 */
+/**
+ * The outcome of picking a backend: the store to use, the backend Claude Code
+ * would read, every backend that holds a document, and why — what
+ * `tollgate doctor` reports.
+ *
+ * @since 0.1.0
+ */
 export interface Resolved {
   /** The store to read and write: one backend, or both kept in step. */
   readonly store: Store
