@@ -26,19 +26,15 @@
  *
  * @since 0.1.0
  */
-import { spawn } from "node:child_process"
-import { existsSync, realpathSync, statSync } from "node:fs"
-import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
-import { createRequire } from "node:module"
-import { basename, dirname, join } from "node:path"
-import { pathToFileURL } from "node:url"
-import * as Sandbox from "./Sandbox.js"
+import * as binary from "./internal/opencodeBinary.js"
+import * as home from "./internal/opencodeHome.js"
+import * as run from "./internal/opencodeRun.js"
 
 /** The opencode release these helpers were verified against. @since 0.1.0 */
-export const OPENCODE_VERSION = "1.18.33"
+export const OPENCODE_VERSION = binary.OPENCODE_VERSION
 
 /** The model a run asks for by default (`provider/model`). @since 0.1.0 */
-export const DEFAULT_MODEL = "anthropic/claude-sonnet-4-5"
+export const DEFAULT_MODEL = home.DEFAULT_MODEL
 
 // ---------------------------------------------------------------------------
 // Finding the binary
@@ -59,49 +55,6 @@ export interface BinaryOptions {
   readonly installDirs?: ReadonlyArray<string>
 }
 
-// The platform packages opencode-ai lists as optional dependencies, in the order its postinstall tries them.
-const platformPackages = (): ReadonlyArray<string> => {
-  const os = process.platform === "win32" ? "windows" : process.platform
-  const base = `opencode-${os}-${process.arch}`
-  if (process.platform === "linux" && process.arch === "x64") {
-    return [base, `${base}-baseline`, `${base}-musl`, `${base}-baseline-musl`]
-  }
-  if (process.platform === "linux") return [base, `${base}-musl`]
-  if (process.arch === "x64") return [base, `${base}-baseline`]
-  return [base]
-}
-
-const binaryName = process.platform === "win32" ? "opencode.exe" : "opencode"
-
-// opencode-ai ships `bin/opencode.exe` as a 479-byte shell stub that only prints "postinstall
-// script was not run"; its postinstall replaces it with the real (~185 MB) binary.
-const isRealBinary = (path: string): boolean => {
-  try {
-    return statSync(path).size > 1024 * 1024
-  } catch {
-    return false
-  }
-}
-
-/** Resolves the binary from an `opencode-ai/package.json`, with or without its postinstall having run. */
-const fromManifest = (manifestPath: string): string | undefined => {
-  const dir = dirname(manifestPath)
-  const linked = join(dir, "bin", "opencode.exe")
-  if (isRealBinary(linked)) return linked
-  // pnpm without `onlyBuiltDependencies` skips the postinstall, but still installs the matching
-  // platform package next to opencode-ai in its store: resolve it from opencode-ai's real path.
-  const require = createRequire(realpathSync(manifestPath))
-  for (const name of platformPackages()) {
-    try {
-      const candidate = join(dirname(require.resolve(`${name}/package.json`)), "bin", binaryName)
-      if (isRealBinary(candidate)) return candidate
-    } catch {
-      // Not installed for this platform variant.
-    }
-  }
-  return undefined
-}
-
 /**
  * The opencode executable, or `undefined` when none is installed. Order:
  * `$OPENCODE_BIN`; `opencode-ai` resolvable from this package (a dev
@@ -109,39 +62,14 @@ const fromManifest = (manifestPath: string): string | undefined => {
  *
  * @since 0.1.0
  */
-export const findOpenCodeBinary = (options: BinaryOptions = {}): string | undefined => {
-  const fromEnv = process.env["OPENCODE_BIN"]
-  if (fromEnv !== undefined && fromEnv !== "") return existsSync(fromEnv) ? fromEnv : undefined
-  try {
-    const manifest = createRequire(import.meta.url).resolve("opencode-ai/package.json")
-    const found = fromManifest(manifest)
-    if (found) return found
-  } catch {
-    // Not a dependency (yet): fall through to the install dirs.
-  }
-  for (const dir of options.installDirs ?? []) {
-    const manifest = join(dir, "node_modules", "opencode-ai", "package.json")
-    if (existsSync(manifest)) {
-      const found = fromManifest(manifest)
-      if (found) return found
-    }
-  }
-  return undefined
-}
+export const findOpenCodeBinary: (options?: BinaryOptions) => string | undefined = binary.findOpenCodeBinary
 
 /**
  * Like {@link findOpenCodeBinary} but throws when there is none.
  *
  * @since 0.1.0
  */
-export const opencodeBinary = (options: BinaryOptions = {}): string => {
-  const found = findOpenCodeBinary(options)
-  if (found) return found
-  throw new Error(
-    `opencodeBinary: no opencode found (set OPENCODE_BIN, add opencode-ai@${OPENCODE_VERSION} as a dev dependency, ` +
-      `or install it in one of: ${(options.installDirs ?? []).join(", ") || "(none given)"})`
-  )
-}
+export const opencodeBinary: (options?: BinaryOptions) => string = binary.opencodeBinary
 
 // ---------------------------------------------------------------------------
 // The throwaway home
@@ -165,18 +93,11 @@ export interface OAuthEntry {
  *
  * @since 0.1.0
  */
-export const anthropicOAuth = (issued: {
+export const anthropicOAuth: (issued: {
   readonly accessToken: string
   readonly refreshToken: string | null
   readonly expiresAt: number
-}): { readonly anthropic: OAuthEntry } => ({
-  anthropic: {
-    type: "oauth",
-    refresh: issued.refreshToken ?? "",
-    access: issued.accessToken,
-    expires: issued.expiresAt
-  }
-})
+}) => { readonly anthropic: OAuthEntry } = home.anthropicOAuth
 
 /**
  * What `makeOpenCodeHome` seeds: the Anthropic base URL (the simulator), an
@@ -241,8 +162,6 @@ export interface OpenCodeHome {
   cleanup(): Promise<void>
 }
 
-const PLUGIN_PACKAGE = "@opencode-ai/plugin"
-
 /**
  * Makes `dir` count as "dependencies installed" for opencode: an empty
  * `node_modules/`, and `package.json` + `package-lock.json` naming
@@ -251,25 +170,7 @@ const PLUGIN_PACKAGE = "@opencode-ai/plugin"
  *
  * @since 0.1.0
  */
-export const seedConfigDir = async (dir: string): Promise<void> => {
-  await mkdir(join(dir, "node_modules"), { recursive: true })
-  const dependencies = { [PLUGIN_PACKAGE]: OPENCODE_VERSION }
-  await writeFile(join(dir, "package.json"), `${JSON.stringify({ dependencies }, null, 2)}\n`)
-  await writeFile(
-    join(dir, "package-lock.json"),
-    `${JSON.stringify(
-      { name: basename(dir), lockfileVersion: 3, requires: true, packages: { "": { dependencies } } },
-      null,
-      2
-    )}\n`
-  )
-}
-
-const normalizeBaseURL = (raw: string): string => {
-  const url = new URL(raw)
-  if (url.pathname === "/" || url.pathname === "") url.pathname = "/v1"
-  return url.toString().replace(/\/$/, "")
-}
+export const seedConfigDir: (dir: string) => Promise<void> = home.seedConfigDir
 
 /**
  * Creates a throwaway HOME for opencode: XDG dirs and TMPDIR inside it, both
@@ -279,85 +180,7 @@ const normalizeBaseURL = (raw: string): string => {
  *
  * @since 0.1.0
  */
-export const makeOpenCodeHome = async (options: OpenCodeHomeOptions): Promise<OpenCodeHome> => {
-  const isolated = await Sandbox.make(options.prefix ?? "tollgate-opencode-", ["project"])
-  const { home, dirs } = isolated
-  const project = join(home, "project")
-  const configDir = join(dirs.XDG_CONFIG_HOME, "opencode")
-  const dataDir = join(dirs.XDG_DATA_HOME, "opencode")
-  const projectConfigDir = join(project, ".opencode")
-  await Promise.all([seedConfigDir(configDir), seedConfigDir(projectConfigDir), mkdir(dataDir, { recursive: true })])
-
-  let pluginSpec: string | undefined
-  if (options.plugin !== undefined) {
-    if ((options.pluginPlacement ?? "config") === "directory") {
-      const target = join(projectConfigDir, "plugin", basename(options.plugin))
-      await mkdir(dirname(target), { recursive: true })
-      await copyFile(options.plugin, target)
-      pluginSpec = target
-    } else {
-      pluginSpec = pathToFileURL(options.plugin).href
-    }
-  }
-  const pluginEntry =
-    pluginSpec === undefined || (options.pluginPlacement ?? "config") === "directory"
-      ? undefined
-      : options.pluginOptions
-        ? [pluginSpec, options.pluginOptions]
-        : pluginSpec
-  const config = {
-    $schema: "https://opencode.ai/config.json",
-    provider: { anthropic: { options: { baseURL: normalizeBaseURL(options.baseURL) } } },
-    model: options.model ?? DEFAULT_MODEL,
-    autoupdate: false,
-    share: "disabled",
-    ...(pluginEntry === undefined ? {} : { plugin: [pluginEntry] }),
-    ...options.config
-  }
-  await writeFile(join(project, "opencode.json"), `${JSON.stringify(config, null, 2)}\n`)
-
-  const authFile = join(dataDir, "auth.json")
-  if (options.auth !== undefined) {
-    await writeFile(authFile, JSON.stringify(options.auth, null, 2), { mode: 0o600 })
-    await chmod(authFile, 0o600)
-  }
-
-  const env: Record<string, string> = {
-    ...isolated.env,
-    OPENCODE_DISABLE_MODELS_FETCH: "1",
-    OPENCODE_DISABLE_AUTOUPDATE: "1",
-    OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
-    OPENCODE_DISABLE_SHARE: "1",
-    // `providers login` refreshes the models list from models.opencode.ai even with
-    // OPENCODE_DISABLE_MODELS_FETCH; a closed loopback port makes that fail at once, offline.
-    OPENCODE_MODELS_URL: "http://127.0.0.1:9",
-    ...options.env
-  }
-
-  return {
-    home,
-    project,
-    configDir,
-    dataDir,
-    authFile,
-    pluginSpec,
-    env,
-    readAuth: async () => {
-      try {
-        return JSON.parse(await readFile(authFile, "utf8")) as Record<string, unknown>
-      } catch {
-        return null
-      }
-    },
-    readLogs: async () => {
-      const logDir = join(dataDir, "log")
-      const files = (await readdir(logDir).catch(() => [] as Array<string>)).filter((f) => f.endsWith(".log")).sort()
-      const texts = await Promise.all(files.map((f) => readFile(join(logDir, f), "utf8").catch(() => "")))
-      return texts.join("")
-    },
-    cleanup: isolated.cleanup
-  }
-}
+export const makeOpenCodeHome: (options: OpenCodeHomeOptions) => Promise<OpenCodeHome> = home.makeOpenCodeHome
 
 // ---------------------------------------------------------------------------
 // Running it
@@ -390,64 +213,15 @@ export interface SpawnOptions {
   readonly binary?: string | undefined
 }
 
-// CSI sequences (colours, cursor moves) and the two-byte ESC forms clack uses.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g
-
 /** Removes ANSI escape sequences. @since 0.1.0 */
-export const stripAnsi = (text: string): string => text.replace(ANSI, "")
+export const stripAnsi: (text: string) => string = run.stripAnsi
 
 /**
  * Runs `opencode <args>` in `home.project` with exactly `home.env`.
  *
  * @since 0.1.0
  */
-export const opencodeSpawn = (options: SpawnOptions): Promise<OpenCodeResult> =>
-  new Promise((resolvePromise, reject) => {
-    const started = Date.now()
-    const timeoutMs = options.timeoutMs ?? 60_000
-    const child = spawn(options.binary ?? opencodeBinary(), [...options.args], {
-      env: { ...options.home.env, ...options.env },
-      cwd: options.home.project,
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      // Its own process group, so a timeout can kill anything it started.
-      detached: true
-    })
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL")
-      } catch {
-        child.kill("SIGKILL")
-      }
-    }, timeoutMs)
-    const stdout: Array<Buffer> = []
-    const stderr: Array<Buffer> = []
-    child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk))
-    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk))
-    if (options.input !== undefined && child.stdin) {
-      child.stdin.on("error", () => {})
-      child.stdin.end(options.input)
-    }
-    child.once("error", (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.once("close", (code, signal) => {
-      clearTimeout(timer)
-      const out = Buffer.concat(stdout).toString("utf8")
-      const err = Buffer.concat(stderr).toString("utf8")
-      resolvePromise({
-        exitCode: code ?? -1,
-        signal,
-        timedOut,
-        stdout: out,
-        stderr: err,
-        text: stripAnsi(out + err),
-        durationMs: Date.now() - started
-      })
-    })
-  })
+export const opencodeSpawn: (options: SpawnOptions) => Promise<OpenCodeResult> = run.opencodeSpawn
 
 /**
  * An `opencode run` of one prompt: the prompt, an optional fixed title to make it
@@ -482,28 +256,7 @@ export interface RunResult extends OpenCodeResult {
  *
  * @since 0.1.0
  */
-export const opencodeRun = async (options: RunOptions): Promise<RunResult> => {
-  const args = ["run"]
-  if (options.format === "json") args.push("--format", "json")
-  if (options.title !== undefined) args.push("--title", options.title)
-  if (options.model !== undefined) args.push("--model", options.model)
-  args.push(...(options.extraArgs ?? []), options.prompt)
-  const result = await opencodeSpawn({ ...options, args })
-  const events: Array<Record<string, unknown>> = []
-  if (options.format === "json") {
-    for (const line of result.stdout.split("\n")) {
-      try {
-        const value: unknown = JSON.parse(line)
-        if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-          events.push(value as Record<string, unknown>)
-        }
-      } catch {
-        // Not an event line.
-      }
-    }
-  }
-  return { ...result, events }
-}
+export const opencodeRun: (options: RunOptions) => Promise<RunResult> = run.opencodeRun
 
 /**
  * An `opencode auth login` through a plugin's method: the provider, the method
@@ -530,9 +283,4 @@ export interface LoginOptions extends Omit<SpawnOptions, "args" | "input"> {
  *
  * @since 0.1.0
  */
-export const opencodeLogin = (options: LoginOptions): Promise<OpenCodeResult> =>
-  opencodeSpawn({
-    ...options,
-    args: ["providers", "login", "-p", options.provider ?? "anthropic", "-m", options.method],
-    input: `${options.code}\r`
-  })
+export const opencodeLogin: (options: LoginOptions) => Promise<OpenCodeResult> = run.opencodeLogin
