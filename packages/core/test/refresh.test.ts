@@ -1,9 +1,12 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as TestClock from "effect/TestClock"
+import * as Credential from "../src/Credential.js"
 import * as OAuthClient from "../src/OAuthClient.js"
 import * as OAuthConfig from "../src/OAuthConfig.js"
 import * as RefreshCoordinator from "../src/RefreshCoordinator.js"
@@ -213,14 +216,18 @@ describe("interrupting callers of a flight", () => {
     )
   )
 
-  it.live("a caller interrupted before the request is sent stops the flight at once: no request", () =>
+  // On TestClock the other process's lock is never released unless the test moves the clock, so an interruption
+  // that waited for it would hang instead of returning.
+  it.effect("a caller interrupted while another process holds the lock stops the flight: no request, ever", () =>
     live(
       Effect.gen(function* () {
         const client = yield* OAuthClient.OAuthClient
+        const waiting = yield* Deferred.make<void>()
         const coordinator = yield* RefreshCoordinator.make<Tokens, unknown, never>({
           load: Effect.succeed({ accessToken: Redacted.make("a"), refreshToken: Redacted.make("r"), expiresAt: 0 }),
-          // A lock held by someone else for a long time.
-          lock: (effect) => Effect.zipRight(Effect.sleep(60_000), effect),
+          // A lock another process holds for a minute.
+          lock: (effect) =>
+            Deferred.succeed(waiting, undefined).pipe(Effect.zipRight(Effect.sleep(60_000)), Effect.zipRight(effect)),
           refresh: (current) =>
             client.refresh({ refreshToken: current.refreshToken!, scopes: null }).pipe(
               Effect.map((g) => ({
@@ -231,11 +238,36 @@ describe("interrupting callers of a flight", () => {
             )
         })
         const fiber = yield* Effect.fork(coordinator.ensure())
-        yield* Effect.sleep(10)
-        const started = Date.now()
+        yield* Deferred.await(waiting)
         yield* Fiber.interrupt(fiber)
-        expect(Date.now() - started).toBeLessThan(1_000)
+        // The lock frees: a flight that outlived its last caller would send the refresh now.
+        yield* TestClock.adjust(60_000)
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200)))
         expect(server.requests).toHaveLength(0)
+      })
+    )
+  )
+})
+
+describe("the expiry skew, on TestClock", () => {
+  const T0 = Date.UTC(2026, 11, 5, 9)
+
+  it.effect("a token is fresh until it is within Claude Code's skew of expiry, then refreshed once", () =>
+    live(
+      Effect.gen(function* () {
+        yield* TestClock.setTime(T0)
+        const { coordinator, store } = yield* setup(T0 + Credential.CLAUDE_CODE_EXPIRY_SKEW_MS + 1_000)
+        expect((yield* coordinator.ensure()).outcome).toBe("fresh")
+        yield* TestClock.adjust(999)
+        expect((yield* coordinator.ensure()).outcome).toBe("fresh")
+        expect(server.requests).toHaveLength(0)
+        yield* TestClock.adjust(1)
+        expect((yield* coordinator.ensure()).outcome).toBe("refreshed")
+        expect(server.requests).toHaveLength(1)
+        // The grant's eight hours count from the clock the refresh ran on.
+        expect((yield* Ref.get(store)).expiresAt).toBe(T0 + 1_000 + 28_800_000)
+        expect((yield* coordinator.ensure()).outcome).toBe("fresh")
+        expect(server.requests).toHaveLength(1)
       })
     )
   )
