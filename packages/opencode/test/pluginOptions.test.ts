@@ -1,5 +1,5 @@
-// The plugin's extra accounts from its options, failing over on the request path, and the account-switch toast
-// (moved from the request path's accountStore.test.ts: these are the plugin's own pieces).
+// The plugin's extra accounts from its options, failing over on the request path, and the account-switch toast:
+// the plugin's own pieces (the request path's account store is tested in @tollgate/requests).
 import * as Simulator from "@tollgate/conformance/Simulator"
 import { fingerprint } from "@tollgate/core/Credential"
 import * as AuthorizedFetch from "@tollgate/requests/AuthorizedFetch"

@@ -1,4 +1,4 @@
-// Bundles test/harness/main.ts (and, for the secrets test, the CLI) into one
+// Bundles test/harness/main.ts (and, for secrets.processes.test.ts, the CLI) into one
 // ESM file each with esbuild, so a spawned child starts in a few hundred ms
 // instead of paying tsx's compile on every run. (apps/cli/build.mjs ships
 // CommonJS for its code cache; these children need no cache, and ESM keeps
