@@ -295,10 +295,61 @@ export const acquire = async (path: string, options: Options = {}): Promise<Lock
     if (now - started >= waitMs) throw new LockBusy(path, now - started)
     await sleep(Math.max(1, Math.min(Math.round(retryMs * (0.5 + Math.random())), started + waitMs - now)))
   }
-  const lock = held
+  const { lock, recordOwner } = hold(held, staleMs, options)
+  await recordOwner()
+  return lock
+}
+
+/**
+ * A lock taken by {@link takeFreeSync}: held, its heartbeat running, its
+ * owner record still to write.
+ *
+ * @since 0.2.0
+ */
+export interface FreshLock extends Lock {
+  /** Writes our owner record, so a holder killed from here on is taken over at once. Never rejects. */
+  readonly recordOwner: () => Promise<void>
+}
+
+/**
+ * Takes the lock directory `path` only if nobody holds it, synchronously (a
+ * plain `mkdir`, 0700, never a takeover): for a caller that registers the
+ * lock for its exit handling and must know it holds it before any other code
+ * runs — with an asynchronous `mkdir` a `process.exit` can fall between the
+ * lock's creation and its holder knowing, leaving a lock with no owner record
+ * that delays the next taker by the staleness. The heartbeat runs at once;
+ * the owner record is written by `recordOwner`. `null` when the directory is
+ * there (held, stale or abandoned: {@link acquire} deals with those).
+ *
+ * @since 0.2.0
+ */
+export const takeFreeSync = (path: string, options: Options = {}): FreshLock | null => {
+  try {
+    mkdirSync(path, { mode: 0o700 })
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return null
+    throw error
+  }
+  const stat = lstatSync(path, { throwIfNoEntry: false })
+  // Removed the instant after we made it: someone judged it stale, so it is theirs now.
+  if (stat === undefined) return null
+  const { lock, recordOwner } = hold(
+    { path, ino: stat.ino, birthtimeMs: stat.birthtimeMs },
+    options.staleMs ?? DEFAULT_STALE_MS,
+    options
+  )
+  return { ...lock, recordOwner }
+}
+
+// A lock we have just taken: its heartbeat started, its release ready, and its owner record to write.
+const hold = (
+  lock: Held,
+  staleMs: number,
+  options: Options
+): { readonly lock: Lock; readonly recordOwner: () => Promise<void> } => {
+  const ownerFile = options.ownerFile === undefined ? `${lock.path}.owner` : options.ownerFile
   // Without birth times (some file systems) a record could not name the instance; Claude Code writes none either.
   const recorded = ownerFile !== null && lock.birthtimeMs > 0
-  if (recorded) await LockOwner.write(ownerFile, LockOwner.recordFor(lock.birthtimeMs)).catch(() => {})
   let beating = true
   const timer = setInterval(
     () => {
@@ -319,15 +370,19 @@ export const acquire = async (path: string, options: Options = {}): Promise<Lock
   }
   let released: Promise<void> | null = null
   return {
-    held: lock,
-    release: () =>
-      (released ??= (async () => {
-        if (beating) stop()
-        // The lock goes first: a holder killed between the two leaves a record naming a gone
-        // instance (harmless, replaced by the next holder), never a lock without a record.
-        await release(lock).catch(() => {})
-        if (recorded) await LockOwner.removeIfOurs(ownerFile, lock.birthtimeMs).catch(() => {})
-      })())
+    lock: {
+      held: lock,
+      release: () =>
+        (released ??= (async () => {
+          if (beating) stop()
+          // The lock goes first: a holder killed between the two leaves a record naming a gone
+          // instance (harmless, replaced by the next holder), never a lock without a record.
+          await release(lock).catch(() => {})
+          if (recorded) await LockOwner.removeIfOurs(ownerFile, lock.birthtimeMs).catch(() => {})
+        })())
+    },
+    recordOwner: () =>
+      recorded ? LockOwner.write(ownerFile, LockOwner.recordFor(lock.birthtimeMs)).catch(() => {}) : Promise.resolve()
   }
 }
 

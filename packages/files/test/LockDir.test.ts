@@ -269,6 +269,32 @@ describe("LockDir at exit, synchronously", () => {
     expect(existsSync(path)).toBe(true)
     await held.release()
   })
+
+  it("takeFreeSync holds a free lock on return, records its owner when asked, and never takes a held one", async () => {
+    const dir = scratch()
+    const path = join(dir, "state.json.lock")
+    const lock = LockDir.takeFreeSync(path, { heartbeatMs: 5 })
+    if (lock === null) throw new Error("a free lock was not taken")
+    // Held the moment the call returns: the directory, 0700, ours.
+    expect(statSync(path).mode & 0o777).toBe(0o700)
+    expect(statSync(path).ino).toBe(lock.held.ino)
+    expect(existsSync(`${path}.owner`)).toBe(false)
+    await lock.recordOwner()
+    if (hasBirthtimes) {
+      expect(JSON.parse(readFileSync(`${path}.owner`, "utf8"))).toMatchObject({
+        pid: process.pid,
+        lockBirthtimeMs: lock.held.birthtimeMs
+      })
+    }
+    // Its heartbeat runs like acquire's.
+    utimesSync(path, new Date(0), new Date(0))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(statSync(path).mtimeMs).toBeGreaterThan(0)
+    // Held (or stale, or abandoned): never taken by a plain mkdir; acquire deals with those.
+    expect(LockDir.takeFreeSync(path)).toBeNull()
+    await lock.release()
+    expect(readdirSync(dir)).toEqual([])
+  })
 })
 
 describe("AtomicFile.sweepTemps", () => {

@@ -6,7 +6,7 @@
  * ends (`process.exit`, SIGTERM) instead of losing it.
  */
 import { AtomicFile, LockDir, LockOwner, PrivateDirectory } from "@tollgate/files"
-import { lstatSync, mkdirSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { readFileSync, type StoreFile, writeFileSync } from "./accountStateFile.js"
 
@@ -154,7 +154,7 @@ export const withLock = async <A>(
     if (entry.done) throw new Terminating(path)
     const lockOptions = { staleMs: STALE_LOCK_MS, waitMs: LOCK_WAIT_MS, ...options }
     // A free lock is taken synchronously, so this process knows it holds it before anything else runs.
-    const fast = takeFreeSync(`${path}.lock`, lockOptions)
+    const fast = LockDir.takeFreeSync(`${path}.lock`, lockOptions)
     if (fast !== null) entry.lock = fast
     else {
       const taking = LockDir.acquire(`${path}.lock`, lockOptions)
@@ -168,7 +168,7 @@ export const withLock = async <A>(
     const lock = entry.lock
     try {
       if (terminating || entry.done) throw new Terminating(path)
-      if (fast !== null) await fastRecord(fast)
+      if (fast !== null) await fast.recordOwner()
       await AtomicFile.sweepTemps(path)
       const result = await f()
       entry.done = true
@@ -180,58 +180,4 @@ export const withLock = async <A>(
     pending.delete(entry)
     if (pending.size === 0 && acquiring.size === 0 && !terminating) detach()
   }
-}
-
-// The owner records of locks taken by `takeFreeSync`, written once the lock is registered.
-const pendingRecords = new WeakMap<LockDir.Lock, () => Promise<void>>()
-const fastRecord = (lock: LockDir.Lock): Promise<void> => pendingRecords.get(lock)?.() ?? Promise.resolve()
-
-/**
- * `LockDir.acquire` when the lock is free, with the `mkdir` synchronous: a
- * `process.exit` can never fall between the lock's creation and this process
- * knowing it holds it (with an asynchronous `mkdir` it can, and the lock is
- * left without an owner record, delaying the next writer by the staleness).
- * The owner record, heartbeat and release are LockDir's and LockOwner's.
- * `null` when the lock is there (held, stale or abandoned): `acquire` deals
- * with it.
- */
-const takeFreeSync = (path: string, options: LockDir.Options): LockDir.Lock | null => {
-  try {
-    mkdirSync(path, { mode: 0o700 })
-  } catch {
-    return null
-  }
-  const stat = lstatSync(path, { throwIfNoEntry: false })
-  // Removed the instant after we made it: someone judged it stale; `acquire` waits its turn.
-  if (stat === undefined) return null
-  const held: LockDir.Held = { path, ino: stat.ino, birthtimeMs: stat.birthtimeMs }
-  const ownerFile = `${path}.owner`
-  const recorded = held.birthtimeMs > 0
-  const staleMs = options.staleMs ?? LockDir.DEFAULT_STALE_MS
-  const timer = setInterval(
-    () => {
-      LockDir.touch(held).then(
-        (still) => {
-          if (!still) clearInterval(timer)
-        },
-        () => {}
-      )
-    },
-    options.heartbeatMs ?? Math.max(1, Math.floor(staleMs / 3))
-  )
-  timer.unref()
-  let released: Promise<void> | null = null
-  const lock: LockDir.Lock = {
-    held,
-    release: () =>
-      (released ??= (async () => {
-        clearInterval(timer)
-        await LockDir.release(held).catch(() => {})
-        if (recorded) await LockOwner.removeIfOurs(ownerFile, held.birthtimeMs).catch(() => {})
-      })())
-  }
-  pendingRecords.set(lock, () =>
-    recorded ? LockOwner.write(ownerFile, LockOwner.recordFor(held.birthtimeMs)).catch(() => {}) : Promise.resolve()
-  )
-  return lock
 }
