@@ -1,11 +1,11 @@
 import { LoginDiscovery, StoreLocation } from "@tollgate/claude-credentials"
+import { fakeSecurityVars, writeFakeKeychain, writeFakeSecurity } from "@tollgate/claude-credentials/test/fakeSecurity"
 import { Credential, Scopes } from "@tollgate/core"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { describe, expect as globalExpect, test as inProcess } from "vitest"
 import pkg from "../package.json" with { type: "json" }
 import * as DoctorReport from "../src/DoctorReport.js"
@@ -253,11 +253,6 @@ describe.concurrent("tollgate doctor", () => {
 
 // In-process: a spawned CLI on Linux has no Keychain, and the discovery's platform is injectable only here.
 describe("doctor's report of a discovered login", () => {
-  // claude-credentials' fake `security`: a Keychain in a JSON file, the same command line as the real one.
-  const FAKE_SECURITY = fileURLToPath(
-    new URL("../../../packages/claude-credentials/test/fixtures/security", import.meta.url)
-  )
-
   const withHome = async <A>(use: (home: string) => Promise<A>): Promise<A> => {
     const home = await mkdtemp(join(tmpdir(), "tollgate-doctor-report-"))
     try {
@@ -276,18 +271,12 @@ describe("doctor's report of a discovered login", () => {
     withHome(async (home) => {
       await writeStore(join(home, ".claude"), { claudeAiOauth: record({ subscriptionType: "pro" }) })
       const location = StoreLocation.resolve({ HOME: home, USER: "jane" })
+      // claude-credentials' fake `security`: a Keychain in a JSON file, the same command line as the real one.
       const keychain = join(home, "keychain.json")
-      const hex = Buffer.from(JSON.stringify({ claudeAiOauth: record() })).toString("hex")
-      await writeFile(
-        keychain,
-        JSON.stringify({ items: [{ service: location.keychainService, account: "jane", hex }] })
-      )
-      const security = join(home, "security")
-      await writeFile(
-        security,
-        `#!/bin/sh\nexport FAKE_SECURITY_STORE='${keychain}' FAKE_SECURITY_LOG='${join(home, "log")}' FAKE_SECURITY_NODE='${process.execPath}'\nexec '${FAKE_SECURITY}' "$@"\n`
-      )
-      await chmod(security, 0o755)
+      await writeFakeKeychain(keychain, [
+        { service: location.keychainService, account: "jane", password: JSON.stringify({ claudeAiOauth: record() }) }
+      ])
+      const security = await writeFakeSecurity(join(home, "security"), fakeSecurityVars(keychain, join(home, "log")))
       const found = await discover({ HOME: home, USER: "jane" }, { platform: "darwin", securityPath: security })
       const now = Date.now()
       const report = DoctorReport.make(found, now)

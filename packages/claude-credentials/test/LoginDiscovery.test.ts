@@ -3,7 +3,6 @@
 import { chmod, mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { Credential } from "@tollgate/core"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -11,8 +10,8 @@ import * as Redacted from "effect/Redacted"
 import { afterEach, describe, expect, it } from "vitest"
 import * as LoginDiscovery from "../src/LoginDiscovery.js"
 import * as StoreLocation from "../src/StoreLocation.js"
+import { fakeSecurityVars, writeFakeKeychain, writeFakeSecurity } from "./support/fakeSecurity.js"
 
-const FAKE_SECURITY = fileURLToPath(new URL("./fixtures/security", import.meta.url))
 const SECRET = "sk-ant-oat01-UnitFixtureSecret-42424242"
 const KEYCHAIN_SECRET = "sk-ant-oat01-KeychainFixtureSecret-777777"
 const REFRESH = "sk-ant-ort01-UnitFixtureRefresh-13131313"
@@ -47,24 +46,13 @@ const login = (subscriptionType: string, accessToken = SECRET) =>
 /** A fake `security` whose Keychain holds `items` (service/account/password). */
 const fakeSecurity = async (home: string, items: ReadonlyArray<{ service: string; password: string }>) => {
   const keychain = path.join(home, "keychain.json")
-  await writeFile(
+  await writeFakeKeychain(
     keychain,
-    JSON.stringify({
-      items: items.map(({ password, service }) => ({
-        service,
-        account: USER,
-        hex: Buffer.from(password).toString("hex")
-      }))
-    })
+    items.map(({ password, service }) => ({ service, account: USER, password }))
   )
   const security = path.join(home, "bin", "security")
   await mkdir(path.dirname(security))
-  await writeFile(
-    security,
-    `#!/bin/sh\nexport FAKE_SECURITY_STORE='${keychain}' FAKE_SECURITY_LOG='${path.join(home, "security.log")}' FAKE_SECURITY_NODE='${process.execPath}'\nexec '${FAKE_SECURITY}' "$@"\n`
-  )
-  await chmod(security, 0o755)
-  return security
+  return writeFakeSecurity(security, fakeSecurityVars(keychain, path.join(home, "security.log")))
 }
 
 /** Every result is checked here: no token, in any form, in its JSON. */

@@ -1,15 +1,14 @@
 // Stores.detect: the store Claude Code would read, picked in one place for refresh, the daemon and doctor. The
 // macOS branch runs on any machine with the fake `security` tool (test/fixtures/security) and platform "darwin".
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as StoreLocation from "../src/StoreLocation.js"
 import * as Stores from "../src/Stores.js"
+import { fakeSecurityVars, writeFakeKeychain, writeFakeSecurity } from "./support/fakeSecurity.js"
 
-const FAKE_SECURITY = fileURLToPath(new URL("./fixtures/security", import.meta.url))
 const login = (accessToken: string) =>
   JSON.stringify({ claudeAiOauth: { accessToken, refreshToken: "r", expiresAt: 1, scopes: ["user:inference"] } })
 
@@ -20,18 +19,14 @@ const world = (keychainItem: string | null) =>
       const dir = await mkdtemp(path.join(tmpdir(), "tollgate-detect-"))
       const location = StoreLocation.resolve({ HOME: dir, USER: "jane" })
       const store = path.join(dir, "keychain.json")
-      const items =
-        keychainItem === null
-          ? []
-          : [{ service: location.keychainService, account: "jane", hex: Buffer.from(keychainItem).toString("hex") }]
-      await writeFile(store, JSON.stringify({ items }))
-      const security = path.join(dir, "security")
-      const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`
-      await writeFile(
-        security,
-        `#!/bin/sh\nexport FAKE_SECURITY_STORE=${q(store)} FAKE_SECURITY_LOG=${q(path.join(dir, "log"))} FAKE_SECURITY_NODE=${q(process.execPath)}\nexec ${q(FAKE_SECURITY)} "$@"\n`
+      await writeFakeKeychain(
+        store,
+        keychainItem === null ? [] : [{ service: location.keychainService, account: "jane", password: keychainItem }]
       )
-      await chmod(security, 0o755)
+      const security = await writeFakeSecurity(
+        path.join(dir, "security"),
+        fakeSecurityVars(store, path.join(dir, "log"))
+      )
       return { dir, location, security }
     }),
     ({ dir }) => Effect.promise(() => rm(dir, { recursive: true, force: true }))

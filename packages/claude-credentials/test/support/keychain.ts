@@ -1,28 +1,19 @@
 // What the Keychain tests share: a fake `security` in a temp dir, its log and store, and documents
 // with fresh random tokens to write through it.
 import { randomBytes } from "node:crypto"
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { Credential } from "@tollgate/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { expect } from "vitest"
 import type { StoreError } from "../../src/CredentialStore.js"
 import * as StoreLocation from "../../src/StoreLocation.js"
+import { fakeSecurityVars, writeFakeKeychain, writeFakeSecurity } from "./fakeSecurity.js"
 
-const FAKE_SECURITY = fileURLToPath(new URL("../fixtures/security", import.meta.url))
-
-const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
-
-/** Writes an executable `security` at `file`: the fake, run with `vars` in its environment. */
-export const writeFakeSecurity = async (file: string, vars: Record<string, string>): Promise<string> => {
-  const exports = Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuote(v)}`)
-  await writeFile(file, ["#!/bin/sh", ...exports, `exec ${shellQuote(FAKE_SECURITY)} "$@"`, ""].join("\n"))
-  await chmod(file, 0o755)
-  return file
-}
+// secrets.keychain.test.ts writes its own wrappers through this.
+export { writeFakeSecurity } from "./fakeSecurity.js"
 
 /** One line of the fake's log: a run starting (its argv and cmdline) or a command it read on stdin. */
 export interface LogEntry {
@@ -58,12 +49,7 @@ export const harness = Effect.acquireRelease(
       security: async (env = {}) => {
         const file = path.join(dir, `bin-${launchers++}`, "security")
         await mkdir(path.dirname(file))
-        return writeFakeSecurity(file, {
-          FAKE_SECURITY_STORE: storeFile,
-          FAKE_SECURITY_LOG: logFile,
-          FAKE_SECURITY_NODE: process.execPath,
-          ...env
-        })
+        return writeFakeSecurity(file, { ...fakeSecurityVars(storeFile, logFile), ...env })
       },
       log: async () => {
         const text = await readFile(logFile, "utf8").catch(() => "")
@@ -76,11 +62,7 @@ export const harness = Effect.acquireRelease(
           }
         })
       },
-      seed: (service, account, password) =>
-        writeFile(
-          storeFile,
-          JSON.stringify({ items: [{ service, account, hex: Buffer.from(password, "utf8").toString("hex") }] })
-        )
+      seed: (service, account, password) => writeFakeKeychain(storeFile, [{ service, account, password }])
     }
   }),
   (h) => Effect.promise(() => rm(h.dir, { recursive: true, force: true }))
