@@ -64,6 +64,20 @@ const mkdirOnce = (path: string): Promise<boolean> =>
     }
   )
 
+const mkdirOnceSync = (path: string): boolean => {
+  try {
+    mkdirSync(path, { mode: 0o700 })
+    return true
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false
+    throw error
+  }
+}
+
+// The owner record's path for the lock at `path`: `<path>.owner` unless the options name one (or `null`: none).
+const ownerFileOf = (path: string, options: Options): string | null =>
+  options.ownerFile === undefined ? `${path}.owner` : options.ownerFile
+
 const identify = async (path: string): Promise<Held | null> => {
   const stat = await statOrNull(path)
   // Removed the instant after we made it: someone judged it stale, so it is theirs now.
@@ -182,12 +196,7 @@ export const finishAndReleaseSync = (held: Held, finish: () => void = () => {}):
  * @since 0.2.0
  */
 export const withFreeLockSync = (path: string, finish: () => void): boolean => {
-  try {
-    mkdirSync(path, { mode: 0o700 })
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") return false
-    throw error
-  }
+  if (!mkdirOnceSync(path)) return false
   try {
     finish()
   } finally {
@@ -284,7 +293,7 @@ export const acquire = async (path: string, options: Options = {}): Promise<Lock
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS
   const retryMs = options.retryMs ?? 20
-  const ownerFile = options.ownerFile === undefined ? `${path}.owner` : options.ownerFile
+  const ownerFile = ownerFileOf(path, options)
   const spec: Spec = { path, ...(ownerFile !== null ? { abandoned: LockOwner.abandoned(ownerFile) } : {}) }
   const started = Date.now()
   let held: Held | null
@@ -324,12 +333,7 @@ export interface FreshLock extends Lock {
  * @since 0.2.0
  */
 export const takeFreeSync = (path: string, options: Options = {}): FreshLock | null => {
-  try {
-    mkdirSync(path, { mode: 0o700 })
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") return null
-    throw error
-  }
+  if (!mkdirOnceSync(path)) return null
   const stat = lstatSync(path, { throwIfNoEntry: false })
   // Removed the instant after we made it: someone judged it stale, so it is theirs now.
   if (stat === undefined) return null
@@ -347,7 +351,7 @@ const hold = (
   staleMs: number,
   options: Options
 ): { readonly lock: Lock; readonly recordOwner: () => Promise<void> } => {
-  const ownerFile = options.ownerFile === undefined ? `${lock.path}.owner` : options.ownerFile
+  const ownerFile = ownerFileOf(lock.path, options)
   // Without birth times (some file systems) a record could not name the instance; Claude Code writes none either.
   const recorded = ownerFile !== null && lock.birthtimeMs > 0
   let beating = true
