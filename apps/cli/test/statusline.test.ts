@@ -345,6 +345,7 @@ describe.concurrent("tollgate statusline", { timeout: 90_000 }, () => {
     expect(run.stdout).toBe("🚦 5h:42% 7d:13% · daemon down\n")
   })
 
+  // Skipped without util-linux `script` (not Linux, or not installed): Claude Code's UI needs the terminal it gives.
   it.skipIf(!hasScript)("the real claude UI runs the installed statusline and shows its line", async ({ sandbox }) => {
     // Skipped off Linux or without util-linux `script`: Claude Code renders the status line only in its
     // interactive UI, which needs a terminal.

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { TempHome } from "@tollgate/conformance/ClaudeCode"
 import { describe, expect, it } from "vitest"
-import { writeFakeSecurity } from "./support/keychain.js"
+import { fakeSecurityVars, writeFakeSecurity } from "./support/fakeSecurity.js"
 import {
   type Collector,
   collector,
@@ -25,9 +25,7 @@ const fakeSecurity = async (home: TempHome, name: string, env: Record<string, st
   const dir = join(home.home, "bin", name)
   await mkdir(dir, { recursive: true })
   return writeFakeSecurity(join(dir, "security"), {
-    FAKE_SECURITY_STORE: join(home.home, "keychain.json"),
-    FAKE_SECURITY_LOG: join(home.home, "security.log"),
-    FAKE_SECURITY_NODE: process.execPath,
+    ...fakeSecurityVars(join(home.home, "keychain.json"), join(home.home, "security.log")),
     ...env
   })
 }

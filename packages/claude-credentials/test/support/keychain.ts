@@ -12,9 +12,6 @@ import type { StoreError } from "../../src/CredentialStore.js"
 import * as StoreLocation from "../../src/StoreLocation.js"
 import { fakeSecurityVars, writeFakeKeychain, writeFakeSecurity } from "./fakeSecurity.js"
 
-// secrets.keychain.test.ts writes its own wrappers through this.
-export { writeFakeSecurity } from "./fakeSecurity.js"
-
 /** One line of the fake's log: a run starting (its argv and cmdline) or a command it read on stdin. */
 export interface LogEntry {
   readonly pid: number
